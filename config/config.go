@@ -1,0 +1,136 @@
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Config is the application's configuration.
+//
+// Each field is read from the environment variable named in its comment.
+type Config struct {
+	// DatabaseURL is DATABASE_URL, default "sqlite:app.db". Accepted:
+	// "sqlite:PATH", "sqlite:///ABS/PATH", "sqlite::memory:",
+	// "postgres://…", "postgresql://…" and "mysql://…", schemes in lower
+	// case.
+	DatabaseURL string
+	// HTTPAddr is HTTP_ADDR, default ":8080": host:port, port 0-65535.
+	HTTPAddr string
+	// DBMaxOpenConns is DB_MAX_OPEN_CONNS, default 10; >= 1.
+	DBMaxOpenConns int
+	// DBMaxIdleConns is DB_MAX_IDLE_CONNS, default 10; >= 0.
+	// database/sql lowers it to DBMaxOpenConns.
+	DBMaxIdleConns int
+	// DBConnMaxLifetime is DB_CONN_MAX_LIFETIME, default 30m; >= 0,
+	// 0 for no limit.
+	DBConnMaxLifetime time.Duration
+	// DBConnMaxIdleTime is DB_CONN_MAX_IDLE_TIME, default 5m; >= 0,
+	// 0 for no limit.
+	DBConnMaxIdleTime time.Duration
+	// StartTimeout is START_TIMEOUT, default 15s; > 0.
+	StartTimeout time.Duration
+	// StopTimeout is STOP_TIMEOUT, default 15s; > 0.
+	StopTimeout time.Duration
+	// LogLevel is LOG_LEVEL, default info: debug, info, warn or error, in
+	// any case.
+	LogLevel slog.Level
+	// LogFormat is LOG_FORMAT, default "text": text or json, in any case;
+	// stored in lower case.
+	LogFormat string
+	// MigrateOnStart is MIGRATE_ON_START, default true; as strconv.ParseBool.
+	MigrateOnStart bool
+	// BodyLimit is HTTP_BODY_LIMIT, the largest request body in bytes,
+	// default 1 MiB; > 0. Sizes are an integer, optionally followed by a
+	// unit: B, KB (1000), KiB (1024), MB, MiB, GB or GiB, such as "512KB"
+	// or "2MiB".
+	BodyLimit int64
+	// ReadHeaderTimeout is HTTP_READ_HEADER_TIMEOUT, default 5s; > 0.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout is HTTP_READ_TIMEOUT, default 30s; > 0.
+	ReadTimeout time.Duration
+	// WriteTimeout is HTTP_WRITE_TIMEOUT, default 30s; > 0.
+	WriteTimeout time.Duration
+	// IdleTimeout is HTTP_IDLE_TIMEOUT, default 120s; > 0.
+	IdleTimeout time.Duration
+	// RequestTimeout is REQUEST_TIMEOUT, default 30s; > 0: the deadline of
+	// each request's context and transaction.
+	RequestTimeout time.Duration
+	// HoldLimit is RESPONSE_HOLD_LIMIT, a size as for BodyLimit, default
+	// 1 MiB; > 0: how much of a response is held back until the
+	// transaction's outcome is known.
+	HoldLimit int64
+	// RetryAttempts is TX_RETRY_ATTEMPTS, default 1 (no retry); >= 1: the
+	// default number of attempts for retryable transaction failures.
+	RetryAttempts int
+	// RetryReplayLimit is TX_RETRY_REPLAY_LIMIT, a size as for BodyLimit,
+	// default 1 MiB; >= 0: requests with larger bodies are not retried.
+	RetryReplayLimit int64
+}
+
+// Default returns the configuration used when no variable is set.
+func Default() Config {
+	return Config{
+		DatabaseURL:       "sqlite:app.db",
+		HTTPAddr:          ":8080",
+		DBMaxOpenConns:    10,
+		DBMaxIdleConns:    10,
+		DBConnMaxLifetime: 30 * time.Minute,
+		DBConnMaxIdleTime: 5 * time.Minute,
+		StartTimeout:      15 * time.Second,
+		StopTimeout:       15 * time.Second,
+		LogLevel:          slog.LevelInfo,
+		LogFormat:         "text",
+		MigrateOnStart:    true,
+		BodyLimit:         1 << 20,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		RequestTimeout:    30 * time.Second,
+		HoldLimit:         1 << 20,
+		RetryAttempts:     1,
+		RetryReplayLimit:  1 << 20,
+	}
+}
+
+// Validate checks a Config built by hand, with the rules of [LoadFrom].
+// It requires the stored forms LoadFrom produces: LogFormat in lower case
+// and DatabaseURL non-empty. Like LoadFrom, it returns every [*Error]
+// joined with [errors.Join].
+func (c Config) Validate() error {
+	var errs []error
+	for _, r := range rules() {
+		if v, err := r.check(&c); err != nil {
+			errs = append(errs, newError(r.env, v, r.accepted, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// LogValue implements [slog.LogValuer]: a group of every field, keyed by
+// field name, with DatabaseURL passed through [Redact].
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("DatabaseURL", Redact(c.DatabaseURL)),
+		slog.String("HTTPAddr", c.HTTPAddr),
+		slog.Int("DBMaxOpenConns", c.DBMaxOpenConns),
+		slog.Int("DBMaxIdleConns", c.DBMaxIdleConns),
+		slog.Duration("DBConnMaxLifetime", c.DBConnMaxLifetime),
+		slog.Duration("DBConnMaxIdleTime", c.DBConnMaxIdleTime),
+		slog.Duration("StartTimeout", c.StartTimeout),
+		slog.Duration("StopTimeout", c.StopTimeout),
+		slog.Any("LogLevel", c.LogLevel),
+		slog.String("LogFormat", c.LogFormat),
+		slog.Bool("MigrateOnStart", c.MigrateOnStart),
+		slog.Int64("BodyLimit", c.BodyLimit),
+		slog.Duration("ReadHeaderTimeout", c.ReadHeaderTimeout),
+		slog.Duration("ReadTimeout", c.ReadTimeout),
+		slog.Duration("WriteTimeout", c.WriteTimeout),
+		slog.Duration("IdleTimeout", c.IdleTimeout),
+		slog.Duration("RequestTimeout", c.RequestTimeout),
+		slog.Int64("HoldLimit", c.HoldLimit),
+		slog.Int("RetryAttempts", c.RetryAttempts),
+		slog.Int64("RetryReplayLimit", c.RetryReplayLimit),
+	)
+}

@@ -1,0 +1,296 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Load reads the process environment (os.LookupEnv); see [LoadFrom].
+func Load() (Config, error) {
+	return LoadFrom(os.LookupEnv)
+}
+
+// LoadFrom reads variables through lookup (for tests and embedding apps).
+// A variable that is unset or empty keeps its [Default]; unknown variables
+// are ignored. On error LoadFrom returns the zero Config and every invalid
+// variable as an [*Error], joined with [errors.Join].
+func LoadFrom(lookup func(string) (string, bool)) (Config, error) {
+	c := Default()
+	var errs []error
+	for _, r := range rules() {
+		s, ok := lookup(r.env)
+		if !ok || s == "" {
+			continue
+		}
+		err := r.parse(&c, s)
+		if err == nil {
+			_, err = r.check(&c)
+		}
+		if err != nil {
+			errs = append(errs, newError(r.env, s, r.accepted, err))
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// A rule reads one variable into its Config field and checks the field.
+type rule struct {
+	env      string
+	accepted string
+	// parse stores s in the field, or reports why it cannot.
+	parse func(c *Config, s string) error
+	// check returns the field, formatted, and whether it is out of bounds.
+	check func(c *Config) (string, error)
+}
+
+// rules returns the rules of the fields, in field order.
+func rules() []rule {
+	return []rule{
+		{
+			env:      "DATABASE_URL",
+			accepted: "sqlite:PATH, sqlite::memory:, postgres://…, postgresql://…, mysql://…",
+			parse:    func(c *Config, s string) error { c.DatabaseURL = s; return nil },
+			check:    func(c *Config) (string, error) { return c.DatabaseURL, checkDatabaseURL(c.DatabaseURL) },
+		},
+		{
+			env:      "HTTP_ADDR",
+			accepted: `host:port with port 0-65535, such as ":8080" or "127.0.0.1:8080"`,
+			parse:    func(c *Config, s string) error { c.HTTPAddr = s; return nil },
+			check:    func(c *Config) (string, error) { return c.HTTPAddr, checkAddr(c.HTTPAddr) },
+		},
+		intRule("DB_MAX_OPEN_CONNS", func(c *Config) *int { return &c.DBMaxOpenConns }, 1),
+		intRule("DB_MAX_IDLE_CONNS", func(c *Config) *int { return &c.DBMaxIdleConns }, 0),
+		durationRule("DB_CONN_MAX_LIFETIME", func(c *Config) *time.Duration { return &c.DBConnMaxLifetime }, false),
+		durationRule("DB_CONN_MAX_IDLE_TIME", func(c *Config) *time.Duration { return &c.DBConnMaxIdleTime }, false),
+		durationRule("START_TIMEOUT", func(c *Config) *time.Duration { return &c.StartTimeout }, true),
+		durationRule("STOP_TIMEOUT", func(c *Config) *time.Duration { return &c.StopTimeout }, true),
+		{
+			env:      "LOG_LEVEL",
+			accepted: "debug, info, warn, error",
+			parse: func(c *Config, s string) error {
+				switch strings.ToLower(s) {
+				case "debug":
+					c.LogLevel = slog.LevelDebug
+				case "info":
+					c.LogLevel = slog.LevelInfo
+				case "warn":
+					c.LogLevel = slog.LevelWarn
+				case "error":
+					c.LogLevel = slog.LevelError
+				default:
+					return ErrUnknownValue
+				}
+				return nil
+			},
+			check: func(c *Config) (string, error) {
+				switch c.LogLevel {
+				case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
+					return strings.ToLower(c.LogLevel.String()), nil
+				}
+				return c.LogLevel.String(), ErrUnknownValue
+			},
+		},
+		{
+			env:      "LOG_FORMAT",
+			accepted: "text, json",
+			parse:    func(c *Config, s string) error { c.LogFormat = strings.ToLower(s); return nil },
+			check: func(c *Config) (string, error) {
+				if c.LogFormat != "text" && c.LogFormat != "json" {
+					return c.LogFormat, ErrUnknownValue
+				}
+				return c.LogFormat, nil
+			},
+		},
+		{
+			env:      "MIGRATE_ON_START",
+			accepted: "1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False",
+			parse: func(c *Config, s string) (err error) {
+				c.MigrateOnStart, err = strconv.ParseBool(s)
+				return numError(err)
+			},
+			check: func(c *Config) (string, error) { return strconv.FormatBool(c.MigrateOnStart), nil },
+		},
+		sizeRule("HTTP_BODY_LIMIT", func(c *Config) *int64 { return &c.BodyLimit }, true),
+		durationRule("HTTP_READ_HEADER_TIMEOUT", func(c *Config) *time.Duration { return &c.ReadHeaderTimeout }, true),
+		durationRule("HTTP_READ_TIMEOUT", func(c *Config) *time.Duration { return &c.ReadTimeout }, true),
+		durationRule("HTTP_WRITE_TIMEOUT", func(c *Config) *time.Duration { return &c.WriteTimeout }, true),
+		durationRule("HTTP_IDLE_TIMEOUT", func(c *Config) *time.Duration { return &c.IdleTimeout }, true),
+		durationRule("REQUEST_TIMEOUT", func(c *Config) *time.Duration { return &c.RequestTimeout }, true),
+		sizeRule("RESPONSE_HOLD_LIMIT", func(c *Config) *int64 { return &c.HoldLimit }, true),
+		intRule("TX_RETRY_ATTEMPTS", func(c *Config) *int { return &c.RetryAttempts }, 1),
+		sizeRule("TX_RETRY_REPLAY_LIMIT", func(c *Config) *int64 { return &c.RetryReplayLimit }, false),
+	}
+}
+
+// intRule is the rule of an integer field that must be >= min.
+func intRule(env string, field func(*Config) *int, min int) rule {
+	return rule{
+		env:      env,
+		accepted: fmt.Sprintf("an integer >= %d", min),
+		parse: func(c *Config, s string) (err error) {
+			*field(c), err = strconv.Atoi(s)
+			return numError(err)
+		},
+		check: func(c *Config) (string, error) {
+			n := *field(c)
+			return strconv.Itoa(n), outOfRange(n < min)
+		},
+	}
+}
+
+// durationRule is the rule of a duration field that must be >= 0, or > 0
+// if positive.
+func durationRule(env string, field func(*Config) *time.Duration, positive bool) rule {
+	accepted := `a duration >= 0, such as "30m" or "1h30m"`
+	if positive {
+		accepted = `a duration > 0, such as "15s" or "1m30s"`
+	}
+	return rule{
+		env:      env,
+		accepted: accepted,
+		parse: func(c *Config, s string) (err error) {
+			*field(c), err = time.ParseDuration(s)
+			return err
+		},
+		check: func(c *Config) (string, error) {
+			d := *field(c)
+			return d.String(), outOfRange(d < 0 || positive && d == 0)
+		},
+	}
+}
+
+// sizeRule is the rule of a size field that must be >= 0, or > 0 if
+// positive.
+func sizeRule(env string, field func(*Config) *int64, positive bool) rule {
+	accepted := `a size in bytes >= 0`
+	if positive {
+		accepted = `a size in bytes > 0`
+	}
+	accepted += `: an integer, optionally with unit B, KB, KiB, MB, MiB, GB or GiB, such as "512KB" or "2MiB"`
+	return rule{
+		env:      env,
+		accepted: accepted,
+		parse: func(c *Config, s string) (err error) {
+			*field(c), err = parseSize(s)
+			return err
+		},
+		check: func(c *Config) (string, error) {
+			n := *field(c)
+			return strconv.FormatInt(n, 10), outOfRange(n < 0 || positive && n == 0)
+		},
+	}
+}
+
+func outOfRange(out bool) error {
+	if out {
+		return ErrOutOfRange
+	}
+	return nil
+}
+
+// numError returns the cause of a *strconv.NumError (strconv.ErrSyntax or
+// strconv.ErrRange), whose own message repeats the value.
+func numError(err error) error {
+	if ne, ok := errors.AsType[*strconv.NumError](err); ok {
+		return ne.Err
+	}
+	return err
+}
+
+// checkAddr checks a host:port listen address.
+func checkAddr(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if ae, ok := errors.AsType[*net.AddrError](err); ok {
+		return errors.New(ae.Err) // ae's own message repeats the address
+	} else if err != nil {
+		return err
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q: %w", port, numError(err))
+	}
+	return nil
+}
+
+// checkDatabaseURL checks a DATABASE_URL. Its error quotes nothing of a
+// password: if s has one, the error describes Redact(s) instead.
+func checkDatabaseURL(s string) error {
+	err := databaseURLError(s)
+	if err == nil {
+		return nil
+	}
+	if r := Redact(s); r != s {
+		if err = databaseURLError(r); err == nil {
+			// Only the password was wrong.
+			err = fmt.Errorf("%w: invalid userinfo; percent-encode special characters in the user name and password", ErrMalformedURL)
+		}
+	}
+	return err
+}
+
+func databaseURLError(s string) error {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if s == "" {
+		return fmt.Errorf("%w: empty", ErrMalformedURL)
+	}
+	if !ok || !validScheme(scheme) {
+		return fmt.Errorf("%w: missing scheme", ErrMalformedURL)
+	}
+	switch scheme {
+	case "sqlite":
+		path := rest
+		if p, ok := strings.CutPrefix(rest, "//"); ok {
+			if p != "" && p[0] != '/' {
+				return fmt.Errorf("%w: sqlite URL with a host; use sqlite:PATH or sqlite:///ABS/PATH", ErrMalformedURL)
+			}
+			path = p
+		}
+		if p, _, _ := strings.Cut(path, "?"); p == "" {
+			return fmt.Errorf("%w: empty sqlite path", ErrMalformedURL)
+		}
+		return nil
+	case "postgres", "postgresql", "mysql":
+		if !strings.HasPrefix(rest, "//") {
+			return fmt.Errorf("%w: missing \"//\" after %q", ErrMalformedURL, scheme+":")
+		}
+		u, err := url.Parse(s)
+		if err != nil {
+			if ue, ok := errors.AsType[*url.Error](err); ok {
+				err = ue.Err // ue's own message repeats the URL
+			}
+			return fmt.Errorf("%w: %w", ErrMalformedURL, err)
+		}
+		if p := u.Port(); p != "" {
+			if _, err := strconv.ParseUint(p, 10, 16); err != nil {
+				return fmt.Errorf("%w: port %s not in 0-65535", ErrMalformedURL, p)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%w %q", ErrUnknownScheme, scheme)
+}
+
+// validScheme reports whether s is a URL scheme (RFC 3986, section 3.1).
+func validScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,283 @@
+package fxmodules_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/fxmodules"
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+	"go.uber.org/goleak"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func migrationsFS() fstest.MapFS {
+	fsys := fstest.MapFS{}
+	for _, d := range testdb.Dialects() {
+		fsys[d.Name()+"/00001_create_notes.sql"] = &fstest.MapFile{Data: []byte(
+			"-- +goose Up\nCREATE TABLE notes (id INT PRIMARY KEY);\n-- +goose Down\nDROP TABLE notes;\n")}
+	}
+	return fsys
+}
+
+// testConfig is a Config for a test app on databaseURL, on a free port.
+func testConfig(databaseURL string) config.Config {
+	cfg := config.Default()
+	cfg.DatabaseURL = databaseURL
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.StartTimeout = 5 * time.Second
+	cfg.StopTimeout = 5 * time.Second
+	cfg.LogLevel = slog.LevelDebug
+	return cfg
+}
+
+// appOptions builds the framework with cfg, logs into logs, and populates
+// targets.
+func appOptions(cfg config.Config, logs io.Writer, targets ...any) fx.Option {
+	return fx.Options(
+		fxmodules.Framework(migrationsFS()),
+		fx.Replace(cfg),
+		fx.Decorate(func() *slog.Logger {
+			return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		}),
+		fx.Populate(targets...),
+	)
+}
+
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, body
+}
+
+func TestFrameworkLifecycle(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d db.Dialect, u string) {
+		defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+		var srv *http.Server
+		var x *sqlx.DB
+		var dialect db.Dialect
+		logs := &syncBuffer{}
+		app := fxtest.New(t, appOptions(testConfig(u), logs, &srv, &x, &dialect))
+		app.RequireStart()
+		if dialect != d {
+			t.Errorf("dialect %v, want %v", dialect, d)
+		}
+		if code, body := getJSON(t, "http://"+srv.Addr+"/healthz"); code != 200 || body["status"] != "ok" {
+			t.Errorf("/healthz: %d %v", code, body)
+		}
+		if code, body := getJSON(t, "http://"+srv.Addr+"/readyz"); code != 200 || body["status"] != "ready" {
+			t.Errorf("/readyz: %d %v", code, body)
+		}
+		if _, err := x.Exec("INSERT INTO notes (id) VALUES (1)"); err != nil {
+			t.Errorf("migration not applied on start: %v", err)
+		}
+		http.DefaultClient.CloseIdleConnections()
+		app.RequireStop()
+		if err := x.Ping(); err == nil {
+			t.Error("pool still open after stop")
+		}
+		if strings.Contains(logs.String(), "level=ERROR") {
+			t.Errorf("errors logged:\n%s", logs)
+		}
+	})
+}
+
+func TestReadyzAnswers503WhenTheDatabaseIsDown(t *testing.T) {
+	var srv *http.Server
+	var x *sqlx.DB
+	app := fxtest.New(t, appOptions(testConfig(testdb.New(t, db.SQLite)), io.Discard, &srv, &x))
+	app.RequireStart()
+	defer app.RequireStop()
+	x.Close() // the database goes away under the server
+	resp, err := http.Get("http://" + srv.Addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("/readyz: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// blackhole accepts TCP connections and never answers.
+func blackhole(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestUnreachableDatabaseFailsTheStartWithinTheTimeout(t *testing.T) {
+	addr := blackhole(t)
+	for _, u := range []string{
+		"postgres://app:hunter2@" + addr + "/app?sslmode=disable",
+		"mysql://app:hunter2@" + addr + "/app",
+	} {
+		t.Run(strings.SplitN(u, ":", 2)[0], func(t *testing.T) {
+			cfg := testConfig(u)
+			cfg.StartTimeout = 300 * time.Millisecond
+			logs := &syncBuffer{}
+			app := fx.New(appOptions(cfg, logs), fx.StartTimeout(time.Minute))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err := app.Start(ctx)
+			if err == nil {
+				app.Stop(ctx)
+				t.Fatal("the app started on an unreachable database")
+			}
+			if !strings.Contains(err.Error(), "did not answer in time") {
+				t.Errorf("start error %q does not say the database timed out", err)
+			}
+			for name, text := range map[string]string{"error": err.Error(), "logs": logs.String()} {
+				if strings.Contains(text, "hunter2") {
+					t.Errorf("the password appears in the %s:\n%s", name, text)
+				}
+			}
+			if !strings.Contains(err.Error(), "app:xxxxx@") {
+				t.Errorf("start error %q does not name the redacted URL", err)
+			}
+		})
+	}
+}
+
+func TestPortInUseFailsTheStart(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := testConfig(testdb.New(t, db.SQLite))
+	cfg.HTTPAddr = ln.Addr().String()
+	app := fx.New(appOptions(cfg, io.Discard))
+	err = app.Start(context.Background())
+	if err == nil {
+		app.Stop(context.Background())
+		t.Fatal("the app started on a port in use")
+	}
+	if !strings.Contains(err.Error(), "cannot listen on "+cfg.HTTPAddr) {
+		t.Errorf("start error %q does not name the address", err)
+	}
+}
+
+func TestInvalidConfigurationFailsTheStart(t *testing.T) {
+	t.Setenv("DATABASE_URL", "redis://u:hunter2@localhost")
+	t.Setenv("DB_MAX_OPEN_CONNS", "-3")
+	app := fx.New(fxmodules.Framework(nil), fx.NopLogger)
+	err := app.Err()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"DATABASE_URL", "redis://u:xxxxx@localhost", "DB_MAX_OPEN_CONNS", "-3"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error shows the password: %v", err)
+	}
+}
+
+func TestGracefulStopFinishesInFlightRequests(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var srv *http.Server
+	started := make(chan struct{})
+	app := fxtest.New(t,
+		appOptions(testConfig(testdb.New(t, db.SQLite)), io.Discard, &srv),
+		fx.Invoke(func(e *gin.Engine) {
+			e.GET("/slow", func(c *gin.Context) {
+				close(started)
+				time.Sleep(300 * time.Millisecond)
+				c.String(200, "done")
+			})
+		}),
+	)
+	app.RequireStart()
+	type result struct {
+		body string
+		err  error
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + srv.Addr + "/slow")
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		res <- result{string(b), err}
+	}()
+	<-started
+	app.RequireStop()
+	r := <-res
+	if r.err != nil || r.body != "done" {
+		t.Fatalf("in-flight request during stop: %q, %v", r.body, r.err)
+	}
+	if _, err := http.Get("http://" + srv.Addr + "/healthz"); err == nil {
+		t.Fatal("the server still accepts connections after stop")
+	}
+	http.DefaultClient.CloseIdleConnections()
+}

@@ -1,0 +1,87 @@
+package fxmodules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"go.uber.org/fx"
+)
+
+// readyTimeout bounds the database ping of /readyz.
+const readyTimeout = 2 * time.Second
+
+// HTTP provides the *gin.Engine (with /healthz and /readyz) and the
+// *http.Server, with config's read-header, read, write and idle timeouts.
+// On start the server binds config.HTTPAddr — a port in use fails the
+// start — and sets Server.Addr to the bound address (useful with port 0); on
+// stop it shuts down gracefully within config.StopTimeout, letting in-flight
+// requests finish. Applications add routes in an fx.Invoke taking
+// *gin.Engine.
+func HTTP() fx.Option {
+	return fx.Module("http",
+		fx.Provide(newEngine, newServer),
+		fx.Invoke(func(*http.Server) {}),
+	)
+}
+
+func newEngine(x *sqlx.DB) *gin.Engine {
+	if os.Getenv(gin.EnvGinMode) == "" {
+		gin.SetMode(gin.ReleaseMode)
+	}
+	e := gin.New()
+	e.GET("/healthz", api.Healthz)
+	e.GET("/readyz", api.Readyz(x, readyTimeout))
+	return e
+}
+
+func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, log *slog.Logger) *http.Server {
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           e,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := net.Listen("tcp", srv.Addr)
+			if err != nil {
+				close(done)
+				return fmt.Errorf("http: cannot listen on %s: %w", srv.Addr, err)
+			}
+			srv.Addr = ln.Addr().String()
+			go func() {
+				defer close(done)
+				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error("http server stopped", "error", err)
+				}
+			}()
+			log.Info("http server listening", "addr", srv.Addr)
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, cfg.StopTimeout)
+			defer cancel()
+			err := srv.Shutdown(ctx)
+			<-done
+			if err != nil {
+				return fmt.Errorf("http: graceful shutdown: %w", err)
+			}
+			return nil
+		},
+	})
+	return srv
+}
