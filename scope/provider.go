@@ -1,0 +1,174 @@
+package scope
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"slices"
+	"strconv"
+)
+
+// Lifetime says how long an instance built by a [Provider] lives.
+type Lifetime uint8
+
+const (
+	// Scoped instances are built once per Scope, on first use, and released
+	// when the scope is released.
+	Scoped Lifetime = iota + 1
+	// Transient instances are built anew on every resolution. Those with a
+	// release func, a Close method or a Finish method are also released when
+	// the scope is released.
+	Transient
+)
+
+// String returns "scoped", "transient" or "Lifetime(N)".
+func (l Lifetime) String() string {
+	switch l {
+	case Scoped:
+		return "scoped"
+	case Transient:
+		return "transient"
+	}
+	return "Lifetime(" + strconv.Itoa(int(l)) + ")"
+}
+
+func (l Lifetime) valid() bool { return l == Scoped || l == Transient }
+
+// shape is the result shape of a constructor.
+type shape uint8
+
+const (
+	shapeFunc    shape = iota // NewFuncProvider: no reflection
+	shapeT                    // func(...) T
+	shapeTErr                 // func(...) (T, error)
+	shapeTRelErr              // func(...) (T, func(), error)
+)
+
+// Provider is one validated constructor of a scoped or transient type.
+// A Provider is immutable and may be added to several registries.
+type Provider struct {
+	lifetime Lifetime
+	shape    shape
+	out      reflect.Type
+	params   []reflect.Type
+	name     string
+	fn       reflect.Value                                                    // shape != shapeFunc
+	build    func(ctx context.Context, args []any) (any, func() error, error) // shape == shapeFunc
+}
+
+// NewProvider validates ctor and returns a Provider of lifetime l for it.
+//
+// ctor must be a non-variadic func of any arity returning T, (T, error) or
+// (T, func(), error), where T is neither error nor context.Context. The func()
+// result, if not nil, is called when the instance is released; it is ignored
+// when the error result is not nil. Errors name the constructor.
+func NewProvider(l Lifetime, ctor any) (*Provider, error) {
+	if ctor == nil {
+		return nil, errors.New("scope: nil constructor")
+	}
+	fn := reflect.ValueOf(ctor)
+	ft := fn.Type()
+	if ft.Kind() != reflect.Func {
+		return nil, fmt.Errorf("scope: constructor must be a func, got %s", ft)
+	}
+	if fn.IsNil() {
+		return nil, fmt.Errorf("scope: nil constructor of type %s", ft)
+	}
+	name := funcName(fn)
+	if !l.valid() {
+		return nil, fmt.Errorf("scope: %s: invalid lifetime %s", name, l)
+	}
+	if ft.IsVariadic() {
+		return nil, fmt.Errorf("scope: %s: variadic constructor %s is not supported", name, ft)
+	}
+	errT := reflect.TypeFor[error]()
+	var sh shape
+	switch {
+	case ft.NumOut() == 1:
+		sh = shapeT
+	case ft.NumOut() == 2 && ft.Out(1) == errT:
+		sh = shapeTErr
+	case ft.NumOut() == 3 && ft.Out(1) == reflect.TypeFor[func()]() && ft.Out(2) == errT:
+		sh = shapeTRelErr
+	default:
+		return nil, fmt.Errorf("scope: %s: constructor %s must return T, (T, error) or (T, func(), error)", name, ft)
+	}
+	out := ft.Out(0)
+	if err := checkOut(out); err != nil {
+		return nil, fmt.Errorf("scope: %s: %w", name, err)
+	}
+	params := make([]reflect.Type, ft.NumIn())
+	for i := range params {
+		params[i] = ft.In(i)
+	}
+	return &Provider{lifetime: l, shape: sh, out: out, params: params, name: name, fn: fn}, nil
+}
+
+// NewFuncProvider returns a reflection-free Provider of lifetime l for type
+// out, meant for framework services. build receives the scope's context and
+// the resolved params, in the order of params, and returns the instance, an
+// optional release func and an error. build must not retain args. The
+// instance must be nil or of type out (implement out, if out is an
+// interface). name identifies the provider in errors. The provider is
+// validated by [Registry.Add].
+func NewFuncProvider(l Lifetime, out reflect.Type, params []reflect.Type, name string, build func(ctx context.Context, args []any) (any, func() error, error)) *Provider {
+	return &Provider{lifetime: l, shape: shapeFunc, out: out, params: slices.Clone(params), name: name, build: build}
+}
+
+// Type returns the type p provides.
+func (p *Provider) Type() reflect.Type { return p.out }
+
+// Params returns the parameter types of p's constructor, in order.
+func (p *Provider) Params() []reflect.Type { return slices.Clone(p.params) }
+
+// Lifetime returns p's lifetime.
+func (p *Provider) Lifetime() Lifetime { return p.lifetime }
+
+// Name returns the constructor's name, for example
+// "github.com/x/y.NewRepo (/path/file.go:12)".
+func (p *Provider) Name() string { return p.name }
+
+// validate checks a provider, mostly for those made by NewFuncProvider.
+func (p *Provider) validate() error {
+	if p == nil {
+		return errors.New("scope: nil provider")
+	}
+	if !p.lifetime.valid() {
+		return fmt.Errorf("scope: %s: invalid lifetime %s", p.name, p.lifetime)
+	}
+	if p.shape == shapeFunc && p.build == nil {
+		return fmt.Errorf("scope: %s: nil build func", p.name)
+	}
+	if err := checkOut(p.out); err != nil {
+		return fmt.Errorf("scope: %s: %w", p.name, err)
+	}
+	for i, t := range p.params {
+		if t == nil {
+			return fmt.Errorf("scope: %s: nil type for parameter %d", p.name, i)
+		}
+	}
+	return nil
+}
+
+func checkOut(out reflect.Type) error {
+	switch out {
+	case nil:
+		return errors.New("nil provided type")
+	case reflect.TypeFor[error]():
+		return errors.New("cannot provide type error")
+	case reflect.TypeFor[context.Context]():
+		return errors.New("cannot provide context.Context (it is the scope's context)")
+	}
+	return nil
+}
+
+func funcName(fn reflect.Value) string {
+	f := runtime.FuncForPC(fn.Pointer())
+	if f == nil {
+		return fn.Type().String()
+	}
+	file, line := f.FileLine(f.Entry())
+	return fmt.Sprintf("%s (%s:%d)", f.Name(), file, line)
+}

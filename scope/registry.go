@@ -1,0 +1,110 @@
+package scope
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Registry holds the scoped and transient providers of an application.
+// Providers are added before [Registry.Compile]; after it the registry is
+// read-only and safe for concurrent use.
+type Registry struct {
+	mu        sync.Mutex
+	providers []*Provider
+	byType    map[reflect.Type]*Provider
+	c         atomic.Pointer[compiled] // set by a successful Compile
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{byType: make(map[reflect.Type]*Provider)}
+}
+
+// Add registers p. It returns an error if p is invalid, if another provider
+// of p's type is registered (the error names both) or if the registry is
+// compiled.
+func (r *Registry) Add(p *Provider) error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.c.Load() != nil {
+		return fmt.Errorf("scope: %s: Add after Compile", p.name)
+	}
+	if q, ok := r.byType[p.out]; ok {
+		return fmt.Errorf("scope: %s provided twice: by %s and by %s", p.out, q.name, p.name)
+	}
+	r.byType[p.out] = p
+	r.providers = append(r.providers, p)
+	return nil
+}
+
+// Provides reports whether t is a scoped or transient type of r.
+func (r *Registry) Provides(t reflect.Type) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.byType[t]
+	return ok
+}
+
+// Providers returns the registered providers in registration order.
+func (r *Registry) Providers() []*Provider {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.providers)
+}
+
+// Plan is a precompiled list of types resolved together by
+// [Scope.ResolvePlan], for example the parameters of a handler. A Plan is
+// built once, by [Registry.Plan], and is safe for concurrent use.
+type Plan struct {
+	c     *compiled
+	types []reflect.Type
+	args  []arg
+}
+
+// Types returns the types of p, in order.
+func (p *Plan) Types() []reflect.Type { return slices.Clone(p.types) }
+
+// Len returns the number of types of p.
+func (p *Plan) Len() int { return len(p.types) }
+
+// Plan returns a plan resolving types, in order. It must be called after
+// Compile. Each type must be context.Context, a scoped or transient type of r
+// or a singleton given to Compile; the error names every other type.
+func (r *Registry) Plan(types ...reflect.Type) (*Plan, error) {
+	c := r.c.Load()
+	if c == nil {
+		return nil, ErrNotCompiled
+	}
+	p := &Plan{c: c, types: slices.Clone(types), args: make([]arg, len(types))}
+	var errs []error
+	for i, t := range types {
+		a, ok := c.arg(t)
+		if !ok {
+			errs = append(errs, fmt.Errorf("scope: plan: unknown type %v (not scoped, transient, singleton or context.Context)", t))
+			continue
+		}
+		p.args[i] = a
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+// Open opens a scope with context ctx. If r is not compiled, every
+// resolution from the scope returns [ErrNotCompiled].
+func (r *Registry) Open(ctx context.Context) *Scope {
+	c := r.c.Load()
+	if c == nil {
+		return &Scope{ctx: ctx}
+	}
+	return &Scope{ctx: ctx, c: c, st: c.pool.Get().(*state)}
+}
