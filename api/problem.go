@@ -36,3 +36,15 @@ func WriteProblem(c *gin.Context, p Problem) {
 	c.Header("Content-Type", ProblemContentType)
 	c.AbortWithStatusJSON(p.Status, p)
 }
+
+// NotFound answers 404 problem+json; the HTTP module installs it for
+// unknown paths.
+func NotFound(c *gin.Context) {
+	WriteProblem(c, NewProblem(http.StatusNotFound, "no such route"))
+}
+
+// MethodNotAllowed answers 405 problem+json; the HTTP module installs it for
+// known paths asked with another method.
+func MethodNotAllowed(c *gin.Context) {
+	WriteProblem(c, NewProblem(http.StatusMethodNotAllowed, "method not allowed on this route"))
+}

@@ -6,12 +6,12 @@ import (
 	"go.uber.org/fx"
 )
 
-// Framework bundles Config, Logging, Database, Migrations(migrations) and
-// HTTP. Pass a nil migrations to leave migrations out.
+// Framework bundles Config, Logging, Database, Migrations(migrations),
+// RequestScope and HTTP. Pass a nil migrations to leave migrations out.
 func Framework(migrations fs.FS) fx.Option {
 	opts := []fx.Option{Config(), Logging(), Database()}
 	if migrations != nil {
 		opts = append(opts, Migrations(migrations))
 	}
-	return fx.Options(append(opts, HTTP())...)
+	return fx.Options(append(opts, RequestScope(), HTTP())...)
 }

@@ -20,10 +20,13 @@ import (
 // readyTimeout bounds the database ping of /readyz.
 const readyTimeout = 2 * time.Second
 
-// HTTP provides the *gin.Engine (with /healthz and /readyz) and the
+// HTTP provides the *gin.Engine — with the request-scope middleware (see
+// RequestScope, which it needs), the body limit, problem+json 404 and 405,
+// /healthz and /readyz — and the
 // *http.Server, with config's read-header, read, write and idle timeouts.
 // On start the server binds config.HTTPAddr — a port in use fails the
-// start — and sets Server.Addr to the bound address (useful with port 0); on
+// start, and so does a route whose api.Handle dependencies nothing provides —
+// and sets Server.Addr to the bound address (useful with port 0); on
 // stop it shuts down gracefully within config.StopTimeout, letting in-flight
 // requests finish. Applications add routes in an fx.Invoke taking
 // *gin.Engine.
@@ -34,17 +37,21 @@ func HTTP() fx.Option {
 	)
 }
 
-func newEngine(x *sqlx.DB) *gin.Engine {
+func newEngine(x *sqlx.DB, cfg config.Config, mw *api.Middleware) *gin.Engine {
 	if os.Getenv(gin.EnvGinMode) == "" {
 		gin.SetMode(gin.ReleaseMode)
 	}
 	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.NoRoute(api.NotFound)
+	e.NoMethod(api.MethodNotAllowed)
+	e.Use(api.BodyLimit(cfg.BodyLimit), mw.HandlerFunc())
 	e.GET("/healthz", api.Healthz)
 	e.GET("/readyz", api.Readyz(x, readyTimeout))
 	return e
 }
 
-func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, log *slog.Logger) *http.Server {
+func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, mw *api.Middleware, log *slog.Logger) *http.Server {
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
 		Handler:           e,
@@ -57,6 +64,10 @@ func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, log *slog.Logg
 	done := make(chan struct{})
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
+			if err := api.CheckRoutes(e, mw.Registry()); err != nil {
+				close(done)
+				return fmt.Errorf("fasttrack: %w", err)
+			}
 			ln, err := net.Listen("tcp", srv.Addr)
 			if err != nil {
 				close(done)

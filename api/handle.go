@@ -1,0 +1,240 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sync/atomic"
+
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/scope"
+	"github.com/gin-gonic/gin"
+)
+
+// Resolve returns the request scope's T (a scoped or transient service, or a
+// singleton the registry knows) for a plain gin handler.
+func Resolve[T any](c *gin.Context) (T, error) {
+	r, err := requestOf(c)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return scope.Get[T](r.scope)
+}
+
+// Handle adapts fn to a gin handler. fn is
+//
+//	func(c *gin.Context, deps...) (T, error)   or   func(c *gin.Context, deps...) error
+//
+// where each dep is resolved from the request scope. A T result is answered
+// as JSON with the status the handler set (c.Status), 200 by default; a nil
+// pointer T answers 204. A returned error rolls the transaction back and is
+// answered as problem+json (see ProblemFor). When fn is the last handler of
+// a route, its dependencies are checked when the app starts: a type that
+// nothing provides fails the start. With api.Retry (or a global retry
+// count), a retryable failure of fn or of its commit runs fn again.
+func Handle(fn any) gin.HandlerFunc {
+	h := newHandler(fn)
+	return h.serve
+}
+
+// handler is one adapted function.
+type handler struct {
+	fn       reflect.Value
+	name     string
+	deps     []reflect.Type
+	hasValue bool  // fn returns (T, error)
+	shapeErr error // fn has the wrong shape
+	plan     atomic.Pointer[boundPlan]
+}
+
+// boundPlan is a handler's plan for one registry.
+type boundPlan struct {
+	reg  *scope.Registry
+	plan *scope.Plan
+	err  error
+}
+
+var (
+	ginContextType = reflect.TypeFor[*gin.Context]()
+	errorType      = reflect.TypeFor[error]()
+)
+
+func newHandler(fn any) *handler {
+	h := &handler{fn: reflect.ValueOf(fn), name: fmt.Sprintf("%T", fn)}
+	t := h.fn.Type()
+	if fn == nil || t.Kind() != reflect.Func {
+		h.shapeErr = fmt.Errorf("api: Handle needs a func, got %T", fn)
+		return h
+	}
+	if f := runtimeName(h.fn); f != "" {
+		h.name = f
+	}
+	switch {
+	case t.IsVariadic() || t.NumIn() == 0 || t.In(0) != ginContextType:
+		h.shapeErr = fmt.Errorf("api: Handle(%s): the first parameter must be *gin.Context and none variadic", h.name)
+	case t.NumOut() == 1 && t.Out(0) == errorType:
+	case t.NumOut() == 2 && t.Out(1) == errorType:
+		h.hasValue = true
+	default:
+		h.shapeErr = fmt.Errorf("api: Handle(%s): must return error or (T, error)", h.name)
+	}
+	for i := 1; i < t.NumIn(); i++ {
+		h.deps = append(h.deps, t.In(i))
+	}
+	return h
+}
+
+// planFor returns the handler's plan on reg, building it once per registry.
+func (h *handler) planFor(reg *scope.Registry) (*scope.Plan, error) {
+	if b := h.plan.Load(); b != nil && b.reg == reg {
+		return b.plan, b.err
+	}
+	b := &boundPlan{reg: reg, err: h.shapeErr}
+	if b.err == nil {
+		b.plan, b.err = reg.Plan(h.deps...)
+		if b.err != nil {
+			b.err = fmt.Errorf("api: Handle(%s): %w", h.name, b.err)
+		}
+	}
+	h.plan.Store(b)
+	return b.plan, b.err
+}
+
+func (h *handler) serve(c *gin.Context) {
+	v, _ := c.Get(ginKey)
+	switch x := v.(type) {
+	case *request:
+		h.run(c, x)
+	case *checker:
+		_, x.err = h.planFor(x.reg)
+	default:
+		_ = c.Error(errNoMiddleware)
+		WriteProblem(c, NewProblem(http.StatusInternalServerError, "internal server error"))
+	}
+}
+
+// run calls fn, retrying on a fresh scope when allowed.
+func (h *handler) run(c *gin.Context, r *request) {
+	plan, err := h.planFor(r.m.reg)
+	if err != nil {
+		h.fail(c, r, err)
+		return
+	}
+	attempts := r.policy.attempts
+	if attempts > 1 && !r.prepareRetry() {
+		attempts = 1
+	}
+	for attempt := 1; ; attempt++ {
+		res, err := h.call(c, r, plan)
+		retryable := err != nil && errors.Is(err, db.ErrRetryable)
+		if err == nil && attempts > 1 {
+			// Commit here, while the handler can still run again.
+			h.respond(c, res)
+			if !r.settle() {
+				retryable = errors.Is(r.commitErr, db.ErrRetryable)
+			}
+		}
+		if retryable && attempt < attempts && !r.hold.direct && !r.hold.dropped {
+			if rerr := r.restart(attempt); rerr == nil {
+				r.m.log.Debug("retrying request", "request", r.String(), "attempt", attempt+1, "error", errors.Join(err, r.commitErr))
+				continue
+			}
+		}
+		switch {
+		case err != nil:
+			h.fail(c, r, err)
+		case attempts == 1:
+			h.respond(c, res)
+		}
+		return
+	}
+}
+
+// call resolves the dependencies from the request's current scope and calls
+// fn.
+func (h *handler) call(c *gin.Context, r *request, plan *scope.Plan) (reflect.Value, error) {
+	var depsBuf [8]any
+	var inBuf [9]reflect.Value
+	deps, in := depsBuf[:0], inBuf[:0]
+	if n := len(h.deps); n > len(depsBuf) {
+		deps, in = make([]any, 0, n), make([]reflect.Value, 0, n+1)
+	}
+	deps = deps[:len(h.deps)]
+	if err := r.scope.ResolvePlan(plan, deps); err != nil {
+		return reflect.Value{}, err
+	}
+	in = append(in, reflect.ValueOf(c))
+	for i, d := range deps {
+		if d == nil {
+			in = append(in, reflect.Zero(h.deps[i]))
+		} else {
+			in = append(in, reflect.ValueOf(d))
+		}
+	}
+	out := h.fn.Call(in)
+	if errV := out[len(out)-1]; !errV.IsNil() {
+		return reflect.Value{}, errV.Interface().(error)
+	}
+	if h.hasValue {
+		return out[0], nil
+	}
+	return reflect.Value{}, nil
+}
+
+// respond writes fn's result unless the handler already wrote a response.
+func (h *handler) respond(c *gin.Context, res reflect.Value) {
+	if c.Writer.Written() || !res.IsValid() {
+		return
+	}
+	switch res.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
+		if res.IsNil() && res.Kind() != reflect.Slice {
+			c.Status(http.StatusNoContent)
+			c.Writer.WriteHeaderNow()
+			return
+		}
+	}
+	c.JSON(c.Writer.Status(), res.Interface())
+}
+
+// fail records err (the transaction rolls back) and answers it.
+func (h *handler) fail(c *gin.Context, r *request, err error) {
+	_ = c.Error(err)
+	p := ProblemFor(err)
+	if p.Status >= http.StatusInternalServerError {
+		r.m.log.Error("handler failed", "request", r.String(), "handler", h.name, "error", err)
+	}
+	if !c.Writer.Written() {
+		WriteProblem(c, p)
+	}
+}
+
+// checker is put in place of a request when routes are checked at start.
+type checker struct {
+	reg *scope.Registry
+	err error
+}
+
+// CheckRoutes checks, against the compiled reg, the dependencies of every
+// route of e whose last handler came from Handle, and returns the problems
+// joined, each naming the route and the handler. The HTTP module runs it on
+// start.
+func CheckRoutes(e *gin.Engine, reg *scope.Registry) error {
+	ours := reflect.ValueOf(gin.HandlerFunc((*handler)(nil).serve)).Pointer()
+	var errs []error
+	for _, ri := range e.Routes() {
+		if ri.HandlerFunc == nil || reflect.ValueOf(ri.HandlerFunc).Pointer() != ours {
+			continue
+		}
+		chk := &checker{reg: reg}
+		c := &gin.Context{}
+		c.Set(ginKey, chk)
+		ri.HandlerFunc(c)
+		if chk.err != nil {
+			errs = append(errs, fmt.Errorf("route %s %s: %w", ri.Method, ri.Path, chk.err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/scope"
+	"github.com/gin-gonic/gin"
+)
+
+// Options configure the request-scope middleware.
+type Options struct {
+	// HoldLimit is how many bytes of a response are held back until the
+	// transaction's outcome is known; a larger response commits before its
+	// first byte is sent. Default 1 MiB.
+	HoldLimit int
+	// RetryAttempts is the default number of attempts of an api.Handle
+	// handler that fails with a retryable error; 1 (the default) disables
+	// retries. api.Retry sets it per route.
+	RetryAttempts int
+	// ReplayLimit is the largest request body kept for a retry; a larger
+	// request is not retried. Default 1 MiB.
+	ReplayLimit int64
+	// TxTimeout bounds each transaction from its BEGIN; zero for none.
+	TxTimeout time.Duration
+	// CommitStatus decides, by the response status, whether a request that
+	// raised no error and did not panic commits. Default: status < 400.
+	CommitStatus func(status int) bool
+	// Logger receives panics, commit failures and handler errors answered
+	// 500. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Middleware runs every request in its own scope of reg: it opens the scope,
+// holds the response while the chain runs, commits or rolls back the
+// request's transaction, sends the response — a failed commit answers 500
+// (503 when retryable) instead of the handler's response — and releases the
+// scope. A panic rolls back and answers 500, and the server goes on.
+type Middleware struct {
+	reg  *scope.Registry
+	opts Options
+	log  *slog.Logger
+	pool sync.Pool
+}
+
+// NewMiddleware returns the middleware for reg.
+func NewMiddleware(reg *scope.Registry, opts Options) *Middleware {
+	if opts.HoldLimit <= 0 {
+		opts.HoldLimit = 1 << 20
+	}
+	if opts.RetryAttempts < 1 {
+		opts.RetryAttempts = 1
+	}
+	if opts.ReplayLimit <= 0 {
+		opts.ReplayLimit = 1 << 20
+	}
+	m := &Middleware{reg: reg, opts: opts, log: opts.Logger}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	m.pool.New = func() any { return &request{m: m} }
+	return m
+}
+
+// Registry returns the registry the middleware opens scopes from.
+func (m *Middleware) Registry() *scope.Registry { return m.reg }
+
+func (m *Middleware) commitStatus(status int) bool {
+	if m.opts.CommitStatus != nil {
+		return m.opts.CommitStatus(status)
+	}
+	return status < http.StatusBadRequest
+}
+
+// HandlerFunc returns the middleware as a gin.HandlerFunc; install it before
+// the routes that use the request scope.
+func (m *Middleware) HandlerFunc() gin.HandlerFunc { return m.serve }
+
+func (m *Middleware) serve(c *gin.Context) {
+	r := m.pool.Get().(*request)
+	r.c = c
+	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
+	r.ctx = context.WithValue(c.Request.Context(), requestKey{}, r)
+	r.scope = m.reg.Open(r.ctx)
+	conn := c.Writer
+	r.hold.reset(conn, r, m.opts.HoldLimit)
+	c.Writer = &r.hold
+	c.Set(ginKey, r)
+	defer m.finish(r, conn)
+	c.Next()
+}
+
+// finish settles and answers the request, recovers a panic, and releases
+// the scope.
+func (m *Middleware) finish(r *request, conn gin.ResponseWriter) {
+	p := recover()
+	if p == http.ErrAbortHandler {
+		r.panicked = true
+	} else if p != nil {
+		r.panicked = true
+		m.log.Error("panic in handler", "request", r.String(), "panic", p, "stack", string(debug.Stack()))
+	}
+	ok := r.settle()
+	streamed := r.hold.direct && !r.hold.dropped
+	switch {
+	case r.hold.direct || r.hold.dropped:
+		// Already sent (streamed, hijacked or replaced by an error).
+	case p != nil:
+		r.writeDirect(NewProblem(http.StatusInternalServerError, "internal server error"))
+	case !ok:
+		r.answerCommitFailure()
+	default:
+		if err := r.hold.flushHeld(); err != nil {
+			m.log.Debug("writing response", "request", r.String(), "error", err)
+		}
+	}
+	if err := r.scope.Release(); err != nil {
+		m.log.Warn("releasing request scope", "request", r.String(), "error", err)
+	}
+	c := r.c
+	c.Writer = conn
+	m.put(r)
+	if p != nil && (streamed || p == http.ErrAbortHandler) {
+		// Part of the response is out: only aborting the connection tells
+		// the client it is incomplete.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// put clears r and returns it to the pool.
+func (m *Middleware) put(r *request) {
+	r.c, r.ctx, r.scope, r.tx = nil, nil, nil, nil
+	r.settled, r.commitErr, r.panicked = false, nil, false
+	r.replay, r.headers = nil, nil
+	r.hold.reset(nil, nil, 0)
+	if r.hold.buf.Cap() > 4*m.opts.HoldLimit {
+		r.hold.buf = bytes.Buffer{}
+	}
+	m.pool.Put(r)
+}

@@ -1,0 +1,316 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Querier is what repositories take to run SQL. *sqlx.DB, *sqlx.Tx and *Tx
+// satisfy it, so one repository works on the pool, on a plain transaction and
+// on the request's lazy transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error)
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+	Rebind(query string) string
+	DriverName() string
+}
+
+// DialectOf returns the dialect of q, from its driver name.
+func DialectOf(q Querier) Dialect {
+	switch q.DriverName() {
+	case "pgx", "postgres", "pgx/v5":
+		return Postgres
+	case "mysql":
+		return MySQL
+	default:
+		return SQLite
+	}
+}
+
+// TxOptions are a transaction's options: the route's, for a request.
+type TxOptions struct {
+	// ReadOnly begins a read-only transaction (on SQLite, a deferred one that
+	// takes no write lock).
+	ReadOnly bool
+	// Isolation is the isolation level; zero is the database's default.
+	Isolation sql.IsolationLevel
+	// Timeout bounds the transaction from its BEGIN; zero means only the
+	// context's deadline applies.
+	Timeout time.Duration
+}
+
+// Outcome is how a transaction ended.
+type Outcome int
+
+// The outcomes of a Tx.
+const (
+	// OutcomeOpen: not finished yet.
+	OutcomeOpen Outcome = iota
+	// OutcomeNone: finished without ever sending BEGIN.
+	OutcomeNone
+	// OutcomeCommitted: committed.
+	OutcomeCommitted
+	// OutcomeRolledBack: rolled back, or its commit failed.
+	OutcomeRolledBack
+)
+
+// String returns "open", "none", "committed" or "rolled_back".
+func (o Outcome) String() string {
+	return [...]string{"open", "none", "committed", "rolled_back"}[o]
+}
+
+// ErrTxFinished is returned by a statement on a Tx that has already committed
+// or rolled back.
+var ErrTxFinished = errors.New("db: transaction already finished")
+
+// Tx is a transaction begun lazily: BEGIN is sent with the first statement,
+// on the context given to NewTx and with its options, so a unit of work that
+// never touches the database never takes a connection. It holds at most one
+// connection. Errors are classified by the dialect (see Dialect.Classify).
+//
+// A Tx is finished once, by Finish (commit or roll back); after-commit hooks
+// run only after a successful commit. Statements may come from several
+// goroutines, but not while one's rows are still open.
+type Tx struct {
+	x       *sqlx.DB
+	dialect Dialect
+	ctx     context.Context
+
+	mu           sync.Mutex
+	opts         TxOptions
+	tx           *sqlx.Tx
+	cancel       context.CancelFunc
+	outcome      Outcome
+	rollbackOnly bool
+	afterCommit  []func(context.Context)
+	savepoints   int
+}
+
+// NewTx returns a Tx on x that will begin on ctx with opts.
+func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
+	return &Tx{x: x, dialect: d, ctx: ctx, opts: opts}
+}
+
+// SetOptions replaces the options of a Tx that has not begun yet.
+func (t *Tx) SetOptions(opts TxOptions) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tx != nil || t.outcome != OutcomeOpen {
+		return errors.New("db: transaction options set after BEGIN")
+	}
+	t.opts = opts
+	return nil
+}
+
+// Options returns the transaction's options.
+func (t *Tx) Options() TxOptions {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.opts
+}
+
+// Dialect returns the dialect of the underlying database.
+func (t *Tx) Dialect() Dialect { return t.dialect }
+
+// Begun reports whether BEGIN has been sent.
+func (t *Tx) Begun() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.tx != nil
+}
+
+// Outcome reports how the transaction ended, or OutcomeOpen.
+func (t *Tx) Outcome() Outcome {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.outcome
+}
+
+// SetRollbackOnly marks the transaction so that Finish rolls it back whatever
+// it is asked.
+func (t *Tx) SetRollbackOnly() {
+	t.mu.Lock()
+	t.rollbackOnly = true
+	t.mu.Unlock()
+}
+
+// RollbackOnly reports whether SetRollbackOnly was called.
+func (t *Tx) RollbackOnly() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rollbackOnly
+}
+
+// AfterCommit registers fn to run after a successful commit, outside the
+// transaction, in registration order, with a context that is not cancelled
+// when the request ends. On rollback fn is dropped.
+func (t *Tx) AfterCommit(fn func(ctx context.Context)) {
+	t.mu.Lock()
+	t.afterCommit = append(t.afterCommit, fn)
+	t.mu.Unlock()
+}
+
+// begin returns the open transaction, sending BEGIN on first use.
+func (t *Tx) begin() (*sqlx.Tx, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.outcome != OutcomeOpen {
+		return nil, ErrTxFinished
+	}
+	if t.tx != nil {
+		return t.tx, nil
+	}
+	ctx := t.ctx
+	var cancel context.CancelFunc
+	if t.opts.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, t.opts.Timeout)
+	}
+	tx, err := t.x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
+	if err != nil {
+		if cancel != nil {
+			cancel()
+		}
+		return nil, fmt.Errorf("db: begin: %w", t.dialect.Classify(err))
+	}
+	t.tx, t.cancel = tx, cancel
+	return tx, nil
+}
+
+// ExecContext begins the transaction if needed and executes query in it.
+func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx, err := t.begin()
+	if err != nil {
+		return nil, err
+	}
+	res, err := tx.ExecContext(ctx, query, args...)
+	return res, t.dialect.Classify(err)
+}
+
+// QueryxContext begins the transaction if needed and runs query in it.
+func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	tx, err := t.begin()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryxContext(ctx, query, args...)
+	return rows, t.dialect.Classify(err)
+}
+
+// GetContext begins the transaction if needed and scans one row into dest;
+// no row is sql.ErrNoRows.
+func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	tx, err := t.begin()
+	if err != nil {
+		return err
+	}
+	return t.dialect.Classify(tx.GetContext(ctx, dest, query, args...))
+}
+
+// SelectContext begins the transaction if needed and scans every row into
+// dest, a pointer to a slice.
+func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	tx, err := t.begin()
+	if err != nil {
+		return err
+	}
+	return t.dialect.Classify(tx.SelectContext(ctx, dest, query, args...))
+}
+
+// Rebind rewrites ? placeholders into the dialect's bind style.
+func (t *Tx) Rebind(query string) string { return t.dialect.Rebind(query) }
+
+// DriverName returns the database/sql driver's name.
+func (t *Tx) DriverName() string { return t.x.DriverName() }
+
+// Savepoint runs fn inside a savepoint: when fn fails or panics, only its work
+// is undone and the transaction goes on; fn's error is returned. It begins the
+// transaction if needed.
+func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	tx, err := t.begin()
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.savepoints++
+	name := fmt.Sprintf("fasttrack_sp_%d", t.savepoints)
+	t.mu.Unlock()
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("db: savepoint: %w", t.dialect.Classify(err))
+	}
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		// fn panicked: undo its work, then let the panic go on.
+		_, _ = tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name)
+	}()
+	ferr := fn(ctx)
+	done = true
+	if ferr != nil {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
+			return errors.Join(ferr, fmt.Errorf("db: rollback to savepoint: %w", t.dialect.Classify(err)))
+		}
+		return ferr
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("db: release savepoint: %w", t.dialect.Classify(err))
+	}
+	return nil
+}
+
+// Finish ends the transaction once: it commits when commit is true and the
+// transaction is not rollback-only, else rolls back. A Tx that never began
+// sends nothing. After a successful commit (or a successful finish with
+// nothing begun) the after-commit hooks run; otherwise they are dropped. A
+// failed commit is returned classified (errors.Is(err, ErrRetryable) tells a
+// retryable one). Later calls return nil. Finish implements scope.Finisher.
+func (t *Tx) Finish(_ context.Context, commit bool) error {
+	t.mu.Lock()
+	if t.outcome != OutcomeOpen {
+		t.mu.Unlock()
+		return nil
+	}
+	tx, cancel, hooks := t.tx, t.cancel, t.afterCommit
+	commit = commit && !t.rollbackOnly
+	t.tx, t.cancel, t.afterCommit = nil, nil, nil
+	var err error
+	switch {
+	case tx == nil:
+		t.outcome = OutcomeNone
+	case commit:
+		t.outcome = OutcomeCommitted
+		if err = tx.Commit(); err != nil {
+			t.outcome = OutcomeRolledBack
+			err = fmt.Errorf("db: commit: %w", t.dialect.Classify(err))
+		}
+	default:
+		t.outcome = OutcomeRolledBack
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			err = fmt.Errorf("db: rollback: %w", t.dialect.Classify(rerr))
+		}
+	}
+	t.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	if commit && err == nil {
+		ctx := context.WithoutCancel(t.ctx)
+		for _, fn := range hooks {
+			fn(ctx)
+		}
+	}
+	return err
+}
+
+// Close rolls back a transaction that was not finished. It implements the
+// scope's release.
+func (t *Tx) Close() error { return t.Finish(t.ctx, false) }

@@ -1,0 +1,31 @@
+package db
+
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// WithTx runs fn in a lazy transaction on x, outside HTTP (CLI commands,
+// jobs, tests), with the request's rules: commit when fn returns nil, roll
+// back when it returns an error, panics (the panic goes on) or calls
+// SetRollbackOnly. The commit's error is returned.
+func WithTx(ctx context.Context, x *sqlx.DB, fn func(tx *Tx) error) error {
+	return WithTxOptions(ctx, x, TxOptions{}, fn)
+}
+
+// WithTxOptions is WithTx with transaction options.
+func WithTxOptions(ctx context.Context, x *sqlx.DB, opts TxOptions, fn func(tx *Tx) error) (err error) {
+	tx := NewTx(ctx, x, DialectOf(x), opts)
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Finish(ctx, false)
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = tx.Finish(ctx, false)
+		return err
+	}
+	return tx.Finish(ctx, true)
+}

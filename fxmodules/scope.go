@@ -1,0 +1,138 @@
+package fxmodules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+
+	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/scope"
+	"github.com/jmoiron/sqlx"
+	"go.uber.org/fx"
+)
+
+// RequestScope provides the *scope.Registry of scoped and transient
+// providers, with the request's transaction (*db.Tx and db.Querier) already
+// in it, and the *api.Middleware that runs each HTTP request in a scope. The
+// registry is compiled when the app starts; a scoped constructor whose
+// dependency nothing provides, a cycle, or two providers of one type fail
+// the start with an error naming the constructors.
+//
+// A singleton that takes *db.Tx or db.Querier fails the start as a captive
+// dependency (it would keep one request's transaction); a singleton that
+// takes another scoped type fails it as a missing type.
+func RequestScope() fx.Option {
+	return fx.Module("fasttrack.scope",
+		fx.Provide(newRegistrar, newMiddleware, captiveTx, captiveQuerier),
+	)
+}
+
+// Scoped registers ctor as a scoped provider: one instance per request (or
+// scope.Run), built on first use and released when the scope ends — by a
+// cleanup func the constructor returns, or by its Close method — in reverse
+// order of creation. ctor is a func of any arity returning T, (T, error) or
+// (T, func(), error); its parameters are Fx singletons, scoped or transient
+// types, or context.Context (the scope's). Use it in any fx.Module.
+func Scoped(ctor any) fx.Option { return register(scope.Scoped, ctor) }
+
+// Transient registers ctor as a transient provider: a new instance each time
+// it is resolved, released with the scope that built it. See Scoped.
+func Transient(ctor any) fx.Option { return register(scope.Transient, ctor) }
+
+// frameworkScoped are the scoped types FastTrack itself provides; Fx holds a
+// captive-dependency guard under each.
+func frameworkScoped(t reflect.Type) bool {
+	return t == reflect.TypeFor[*db.Tx]() || t == reflect.TypeFor[db.Querier]() ||
+		t == reflect.TypeFor[context.Context]()
+}
+
+// register adds an fx.Invoke, generated for ctor's parameters, that hands
+// ctor and the singletons it needs to the registrar. Parameters are
+// optional, since some may be scoped types that Fx does not hold; the
+// registry reports at start what nothing provides.
+func register(l scope.Lifetime, ctor any) fx.Option {
+	p, err := scope.NewProvider(l, ctor)
+	if err != nil {
+		return fx.Error(fmt.Errorf("fxmodules.%s: %w", l, err))
+	}
+	var params []reflect.Type
+	fields := []reflect.StructField{{Name: "In", Type: reflect.TypeFor[fx.In](), Anonymous: true}}
+	for _, t := range p.Params() {
+		if frameworkScoped(t) {
+			continue
+		}
+		fields = append(fields, reflect.StructField{
+			Name: fmt.Sprintf("P%d", len(params)),
+			Type: t,
+			Tag:  `optional:"true"`,
+		})
+		params = append(params, t)
+	}
+	in := reflect.StructOf(fields)
+	fnType := reflect.FuncOf([]reflect.Type{reflect.TypeFor[*registrar](), in}, nil, false)
+	fn := reflect.MakeFunc(fnType, func(args []reflect.Value) []reflect.Value {
+		r := args[0].Interface().(*registrar)
+		for i, t := range params {
+			if v := args[1].Field(i + 1); !v.IsZero() {
+				r.singletons[t] = v.Interface()
+			}
+		}
+		if err := r.reg.Add(p); err != nil {
+			r.errs = append(r.errs, err)
+		}
+		return nil
+	})
+	return fx.Invoke(fn.Interface())
+}
+
+// registrar collects providers and their singleton arguments until the app
+// starts, then compiles the registry.
+type registrar struct {
+	reg        *scope.Registry
+	singletons map[reflect.Type]any
+	errs       []error
+}
+
+func newRegistrar(lc fx.Lifecycle, x *sqlx.DB, d db.Dialect) (*registrar, *scope.Registry, error) {
+	r := &registrar{reg: scope.NewRegistry(), singletons: map[reflect.Type]any{}}
+	for _, p := range api.TxProviders(x, d) {
+		if err := r.reg.Add(p); err != nil {
+			return nil, nil, err
+		}
+	}
+	lc.Append(fx.StartHook(r.compile))
+	return r, r.reg, nil
+}
+
+func (r *registrar) compile() error {
+	err := errors.Join(append(r.errs, r.reg.Compile(r.singletons))...)
+	r.singletons = nil
+	if err != nil {
+		return fmt.Errorf("fasttrack: request scope: %w", err)
+	}
+	return nil
+}
+
+func newMiddleware(reg *scope.Registry, cfg config.Config, log *slog.Logger) *api.Middleware {
+	return api.NewMiddleware(reg, api.Options{
+		HoldLimit:     int(cfg.HoldLimit),
+		RetryAttempts: cfg.RetryAttempts,
+		ReplayLimit:   cfg.RetryReplayLimit,
+		TxTimeout:     cfg.RequestTimeout,
+		Logger:        log,
+	})
+}
+
+// errCaptive explains a singleton that takes a request-scoped type.
+func errCaptive(t reflect.Type) error {
+	return fmt.Errorf("fasttrack: captive dependency: %v is request-scoped, and a singleton would keep one request's instance forever; "+
+		"take it in a constructor registered with fxmodules.Scoped, or resolve it per request (api.Handle, api.Resolve)", t)
+}
+
+func captiveTx() (*db.Tx, error) { return nil, errCaptive(reflect.TypeFor[*db.Tx]()) }
+
+func captiveQuerier() (db.Querier, error) { return nil, errCaptive(reflect.TypeFor[db.Querier]()) }

@@ -1,0 +1,3 @@
+// Package repo holds FastTrack's repository building blocks and the errors
+// repositories return.
+package repo
