@@ -150,7 +150,8 @@ func newMigrateCreateCmd() *cobra.Command {
 
 // createMigration writes NNNNN_name.sql, numbered one past the highest
 // existing version, into each dialect folder under dir.
-func createMigration(dir, name string) ([]string, error) {
+// When one file cannot be written, the ones already written are removed.
+func createMigration(dir, name string) (created []string, err error) {
 	if !validMigrationName(name) {
 		return nil, fmt.Errorf("migration name %q: use lower-case letters, digits and underscores, starting with a letter", name)
 	}
@@ -162,13 +163,23 @@ func createMigration(dir, name string) ([]string, error) {
 			return nil, fmt.Errorf("reading migrations: %w", err)
 		}
 		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+				continue
+			}
 			prefix, _, _ := strings.Cut(e.Name(), "_")
 			if v, err := strconv.ParseInt(prefix, 10, 64); err == nil && v >= next {
 				next = v + 1
 			}
 		}
 	}
-	var created []string
+	defer func() {
+		if err != nil {
+			for _, f := range created {
+				_ = os.Remove(f)
+			}
+			created = nil
+		}
+	}()
 	for _, d := range dialects {
 		sub := filepath.Join(dir, d.Name())
 		if err := os.MkdirAll(sub, 0o755); err != nil {

@@ -1,0 +1,418 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
+	"github.com/jmoiron/sqlx"
+)
+
+// openDB opens and pings a pool on databaseURL, closed at the end of t.
+func openDB(t *testing.T, databaseURL string) (*sqlx.DB, db.Dialect) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DatabaseURL = databaseURL
+	x, d, err := db.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.Ping(ctx, x, databaseURL); err != nil {
+		t.Fatal(err)
+	}
+	return x, d
+}
+
+const pendingStatus = "" +
+	"VERSION  NAME          APPLIED AT\n" +
+	"1        create_users  pending\n"
+
+// checkStatusPending checks the table `migrate status` prints before the
+// migration is applied.
+func checkStatusPending(t *testing.T, out, _ string) {
+	t.Helper()
+	if out != pendingStatus {
+		t.Errorf("migrate status printed\n%s\nwant\n%s", out, pendingStatus)
+	}
+}
+
+// checkStatusApplied checks that `migrate status` shows when the migration
+// was applied, in UTC.
+func checkStatusApplied(t *testing.T, out, _ string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("migrate status printed %q, want a header and one row", out)
+	}
+	if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"VERSION", "NAME", "APPLIED", "AT"}) {
+		t.Errorf("header %q", lines[0])
+	}
+	row := strings.Fields(lines[1])
+	if len(row) != 5 || row[0] != "1" || row[1] != "create_users" {
+		t.Fatalf("row %q, want 1, create_users and a timestamp", lines[1])
+	}
+	// The columns line up under the header.
+	if i := strings.Index(lines[0], "APPLIED AT"); i < 0 || !strings.HasPrefix(lines[1][i:], row[2]+" ") {
+		t.Errorf("timestamp not under APPLIED AT:\n%s", out)
+	}
+	at, err := time.Parse("2006-01-02 15:04:05 MST", strings.Join(row[2:], " "))
+	if err != nil {
+		t.Fatalf("applied-at %q: %v", strings.Join(row[2:], " "), err)
+	}
+	if row[4] != "UTC" {
+		t.Errorf("applied-at %q is not in UTC", strings.Join(row[2:], " "))
+	}
+	// A loose bound: a zero or garbage time is far outside it; a server in
+	// another time zone is not.
+	if d := time.Since(at); d < -24*time.Hour || d > 24*time.Hour {
+		t.Errorf("applied-at %v is not around now", at)
+	}
+}
+
+func TestPrintStatus(t *testing.T) {
+	cet := time.FixedZone("CET", 3600)
+	for _, tc := range []struct {
+		name string
+		st   []db.MigrationStatus
+		want string
+	}{
+		{"no migrations", nil, "VERSION  NAME  APPLIED AT\n"},
+		{
+			"pending",
+			[]db.MigrationStatus{{Version: 1, Name: "create_users"}},
+			pendingStatus,
+		},
+		{
+			"applied times shown in UTC, columns aligned",
+			[]db.MigrationStatus{
+				{Version: 1, Name: "create_users", Applied: true, AppliedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, cet)},
+				{Version: 2, Name: "x", Applied: true, AppliedAt: time.Date(2024, 12, 31, 23, 59, 59, 999, time.UTC)},
+				{Version: 10, Name: "add_things", Applied: false},
+			},
+			"" +
+				"VERSION  NAME          APPLIED AT\n" +
+				"1        create_users  2024-01-02 02:04:05 UTC\n" +
+				"2        x             2024-12-31 23:59:59 UTC\n" +
+				"10       add_things    pending\n",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := printStatus(&b, tc.st); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tc.want {
+				t.Errorf("printed\n%s\nwant\n%s", b.String(), tc.want)
+			}
+		})
+	}
+}
+
+// checkUsersTable checks the table the migration creates: an insert of name
+// and email fills the defaults, and a duplicate email is rejected.
+func checkUsersTable(t *testing.T, _, url string) {
+	t.Helper()
+	x, d := openDB(t, url)
+	ctx := context.Background()
+	ins := d.Rebind("INSERT INTO users (name, email) VALUES (?, ?)")
+	if _, err := x.ExecContext(ctx, ins, "Ada", "ada@example.com"); err != nil {
+		t.Fatalf("inserting a user: %v", err)
+	}
+	_, err := x.ExecContext(ctx, ins, "Other Ada", "ada@example.com")
+	if !errors.Is(d.Classify(err), db.ErrUniqueViolation) {
+		t.Errorf("duplicate email: %v, want a unique violation", err)
+	}
+	if _, err := x.ExecContext(ctx, ins, "Bob", "bob@example.com"); err != nil {
+		t.Errorf("inserting a second user: %v", err)
+	}
+	var u struct {
+		ID        int64     `db:"id"`
+		Name      string    `db:"name"`
+		IsActive  bool      `db:"is_active"`
+		CreatedAt time.Time `db:"created_at"`
+		UpdatedAt time.Time `db:"updated_at"`
+	}
+	q := d.Rebind("SELECT id, name, is_active, created_at, updated_at FROM users WHERE email = ?")
+	if err := x.GetContext(ctx, &u, q, "ada@example.com"); err != nil {
+		t.Fatalf("reading the user back: %v", err)
+	}
+	if u.Name != "Ada" || u.ID == 0 {
+		t.Errorf("read back %+v", u)
+	}
+	if !u.IsActive {
+		t.Error("is_active did not default to true")
+	}
+	for name, ts := range map[string]time.Time{"created_at": u.CreatedAt, "updated_at": u.UpdatedAt} {
+		if d := time.Since(ts); d < -24*time.Hour || d > 24*time.Hour {
+			t.Errorf("%s = %v, want it to default to now", name, ts)
+		}
+	}
+	var n int
+	if err := x.GetContext(ctx, &n, "SELECT COUNT(*) FROM users"); err != nil || n != 2 {
+		t.Errorf("%d users, %v; want 2", n, err)
+	}
+}
+
+// checkUsersTableGone checks that rolling back dropped the table.
+func checkUsersTableGone(t *testing.T, _, url string) {
+	t.Helper()
+	x, _ := openDB(t, url)
+	var n int
+	if err := x.Get(&n, "SELECT COUNT(*) FROM users"); err == nil {
+		t.Errorf("users table still exists after rollback (%d rows)", n)
+	}
+}
+
+// printed returns a check that the command printed exactly want.
+func printed(want string) func(t *testing.T, out, url string) {
+	return func(t *testing.T, out, _ string) {
+		t.Helper()
+		if out != want {
+			t.Errorf("printed %q, want %q", out, want)
+		}
+	}
+}
+
+// TestMigrateLifecycle runs status, up, down through the command tree on a
+// fresh database of each dialect. The steps run in order on one database.
+func TestMigrateLifecycle(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d db.Dialect, url string) {
+		t.Setenv("DATABASE_URL", url)
+		t.Setenv("LOG_LEVEL", "error")
+		for _, step := range []struct {
+			name   string
+			args   []string
+			checks []func(t *testing.T, out, url string)
+		}{
+			{"status before up", []string{"migrate", "status"}, []func(*testing.T, string, string){checkStatusPending, checkUsersTableGone}},
+			{"up", []string{"migrate", "up"}, []func(*testing.T, string, string){printed("applied 1\n"), checkUsersTable}},
+			{"status after up", []string{"migrate", "status"}, []func(*testing.T, string, string){checkStatusApplied}},
+			{"up again", []string{"migrate", "up"}, []func(*testing.T, string, string){printed("nothing to apply\n")}},
+			{"down", []string{"migrate", "down"}, []func(*testing.T, string, string){printed("rolled back 1\n"), checkUsersTableGone}},
+			{"status after down", []string{"migrate", "status"}, []func(*testing.T, string, string){checkStatusPending}},
+			{"down again", []string{"migrate", "down"}, []func(*testing.T, string, string){printed("nothing to roll back\n")}},
+			{"up after down", []string{"migrate", "up"}, []func(*testing.T, string, string){printed("applied 1\n"), checkUsersTable}},
+		} {
+			ok := t.Run(step.name, func(t *testing.T) {
+				out, err := runCLI(t, context.Background(), step.args...)
+				if err != nil {
+					t.Fatalf("app %v: %v (printed %q)", step.args, err, out)
+				}
+				for _, check := range step.checks {
+					check(t, out, url)
+				}
+			})
+			if !ok {
+				t.Fatalf("step %q failed; later steps depend on it", step.name)
+			}
+		}
+	})
+}
+
+// listFiles returns the files under dir, relative, with forward slashes,
+// sorted.
+func listFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		files = append(files, filepath.ToSlash(rel))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(files)
+	return files
+}
+
+// inEachDialect returns "sqlite/"+file, "postgres/"+file and "mysql/"+file.
+func inEachDialect(files ...string) []string {
+	var out []string
+	for _, d := range []string{"sqlite", "postgres", "mysql"} {
+		for _, f := range files {
+			out = append(out, d+"/"+f)
+		}
+	}
+	return out
+}
+
+func TestMigrateCreate(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		existing []string // files present before, relative to --dir
+		runs     []string // migration names, created in order
+		wantErr  bool     // whether the last run fails
+		want     []string // files created by the runs, relative to --dir
+	}{
+		{
+			name: "empty folder",
+			runs: []string{"add_things"},
+			want: inEachDialect("00001_add_things.sql"),
+		},
+		{
+			name:     "numbered after the highest version of any dialect",
+			existing: []string{"postgres/00007_x.sql"},
+			runs:     []string{"add_things"},
+			want:     inEachDialect("00008_add_things.sql"),
+		},
+		{
+			name:     "gaps and other files",
+			existing: []string{"sqlite/00002_a.sql", "mysql/00012_b.sql", "mysql/README.md"},
+			runs:     []string{"c"},
+			want:     inEachDialect("00013_c.sql"),
+		},
+		{
+			name: "twice",
+			runs: []string{"add_things", "add_things"},
+			want: inEachDialect("00001_add_things.sql", "00002_add_things.sql"),
+		},
+		{
+			name: "digits and underscores after the first letter",
+			runs: []string{"a1_b2"},
+			want: inEachDialect("00001_a1_b2.sql"),
+		},
+		{
+			name: "63 bytes",
+			runs: []string{strings.Repeat("x", 63)},
+			want: inEachDialect("00001_" + strings.Repeat("x", 63) + ".sql"),
+		},
+		{name: "space and capitals", runs: []string{"Bad Name"}, wantErr: true},
+		{name: "capital after the first letter", runs: []string{"add_Things"}, wantErr: true},
+		{name: "leading digit", runs: []string{"1abc"}, wantErr: true},
+		{name: "empty", runs: []string{""}, wantErr: true},
+		{name: "leading underscore", runs: []string{"_abc"}, wantErr: true},
+		{name: "dash", runs: []string{"add-things"}, wantErr: true},
+		{name: "path", runs: []string{"a/../b"}, wantErr: true},
+		{name: "non-ASCII letter", runs: []string{"caf\u00e9"}, wantErr: true},
+		{name: "64 bytes", runs: []string{strings.Repeat("x", 64)}, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tc.existing {
+				p := filepath.Join(dir, filepath.FromSlash(f))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte("-- existing\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var outs []string
+			var err error
+			for _, name := range tc.runs {
+				var out string
+				out, err = runCLI(t, context.Background(), "migrate", "create", name, "--dir", dir)
+				outs = append(outs, out)
+				if err != nil {
+					break
+				}
+			}
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("migrate create %q: no error, printed %q", tc.runs, outs)
+				}
+			} else if err != nil {
+				t.Fatalf("migrate create %q: %v", tc.runs, err)
+			}
+
+			want := slices.Concat(tc.existing, tc.want)
+			slices.Sort(want)
+			if got := listFiles(t, dir); !slices.Equal(got, want) {
+				t.Errorf("files under --dir:\n%q\nwant\n%q", got, want)
+			}
+			// Each run reports the files it created.
+			var reported []string
+			for _, out := range outs {
+				for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+					if line == "" {
+						continue
+					}
+					p, ok := strings.CutPrefix(line, "created ")
+					if !ok {
+						t.Errorf("unexpected output line %q", line)
+						continue
+					}
+					rel, err := filepath.Rel(dir, p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					reported = append(reported, filepath.ToSlash(rel))
+				}
+			}
+			slices.Sort(reported)
+			wantReported := slices.Clone(tc.want)
+			slices.Sort(wantReported)
+			if !slices.Equal(reported, wantReported) {
+				t.Errorf("reported %q, want %q", reported, wantReported)
+			}
+			for _, f := range tc.want {
+				b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s := string(b); !strings.Contains(s, "-- +goose Up") || !strings.Contains(s, "-- +goose Down") ||
+					strings.Index(s, "-- +goose Up") > strings.Index(s, "-- +goose Down") {
+					t.Errorf("%s is not a goose migration template:\n%s", f, s)
+				}
+			}
+		})
+	}
+}
+
+// TestCreatedMigrationRuns checks that a migration written by `migrate
+// create` and filled in is applied and rolled back by the migrator.
+func TestCreatedMigrationRuns(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := runCLI(t, context.Background(), "migrate", "create", "add_things", "--dir", dir); err != nil {
+		t.Fatalf("migrate create: %v (printed %q)", err, out)
+	}
+	p := filepath.Join(dir, "sqlite", "00001_add_things.sql")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fill in the template's two statement blocks.
+	s := strings.Replace(string(b), "-- +goose StatementBegin\n\n", "-- +goose StatementBegin\nCREATE TABLE things (id INTEGER PRIMARY KEY);\n", 1)
+	s = strings.Replace(s, "-- +goose StatementBegin\n\n", "-- +goose StatementBegin\nDROP TABLE things;\n", 1)
+	if strings.Count(s, "things") != 2 {
+		t.Fatalf("template has no empty statement blocks to fill:\n%s", b)
+	}
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := testdb.New(t, db.SQLite)
+	x, d := openDB(t, url)
+	m, err := db.NewMigrator(x, d, os.DirFS(dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if applied, err := m.Up(ctx); err != nil || !slices.Equal(applied, []int64{1}) {
+		t.Fatalf("up: %v, %v", applied, err)
+	}
+	if _, err := x.Exec("INSERT INTO things (id) VALUES (1)"); err != nil {
+		t.Fatalf("created migration not applied: %v", err)
+	}
+	if v, err := m.Down(ctx); err != nil || v != 1 {
+		t.Fatalf("down: %v, %v", v, err)
+	}
+	if _, err := x.Exec("SELECT * FROM things"); err == nil {
+		t.Fatal("created migration not rolled back")
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// waitHealthy polls GET url until it answers 200, serve returns, or the
+// attempts run out. It returns the last body.
+func waitHealthy(t *testing.T, c *http.Client, url string, served <-chan error) string {
+	t.Helper()
+	var last error
+	for range 400 {
+		select {
+		case err := <-served:
+			t.Fatalf("serve returned before /healthz answered: %v", err)
+		default:
+		}
+		resp, err := c.Get(url)
+		if err == nil {
+			b, rerr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && rerr == nil {
+				return string(b)
+			}
+			last = rerr
+			if rerr == nil {
+				last = &statusError{resp.StatusCode, string(b)}
+			}
+		} else {
+			last = err
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("GET %s never answered 200: %v", url, last)
+	return ""
+}
+
+type statusError struct {
+	code int
+	body string
+}
+
+func (e *statusError) Error() string { return http.StatusText(e.code) + ": " + e.body }
+
+// TestServe starts the service in-process on a temporary SQLite database and
+// a free port, waits for /healthz, checks migrate-on-start, then cancels the
+// context: serve must return nil, stop listening and leave no goroutine.
+func TestServe(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		migrate   string // MIGRATE_ON_START
+		wantUsers bool
+		run       func(ctx context.Context, t *testing.T) error
+	}{
+		{"serve", "true", true, func(ctx context.Context, _ *testing.T) error { return serve(ctx) }},
+		{"serve, no migration", "false", false, func(ctx context.Context, _ *testing.T) error { return serve(ctx) }},
+		{"serve command", "true", true, func(ctx context.Context, t *testing.T) error {
+			_, err := runCLI(t, ctx, "serve")
+			return err
+		}},
+		{"default command", "true", true, func(ctx context.Context, t *testing.T) error {
+			_, err := runCLI(t, ctx)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			url := "sqlite:" + filepath.Join(t.TempDir(), "app.db")
+			addr := freeAddr(t)
+			t.Setenv("DATABASE_URL", url)
+			t.Setenv("HTTP_ADDR", addr)
+			t.Setenv("MIGRATE_ON_START", tc.migrate)
+			t.Setenv("LOG_LEVEL", "error")
+			t.Setenv("STOP_TIMEOUT", "10s")
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			served := make(chan error, 1)
+			go func() { served <- tc.run(ctx, t) }()
+
+			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+			defer client.CloseIdleConnections()
+			body := waitHealthy(t, client, "http://"+addr+"/healthz", served)
+			if !strings.Contains(body, `"ok"`) {
+				t.Errorf("/healthz answered %q", body)
+			}
+			resp, err := client.Get("http://" + addr + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("/readyz answered %d", resp.StatusCode)
+			}
+
+			func() {
+				x, _ := openDB(t, url)
+				defer x.Close()
+				var n int
+				err := x.Get(&n, "SELECT COUNT(*) FROM users")
+				if tc.wantUsers && err != nil {
+					t.Errorf("users table not created on start: %v", err)
+				}
+				if !tc.wantUsers && err == nil {
+					t.Error("users table created with MIGRATE_ON_START=false")
+				}
+			}()
+
+			cancel()
+			if err := <-served; err != nil {
+				t.Fatalf("serve returned %v after its context ended, want nil", err)
+			}
+			if resp, err := client.Get("http://" + addr + "/healthz"); err == nil {
+				resp.Body.Close()
+				t.Fatal("still serving after serve returned")
+			}
+		})
+	}
+}
+
+// TestServeFailsWhenThePortIsTaken checks that serve reports a start failure
+// instead of waiting, and cleans up what it started.
+func TestServeFailsWhenThePortIsTaken(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "app.db"))
+	t.Setenv("HTTP_ADDR", ln.Addr().String())
+	t.Setenv("LOG_LEVEL", "error")
+	captureStderr(t) // fx logs the failed start at error level
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	err = serve(ctx) // must not block: ctx is never cancelled before it returns
+	if err == nil {
+		t.Fatal("serve on a taken port returned nil")
+	}
+	if !strings.Contains(err.Error(), ln.Addr().String()) {
+		t.Errorf("error %q does not name the address", err)
+	}
+}

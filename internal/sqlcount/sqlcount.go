@@ -1,0 +1,145 @@
+// Package sqlcount opens a pool whose connections count what they send —
+// BEGINs, statements, commits and rollbacks — so that tests can prove, for
+// example, that a request that touches no database sends no BEGIN.
+package sqlcount
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/jmoiron/sqlx"
+)
+
+// Counter counts what the pool's connections sent.
+type Counter struct {
+	Begins, Statements, Commits, Rollbacks atomic.Int64
+}
+
+// Open opens a counting pool on a FastTrack database URL.
+func Open(databaseURL string) (*sqlx.DB, *Counter, error) {
+	t, err := db.ParseURL(databaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	probe, err := sql.Open(t.Driver, t.DSN)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlcount: %w", err)
+	}
+	drv := probe.Driver()
+	probe.Close()
+	c := &Counter{}
+	return sqlx.NewDb(sql.OpenDB(&connector{drv: drv, dsn: t.DSN, c: c}), t.Driver), c, nil
+}
+
+type connector struct {
+	drv driver.Driver
+	dsn string
+	c   *Counter
+}
+
+func (k *connector) Connect(ctx context.Context) (driver.Conn, error) {
+	var cn driver.Conn
+	var err error
+	if dc, ok := k.drv.(driver.DriverContext); ok {
+		var inner driver.Connector
+		if inner, err = dc.OpenConnector(k.dsn); err == nil {
+			cn, err = inner.Connect(ctx)
+		}
+	} else {
+		cn, err = k.drv.Open(k.dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &conn{Conn: cn, c: k.c}, nil
+}
+
+func (k *connector) Driver() driver.Driver { return k.drv }
+
+// conn counts and forwards to the driver's connection.
+type conn struct {
+	driver.Conn
+	c *Counter
+}
+
+func (cn *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	cn.c.Begins.Add(1)
+	tx, err := cn.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &countTx{Tx: tx, c: cn.c}, nil
+}
+
+func (cn *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	e, ok := cn.Conn.(driver.ExecerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	cn.c.Statements.Add(1)
+	return e.ExecContext(ctx, query, args)
+}
+
+func (cn *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	q, ok := cn.Conn.(driver.QueryerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	cn.c.Statements.Add(1)
+	return q.QueryContext(ctx, query, args)
+}
+
+func (cn *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	cn.c.Statements.Add(1)
+	if p, ok := cn.Conn.(driver.ConnPrepareContext); ok {
+		return p.PrepareContext(ctx, query)
+	}
+	return cn.Conn.Prepare(query)
+}
+
+func (cn *conn) Ping(ctx context.Context) error {
+	if p, ok := cn.Conn.(driver.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+func (cn *conn) ResetSession(ctx context.Context) error {
+	if r, ok := cn.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+func (cn *conn) IsValid() bool {
+	if v, ok := cn.Conn.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
+
+func (cn *conn) CheckNamedValue(nv *driver.NamedValue) error {
+	if c, ok := cn.Conn.(driver.NamedValueChecker); ok {
+		return c.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+type countTx struct {
+	driver.Tx
+	c *Counter
+}
+
+func (t *countTx) Commit() error {
+	t.c.Commits.Add(1)
+	return t.Tx.Commit()
+}
+
+func (t *countTx) Rollback() error {
+	t.c.Rollbacks.Add(1)
+	return t.Tx.Rollback()
+}
