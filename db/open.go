@@ -2,12 +2,14 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/fasttrack-go/fasttrack/config"
 	_ "github.com/go-sql-driver/mysql" // registers "mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"github.com/jmoiron/sqlx"
+	"github.com/jmoiron/sqlx/reflectx"
 	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
@@ -18,10 +20,11 @@ func Open(cfg config.Config) (*sqlx.DB, Dialect, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	x, err := sqlx.Open(t.Driver, t.DSN)
+	sqlDB, err := sql.Open(t.Driver, t.DSN)
 	if err != nil {
 		return nil, "", fmt.Errorf("db: open %s: %s", config.Redact(cfg.DatabaseURL), redactText(err.Error(), urlPassword(cfg.DatabaseURL)))
 	}
+	x := Wrap(sqlDB, t.Driver)
 	x.SetMaxOpenConns(cfg.DBMaxOpenConns)
 	x.SetMaxIdleConns(cfg.DBMaxIdleConns)
 	x.SetConnMaxLifetime(cfg.DBConnMaxLifetime)
@@ -34,6 +37,14 @@ func Open(cfg config.Config) (*sqlx.DB, Dialect, error) {
 		x.SetConnMaxIdleTime(0)
 	}
 	return x, t.Dialect, nil
+}
+
+// Wrap makes a *sqlx.DB of a pool opened with driver, mapping struct fields
+// without a db tag to snake_case columns (see SnakeCase), as Open does.
+func Wrap(pool *sql.DB, driver string) *sqlx.DB {
+	x := sqlx.NewDb(pool, driver)
+	x.Mapper = reflectx.NewMapperFunc("db", SnakeCase)
+	return x
 }
 
 // Ping checks that the database answers within ctx. Its error names the

@@ -32,7 +32,7 @@ func Open(databaseURL string) (*sqlx.DB, *Counter, error) {
 	drv := probe.Driver()
 	probe.Close()
 	c := &Counter{}
-	return sqlx.NewDb(sql.OpenDB(&connector{drv: drv, dsn: t.DSN, c: c}), t.Driver), c, nil
+	return db.Wrap(sql.OpenDB(&connector{drv: drv, dsn: t.DSN, c: c}), t.Driver), c, nil
 }
 
 type connector struct {
