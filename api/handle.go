@@ -95,7 +95,9 @@ func (h *handler) planFor(reg *scope.Registry) (*scope.Plan, error) {
 	if b.err == nil {
 		b.plan, b.err = reg.Plan(h.deps...)
 		if b.err != nil {
-			b.err = fmt.Errorf("api: Handle(%s): %w", h.name, b.err)
+			b.err = fmt.Errorf("api: Handle(%s): %w (a handler's parameters come from the request scope: "+
+				"register the type with fxmodules.Scoped or Transient; an Fx singleton that no scoped constructor takes "+
+				"is not in the scope, so capture it in the fx.Invoke that registers the route)", h.name, b.err)
 		}
 	}
 	h.plan.Store(b)
