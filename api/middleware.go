@@ -25,7 +25,8 @@ type Options struct {
 	// retries. api.Retry sets it per route.
 	RetryAttempts int
 	// ReplayLimit is the largest request body kept for a retry; a larger
-	// request is not retried. Default 1 MiB.
+	// request is not retried. Zero means 1 MiB; a negative value retries
+	// only requests without a body.
 	ReplayLimit int64
 	// TxTimeout bounds each transaction from its BEGIN; zero for none.
 	TxTimeout time.Duration
@@ -57,8 +58,11 @@ func NewMiddleware(reg *scope.Registry, opts Options) *Middleware {
 	if opts.RetryAttempts < 1 {
 		opts.RetryAttempts = 1
 	}
-	if opts.ReplayLimit <= 0 {
+	switch {
+	case opts.ReplayLimit == 0:
 		opts.ReplayLimit = 1 << 20
+	case opts.ReplayLimit < 0:
+		opts.ReplayLimit = 0
 	}
 	m := &Middleware{reg: reg, opts: opts, log: opts.Logger}
 	if m.log == nil {

@@ -12,6 +12,7 @@ import (
 // middleware's default.
 func Tx(opts db.TxOptions) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		opts := opts // each request fills in its own copy
 		r, err := requestOf(c)
 		if err != nil {
 			_ = c.Error(err)

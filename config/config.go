@@ -53,8 +53,8 @@ type Config struct {
 	WriteTimeout time.Duration
 	// IdleTimeout is HTTP_IDLE_TIMEOUT, default 120s; > 0.
 	IdleTimeout time.Duration
-	// RequestTimeout is REQUEST_TIMEOUT, default 30s; > 0: the deadline of
-	// each request's context and transaction.
+	// RequestTimeout is REQUEST_TIMEOUT, default 30s; > 0: how long a
+	// request's transaction may run, counted from its BEGIN.
 	RequestTimeout time.Duration
 	// HoldLimit is RESPONSE_HOLD_LIMIT, a size as for BodyLimit, default
 	// 1 MiB; > 0: how much of a response is held back until the
@@ -64,7 +64,7 @@ type Config struct {
 	// default number of attempts for retryable transaction failures.
 	RetryAttempts int
 	// RetryReplayLimit is TX_RETRY_REPLAY_LIMIT, a size as for BodyLimit,
-	// default 1 MiB; >= 0: requests with larger bodies are not retried.
+	// default 1 MiB; >= 0: requests with larger bodies are not retried (0: only bodiless ones).
 	RetryReplayLimit int64
 }
 

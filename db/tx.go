@@ -272,7 +272,9 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 // sends nothing. After a successful commit (or a successful finish with
 // nothing begun) the after-commit hooks run; otherwise they are dropped. A
 // failed commit is returned classified (errors.Is(err, ErrRetryable) tells a
-// retryable one). Later calls return nil. Finish implements scope.Finisher.
+// retryable one). A commit asked for after the context given to NewTx was
+// cancelled rolls back and returns the context's error. Later calls return
+// nil. Finish implements scope.Finisher.
 func (t *Tx) Finish(_ context.Context, commit bool) error {
 	t.mu.Lock()
 	if t.outcome != OutcomeOpen {
@@ -283,6 +285,12 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 	commit = commit && !t.rollbackOnly
 	t.tx, t.cancel, t.afterCommit = nil, nil, nil
 	var err error
+	if commit && t.ctx.Err() != nil {
+		// The unit of work was cancelled (a client gone): never commit it,
+		// even if the driver has not noticed yet.
+		commit = false
+		err = fmt.Errorf("db: commit: %w", t.ctx.Err())
+	}
 	switch {
 	case tx == nil:
 		t.outcome = OutcomeNone
@@ -295,7 +303,7 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 	default:
 		t.outcome = OutcomeRolledBack
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			err = fmt.Errorf("db: rollback: %w", t.dialect.Classify(rerr))
+			err = errors.Join(err, fmt.Errorf("db: rollback: %w", t.dialect.Classify(rerr)))
 		}
 	}
 	t.mu.Unlock()

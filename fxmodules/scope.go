@@ -139,10 +139,14 @@ func (r *registrar) compile() error {
 }
 
 func newMiddleware(reg *scope.Registry, cfg config.Config, log *slog.Logger) *api.Middleware {
+	replay := cfg.RetryReplayLimit
+	if replay == 0 {
+		replay = -1 // TX_RETRY_REPLAY_LIMIT=0: replay no body
+	}
 	return api.NewMiddleware(reg, api.Options{
 		HoldLimit:     int(cfg.HoldLimit),
 		RetryAttempts: cfg.RetryAttempts,
-		ReplayLimit:   cfg.RetryReplayLimit,
+		ReplayLimit:   replay,
 		TxTimeout:     cfg.RequestTimeout,
 		Logger:        log,
 	})
