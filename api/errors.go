@@ -40,6 +40,7 @@ func (e *Error) Unwrap() error { return e.Err }
 //
 //	*Error                                  its Status and Detail
 //	*http.MaxBytesError                     413
+//	repo.ErrInvalidQuery, repo.ErrBadCursor 400
 //	repo.ErrNotFound, sql.ErrNoRows         404
 //	repo.ErrConflict, db.ErrUniqueViolation 409
 //	db.ErrRetryable, db.ErrConnLost,
@@ -55,6 +56,8 @@ func ProblemFor(err error) Problem {
 		return p
 	case errors.As(err, &tooLarge):
 		return NewProblem(http.StatusRequestEntityTooLarge, "the request body is too large")
+	case errors.Is(err, repo.ErrInvalidQuery), errors.Is(err, repo.ErrBadCursor):
+		return NewProblem(http.StatusBadRequest, "the query is invalid")
 	case errors.Is(err, repo.ErrNotFound), errors.Is(err, sql.ErrNoRows):
 		return NewProblem(http.StatusNotFound, "the resource does not exist")
 	case errors.Is(err, repo.ErrConflict), errors.Is(err, db.ErrUniqueViolation):

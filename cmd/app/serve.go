@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
+	"github.com/fasttrack-go/fasttrack/cmd/app/users"
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/spf13/cobra"
@@ -25,7 +26,7 @@ func newServeCmd() *cobra.Command {
 
 // appOptions is the reference application: the framework and its features.
 func appOptions() fx.Option {
-	return fx.Options(fxmodules.Framework(migrations.FS))
+	return fx.Options(fxmodules.Framework(migrations.FS), users.Module())
 }
 
 // serve starts the application, waits for ctx to end, and stops it

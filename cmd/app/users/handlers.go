@@ -1,0 +1,156 @@
+package users
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/repo"
+	"github.com/gin-gonic/gin"
+)
+
+// Page sizes of GET /users.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// CreateInput is the body of POST /users.
+type CreateInput struct {
+	Name     string `json:"name" binding:"required,max=100"`
+	Email    string `json:"email" binding:"required,email,max=100"`
+	IsActive *bool  `json:"is_active"`
+}
+
+// UpdateInput is the body of PUT /users/:id.
+type UpdateInput struct {
+	Name     string `json:"name" binding:"required,max=100"`
+	Email    string `json:"email" binding:"required,email,max=100"`
+	IsActive *bool  `json:"is_active"`
+}
+
+// ListResponse is the body of GET /users with offset pagination.
+type ListResponse struct {
+	Users  []User `json:"users"`
+	Total  int64  `json:"total"`
+	Limit  int    `json:"limit"`
+	Offset int    `json:"offset"`
+}
+
+// CursorResponse is the body of GET /users?cursor=…: a keyset page.
+type CursorResponse struct {
+	Users      []User `json:"users"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// Routes registers the /users handlers on e.
+func Routes(e *gin.Engine) {
+	g := e.Group("/users")
+	g.POST("", api.Retry(3), api.Handle(create))
+	g.GET("", api.ReadOnly(), api.Handle(list))
+	g.GET("/:id", api.ReadOnly(), api.Handle(show))
+	g.PUT("/:id", api.Retry(3), api.Handle(update))
+	g.DELETE("/:id", api.Handle(remove))
+}
+
+func create(c *gin.Context, r *Repository) (*User, error) {
+	var in CreateInput
+	if err := api.BindJSON(c, &in); err != nil {
+		return nil, err
+	}
+	u := &User{Name: in.Name, Email: in.Email, IsActive: in.IsActive == nil || *in.IsActive}
+	if err := r.Create(c.Request.Context(), u); err != nil {
+		return nil, emailConflict(err)
+	}
+	c.Header("Location", fmt.Sprintf("/users/%d", u.ID))
+	c.Status(http.StatusCreated)
+	return u, nil
+}
+
+func show(c *gin.Context, r *Repository) (*User, error) {
+	id, err := idParam(c)
+	if err != nil {
+		return nil, err
+	}
+	return r.FindOrFail(c.Request.Context(), id)
+}
+
+func update(c *gin.Context, r *Repository) (*User, error) {
+	id, err := idParam(c)
+	if err != nil {
+		return nil, err
+	}
+	var in UpdateInput
+	if err := api.BindJSON(c, &in); err != nil {
+		return nil, err
+	}
+	u, err := r.FindOrFail(c.Request.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	u.Name, u.Email = in.Name, in.Email
+	if in.IsActive != nil {
+		u.IsActive = *in.IsActive
+	}
+	if err := r.Update(c.Request.Context(), u); err != nil {
+		return nil, emailConflict(err)
+	}
+	return u, nil
+}
+
+func remove(c *gin.Context, r *Repository) error {
+	id, err := idParam(c)
+	if err != nil {
+		return err
+	}
+	if err := r.Delete(c.Request.Context(), id); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	c.Writer.WriteHeaderNow()
+	return nil
+}
+
+func list(c *gin.Context, r *Repository) (any, error) {
+	ctx := c.Request.Context()
+	var q Query
+	if v, ok := c.GetQuery("active"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, badQuery("active", "must be true or false")
+		}
+		q.Active = &b
+	}
+	q.Name = c.Query("q")
+	limit, err := intQuery(c, "limit", DefaultLimit, 1, MaxLimit)
+	if err != nil {
+		return nil, err
+	}
+	if cursor, ok := c.GetQuery("cursor"); ok {
+		if q.Name != "" || q.Active != nil || c.Query("sort") != "" || c.Query("offset") != "" {
+			return nil, api.NewError(http.StatusBadRequest, "cursor pages take only limit")
+		}
+		users, next, err := r.Keyset(ctx, repo.KeysetPage{After: cursor, Limit: limit})
+		if err != nil {
+			return nil, badCursor(err)
+		}
+		if users == nil {
+			users = []User{}
+		}
+		return CursorResponse{Users: users, NextCursor: next}, nil
+	}
+	offset, err := intQuery(c, "offset", 0, 0, 1<<31-1)
+	if err != nil {
+		return nil, err
+	}
+	sort, err := r.Table.ParseSort(c.Query("sort"))
+	if err != nil {
+		return nil, badQuery("sort", err.Error())
+	}
+	users, total, err := r.List(ctx, q, repo.Page{Limit: limit, Offset: offset, Sort: sort})
+	if err != nil {
+		return nil, err
+	}
+	return ListResponse{Users: users, Total: total, Limit: limit, Offset: offset}, nil
+}

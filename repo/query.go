@@ -1,0 +1,198 @@
+package repo
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Page asks All for one page of rows by offset.
+type Page struct {
+	// Limit is the page size: 0 means DefaultLimit, more than MaxLimit
+	// means MaxLimit; negative is an error.
+	Limit int
+	// Offset is how many rows to skip; negative is an error.
+	Offset int
+	// Sort orders the rows; id ASC is added as the last key, so that pages
+	// are stable. Empty means id ASC. Where NULLs sort depends on the
+	// database.
+	Sort []Order
+	// Filters are ANDed together.
+	Filters []Filter
+}
+
+// Order is one sort key.
+type Order struct {
+	// Column is one of the model's columns.
+	Column string
+	// Desc sorts in descending order.
+	Desc bool
+}
+
+// Filter is one condition "Column Op Value"; Value is always bound, never
+// written into the SQL.
+type Filter struct {
+	// Column is one of the model's columns.
+	Column string
+	// Op is "=", "<>", "<", "<=", ">", ">=" or "LIKE"; "" means "=". With
+	// a nil Value, "=" means IS NULL and "<>" IS NOT NULL. LIKE follows the
+	// database's collation (case-insensitive on MySQL's default collations
+	// and, for ASCII, on SQLite; case-sensitive on PostgreSQL).
+	Op string
+	// Value is compared with the column.
+	Value any
+}
+
+// KeysetPage asks Keyset for one page of rows ordered by id, after a
+// cursor. Unlike an offset, a cursor stays right when rows are inserted or
+// deleted between pages, and costs the same on the last page as on the first.
+type KeysetPage struct {
+	// After is the cursor returned with the previous page; "" starts from
+	// the first row.
+	After string
+	// Limit is the page size, as in Page.
+	Limit int
+	// Desc walks from the highest id down.
+	Desc bool
+	// Filters are ANDed together, as in Page.
+	Filters []Filter
+}
+
+// limitOf applies the page-size rules.
+func limitOf(limit int) (int, error) {
+	switch {
+	case limit < 0:
+		return 0, fmt.Errorf("repo: negative limit %d: %w", limit, ErrInvalidQuery)
+	case limit == 0:
+		return DefaultLimit, nil
+	case limit > MaxLimit:
+		return MaxLimit, nil
+	}
+	return limit, nil
+}
+
+// ParseSort parses a sort parameter as in a query string: column names
+// separated by commas, each with an optional leading '-' for descending
+// order ("name,-created_at"). Spaces around names are ignored. Unknown
+// columns, empty names and a column given twice are errors (ErrInvalidQuery).
+// An empty s gives no order.
+func (t *Table[T]) ParseSort(s string) ([]Order, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]Order, 0, len(parts))
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		o := Order{Column: p}
+		if c, ok := strings.CutPrefix(p, "-"); ok {
+			o = Order{Column: c, Desc: true}
+		}
+		if o.Column == "" {
+			return nil, fmt.Errorf("repo: sort %q: empty column name: %w", s, ErrInvalidQuery)
+		}
+		if !t.HasColumn(o.Column) {
+			return nil, fmt.Errorf("repo: sort: unknown column %q in %s: %w", o.Column, t.name, ErrInvalidQuery)
+		}
+		for _, prev := range out {
+			if prev.Column == o.Column {
+				return nil, fmt.Errorf("repo: sort: column %q given twice: %w", o.Column, ErrInvalidQuery)
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// filters writes the conditions of fs and appends their values to args.
+func (t *Table[T]) filters(s *sqlBuf, args []any, fs []Filter) ([]any, error) {
+	for _, f := range fs {
+		i, ok := t.byName[f.Column]
+		if !ok {
+			return nil, fmt.Errorf("repo: filter: unknown column %q in %s: %w", f.Column, t.name, ErrInvalidQuery)
+		}
+		op := f.Op
+		switch op {
+		case "":
+			op = "="
+		case "=", "<>", "<", "<=", ">", ">=", "LIKE":
+		default:
+			return nil, fmt.Errorf("repo: filter on %q: unknown operator %q (want =, <>, <, <=, >, >= or LIKE): %w", f.Column, f.Op, ErrInvalidQuery)
+		}
+		s.cond()
+		s.WriteString(t.cols[i].quoted)
+		if f.Value == nil {
+			switch op {
+			case "=":
+				s.WriteString(" IS NULL")
+			case "<>":
+				s.WriteString(" IS NOT NULL")
+			default:
+				return nil, fmt.Errorf("repo: filter on %q: a nil value needs = or <>, not %s: %w", f.Column, op, ErrInvalidQuery)
+			}
+			continue
+		}
+		s.WriteByte(' ')
+		s.WriteString(op)
+		s.WriteByte(' ')
+		s.bind()
+		args = append(args, f.Value)
+	}
+	return args, nil
+}
+
+// orderBy writes ORDER BY for sort, with id ASC as the last key.
+func (t *Table[T]) orderBy(s *sqlBuf, sort []Order) error {
+	s.WriteString(" ORDER BY ")
+	hasID := false
+	for n, o := range sort {
+		i, ok := t.byName[o.Column]
+		if !ok {
+			return fmt.Errorf("repo: sort: unknown column %q in %s: %w", o.Column, t.name, ErrInvalidQuery)
+		}
+		if n > 0 {
+			s.WriteString(", ")
+		}
+		s.WriteString(t.cols[i].quoted)
+		if o.Desc {
+			s.WriteString(" DESC")
+		} else {
+			s.WriteString(" ASC")
+		}
+		hasID = hasID || o.Column == idColumn
+	}
+	if !hasID {
+		if len(sort) > 0 {
+			s.WriteString(", ")
+		}
+		s.WriteString(t.q(idColumn))
+		s.WriteString(" ASC")
+	}
+	return nil
+}
+
+// Cursors are base64url of cursorPrefix and the decimal id.
+const cursorPrefix = "ft1:"
+
+func encodeCursor(id int64) string {
+	b := make([]byte, 0, len(cursorPrefix)+20)
+	b = strconv.AppendInt(append(b, cursorPrefix...), id, 10)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, ErrBadCursor
+	}
+	digits, ok := strings.CutPrefix(string(b), cursorPrefix)
+	if !ok {
+		return 0, ErrBadCursor
+	}
+	id, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || strconv.FormatInt(id, 10) != digits {
+		return 0, ErrBadCursor
+	}
+	return id, nil
+}
