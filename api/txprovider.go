@@ -15,8 +15,8 @@ import (
 // transaction has default options.
 func TxProviders(x *sqlx.DB, d db.Dialect) []*scope.Provider {
 	txType := reflect.TypeFor[*db.Tx]()
-	tx := scope.NewFuncProvider(scope.Scoped, txType, nil, "fasttrack request transaction (*db.Tx)",
-		func(ctx context.Context, _ []any) (any, func() error, error) {
+	tx := scope.NewTypedProvider(scope.Scoped, nil, "fasttrack request transaction (*db.Tx)",
+		func(ctx context.Context, _ []any) (*db.Tx, func() error, error) {
 			r, _ := ctx.Value(requestKey{}).(*request)
 			var opts db.TxOptions
 			if r != nil {
@@ -28,9 +28,9 @@ func TxProviders(x *sqlx.DB, d db.Dialect) []*scope.Provider {
 			}
 			return t, nil, nil
 		})
-	q := scope.NewFuncProvider(scope.Scoped, reflect.TypeFor[db.Querier](), []reflect.Type{txType}, "fasttrack request querier (db.Querier)",
-		func(_ context.Context, args []any) (any, func() error, error) {
-			return args[0], nil, nil
+	q := scope.NewTypedProvider(scope.Scoped, []reflect.Type{txType}, "fasttrack request querier (db.Querier)",
+		func(_ context.Context, args []any) (db.Querier, func() error, error) {
+			return args[0].(*db.Tx), nil, nil
 		})
 	return []*scope.Provider{tx, q}
 }

@@ -56,6 +56,10 @@ type Provider struct {
 	name     string
 	fn       reflect.Value                                                    // shape != shapeFunc
 	build    func(ctx context.Context, args []any) (any, func() error, error) // shape == shapeFunc
+	// typed, when set (NewTypedProvider), builds the instance as a
+	// reflect.Value of type out, so that neither the scope nor
+	// reflect.Value.Call checks at run time that it implements out.
+	typed func(ctx context.Context, args []any) (any, reflect.Value, func() error, error)
 }
 
 // NewProvider validates ctor and returns a Provider of lifetime l for it.
@@ -115,6 +119,42 @@ func NewProvider(l Lifetime, ctor any) (*Provider, error) {
 // validated by [Registry.Add].
 func NewFuncProvider(l Lifetime, out reflect.Type, params []reflect.Type, name string, build func(ctx context.Context, args []any) (any, func() error, error)) *Provider {
 	return &Provider{lifetime: l, shape: shapeFunc, out: out, params: slices.Clone(params), name: name, build: build}
+}
+
+// NewTypedProvider is NewFuncProvider with the provided type fixed at compile
+// time: T, which may be an interface. Prefer it for interface types: the
+// instance reaches reflect-called constructors already of type T, without
+// the run-time interface check a conversion would cost.
+func NewTypedProvider[T any](l Lifetime, params []reflect.Type, name string, build func(ctx context.Context, args []any) (T, func() error, error)) *Provider {
+	out := reflect.TypeFor[T]()
+	p := NewFuncProvider(l, out, params, name, func(ctx context.Context, args []any) (any, func() error, error) {
+		return build(ctx, args)
+	})
+	if out.Kind() == reflect.Interface {
+		p.typed = func(ctx context.Context, args []any) (any, reflect.Value, func() error, error) {
+			v, rel, err := build(ctx, args)
+			if err != nil || any(v) == nil {
+				return nil, reflect.Zero(out), rel, err
+			}
+			return v, interfaceValue(v), rel, nil
+		}
+		return p
+	}
+	p.typed = func(ctx context.Context, args []any) (any, reflect.Value, func() error, error) {
+		v, rel, err := build(ctx, args)
+		if err != nil {
+			return nil, reflect.Value{}, rel, err
+		}
+		return v, reflect.ValueOf(v), rel, nil
+	}
+	return p
+}
+
+// interfaceValue returns v as a reflect.Value of its static interface type
+// T (reflect.ValueOf would give its dynamic type). It costs one small
+// allocation, kept apart so that only interface types pay it.
+func interfaceValue[T any](v T) reflect.Value {
+	return reflect.ValueOf(&v).Elem()
 }
 
 // Type returns the type p provides.

@@ -194,12 +194,16 @@ func (s *Scope) build(i int32, base int) (any, reflect.Value, error) {
 				args[k] = dv
 			}
 		}
-		v, rel, err = p.build(s.ctx, args)
+		if p.typed != nil {
+			v, rv, rel, err = p.typed(s.ctx, args)
+		} else {
+			v, rel, err = p.build(s.ctx, args)
+		}
 		clear(args)
 		if err != nil {
 			return nil, rv, fmt.Errorf("scope: %s: %w", p.name, err)
 		}
-		if v != nil {
+		if v != nil && p.typed == nil {
 			if vt := reflect.TypeOf(v); vt != p.out && (p.out.Kind() != reflect.Interface || !vt.Implements(p.out)) {
 				if rel != nil {
 					_ = rel()
