@@ -22,10 +22,11 @@ import (
 //
 //	415 the content type is not JSON
 //	413 the body is over the limit (see BodyLimit)
-//	400 empty or malformed JSON, invalid UTF-8, an unknown field, trailing data
+//	400 empty or malformed JSON, invalid UTF-8, an unknown field, trailing data,
+//	    a JSON value of the wrong kind (an array for an object)
 //	422 a value of the wrong type, or a field that fails validation (each listed)
 func BindJSON(c *gin.Context, dst any) error {
-	if ct := c.ContentType(); ct != "application/json" && !strings.HasSuffix(ct, "+json") {
+	if ct := strings.ToLower(c.ContentType()); ct != "application/json" && !strings.HasSuffix(ct, "+json") {
 		return NewError(http.StatusUnsupportedMediaType, "the body must be application/json")
 	}
 	if c.Request.Body == nil {
@@ -47,7 +48,7 @@ func BindJSON(c *gin.Context, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err, dst)
 	}
-	if dec.More() {
+	if rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
 		return NewError(http.StatusBadRequest, "the body holds data after its JSON value")
 	}
 	if err := binding.Validator.ValidateStruct(dst); err != nil {
@@ -66,6 +67,8 @@ func decodeError(err error, dst any) error {
 	switch {
 	case errors.Is(err, io.EOF):
 		return NewError(http.StatusBadRequest, "the body is empty")
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return &Error{Status: http.StatusBadRequest, Detail: "the body must be a JSON " + jsonKind(reflect.TypeOf(dst).Elem()), Err: err}
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		return &Error{Status: http.StatusUnprocessableEntity, Detail: "the request has invalid fields", Err: err,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/repo"
@@ -59,6 +60,9 @@ func create(c *gin.Context, r *Repository) (*User, error) {
 	if err := api.BindJSON(c, &in); err != nil {
 		return nil, err
 	}
+	if err := storable(in.Name, in.Email); err != nil {
+		return nil, err
+	}
 	u := &User{Name: in.Name, Email: in.Email, IsActive: in.IsActive == nil || *in.IsActive}
 	if err := r.Create(c.Request.Context(), u); err != nil {
 		return nil, emailConflict(err)
@@ -83,6 +87,9 @@ func update(c *gin.Context, r *Repository) (*User, error) {
 	}
 	var in UpdateInput
 	if err := api.BindJSON(c, &in); err != nil {
+		return nil, err
+	}
+	if err := storable(in.Name, in.Email); err != nil {
 		return nil, err
 	}
 	u, err := r.FindOrFail(c.Request.Context(), id)
@@ -123,6 +130,9 @@ func list(c *gin.Context, r *Repository) (any, error) {
 		q.Active = &b
 	}
 	q.Name = c.Query("q")
+	if strings.ContainsRune(q.Name, 0) {
+		return nil, badQuery("q", "must not contain a NUL character")
+	}
 	limit, err := intQuery(c, "limit", DefaultLimit, 1, MaxLimit)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/db"
@@ -14,8 +15,9 @@ import (
 
 // idParam parses the :id path parameter: a positive 64-bit integer, else 400.
 func idParam(c *gin.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
+	p := c.Param("id")
+	id, err := strconv.ParseInt(p, 10, 64)
+	if err != nil || id <= 0 || p[0] < '0' || p[0] > '9' {
 		return 0, api.NewError(http.StatusBadRequest, "the id must be a positive integer")
 	}
 	return id, nil
@@ -54,4 +56,20 @@ func emailConflict(err error) error {
 			Fields: []api.FieldError{{Field: "email", Message: "is already taken"}}, Err: err}
 	}
 	return err
+}
+
+// storable rejects a name or email holding a NUL character, which
+// PostgreSQL cannot store, as 422 naming the field.
+func storable(name, email string) error {
+	var fields []api.FieldError
+	if strings.ContainsRune(name, 0) {
+		fields = append(fields, api.FieldError{Field: "name", Message: "must not contain a NUL character"})
+	}
+	if strings.ContainsRune(email, 0) {
+		fields = append(fields, api.FieldError{Field: "email", Message: "must not contain a NUL character"})
+	}
+	if fields != nil {
+		return &api.Error{Status: http.StatusUnprocessableEntity, Detail: "the request has invalid fields", Fields: fields}
+	}
+	return nil
 }

@@ -60,7 +60,7 @@ func (r *Repository) List(ctx context.Context, q Query, page repo.Page) ([]User,
 	var args []any
 	if q.Name != "" {
 		// '!' escapes LIKE's metacharacters on all three databases.
-		esc := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(strings.ToLower(q.Name))
+		esc := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(r.lower(q.Name))
 		where = append(where, "LOWER(name) LIKE ? ESCAPE '!'")
 		args = append(args, "%"+esc+"%")
 	}
@@ -99,4 +99,18 @@ func (r *Repository) orderBy(sort []repo.Order) (string, error) {
 		parts = append(parts, d.Quote(o.Column)+dir)
 	}
 	return strings.Join(append(parts, d.Quote("id")+" ASC"), ", "), nil
+}
+
+// lower folds s as the database's LOWER() folds the column: SQLite folds
+// only ASCII letters, so a non-ASCII letter matches in its own case only.
+func (r *Repository) lower(s string) string {
+	if r.Table.Dialect() != db.SQLite {
+		return strings.ToLower(s)
+	}
+	return strings.Map(func(c rune) rune {
+		if 'A' <= c && c <= 'Z' {
+			return c + ('a' - 'A')
+		}
+		return c
+	}, s)
 }
