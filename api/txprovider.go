@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"reflect"
 
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/scope"
@@ -14,7 +13,6 @@ import (
 // the same transaction for repositories. Outside a request (scope.Run) the
 // transaction has default options.
 func TxProviders(x *sqlx.DB, d db.Dialect) []*scope.Provider {
-	txType := reflect.TypeFor[*db.Tx]()
 	tx := scope.NewTypedProvider(scope.Scoped, nil, "fasttrack request transaction (*db.Tx)",
 		func(ctx context.Context, _ []any) (*db.Tx, func() error, error) {
 			r, _ := ctx.Value(requestKey{}).(*request)
@@ -28,9 +26,6 @@ func TxProviders(x *sqlx.DB, d db.Dialect) []*scope.Provider {
 			}
 			return t, nil, nil
 		})
-	q := scope.NewTypedProvider(scope.Scoped, []reflect.Type{txType}, "fasttrack request querier (db.Querier)",
-		func(_ context.Context, args []any) (db.Querier, func() error, error) {
-			return args[0].(*db.Tx), nil, nil
-		})
+	q := scope.NewViewProvider("fasttrack request querier (db.Querier)", func(tx *db.Tx) db.Querier { return tx })
 	return []*scope.Provider{tx, q}
 }

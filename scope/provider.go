@@ -60,6 +60,13 @@ type Provider struct {
 	// reflect.Value of type out, so that neither the scope nor
 	// reflect.Value.Call checks at run time that it implements out.
 	typed func(ctx context.Context, args []any) (any, reflect.Value, func() error, error)
+	// cellBuild is typed for an interface type, storing the instance in
+	// cell, a pointer to out kept in the scope's pooled state.
+	cellBuild func(ctx context.Context, args []any, cell reflect.Value) (any, reflect.Value, func() error, error)
+	// view marks a provider whose instance is its argument seen as another
+	// type (NewViewProvider): the argument's own entry finishes and
+	// releases it.
+	view bool
 }
 
 // NewProvider validates ctor and returns a Provider of lifetime l for it.
@@ -138,6 +145,14 @@ func NewTypedProvider[T any](l Lifetime, params []reflect.Type, name string, bui
 			}
 			return v, interfaceValue(v), rel, nil
 		}
+		p.cellBuild = func(ctx context.Context, args []any, cell reflect.Value) (any, reflect.Value, func() error, error) {
+			v, rel, err := build(ctx, args)
+			if err != nil || any(v) == nil {
+				return nil, reflect.Zero(out), rel, err
+			}
+			*cell.Interface().(*T) = v
+			return v, cell.Elem(), rel, nil
+		}
 		return p
 	}
 	p.typed = func(ctx context.Context, args []any) (any, reflect.Value, func() error, error) {
@@ -155,6 +170,20 @@ func NewTypedProvider[T any](l Lifetime, params []reflect.Type, name string, bui
 // allocation, kept apart so that only interface types pay it.
 func interfaceValue[T any](v T) reflect.Value {
 	return reflect.ValueOf(&v).Elem()
+}
+
+// NewViewProvider provides T as a view of the scoped or transient A: the
+// instance is view(a), typically a itself as an interface it implements. A
+// view has no lifecycle of its own: A's instance is finished and released
+// once, as A. It is built without reflection.
+func NewViewProvider[T, A any](name string, view func(a A) T) *Provider {
+	p := NewTypedProvider(Scoped, []reflect.Type{reflect.TypeFor[A]()}, name,
+		func(_ context.Context, args []any) (T, func() error, error) {
+			a, _ := args[0].(A)
+			return view(a), nil, nil
+		})
+	p.view = true
+	return p
 }
 
 // Type returns the type p provides.

@@ -48,6 +48,10 @@ type slot struct {
 	v  any
 	rv reflect.Value // v as the provided type, if built by reflection
 	ok bool
+	// cell, for a provider of an interface type, points at storage of
+	// that type, kept with the pooled state so that no request allocates
+	// one (see NewTypedProvider).
+	cell reflect.Value
 }
 
 // entry is an instance to finish or release.
@@ -61,7 +65,13 @@ type entry struct {
 
 // reset clears s before it goes back to the pool.
 func (s *state) reset() {
-	clear(s.slots)
+	for i := range s.slots {
+		cell := s.slots[i].cell
+		if cell.IsValid() {
+			cell.Elem().SetZero()
+		}
+		s.slots[i] = slot{cell: cell}
+	}
 	clear(s.order)
 	s.order = s.order[:0]
 	if cap(s.order) > 1024 {
@@ -194,9 +204,16 @@ func (s *Scope) build(i int32, base int) (any, reflect.Value, error) {
 				args[k] = dv
 			}
 		}
-		if p.typed != nil {
+		switch {
+		case p.cellBuild != nil && nd.slot >= 0:
+			sl := &st.slots[nd.slot]
+			if !sl.cell.IsValid() {
+				sl.cell = reflect.New(p.out)
+			}
+			v, rv, rel, err = p.cellBuild(s.ctx, args, sl.cell)
+		case p.typed != nil:
 			v, rv, rel, err = p.typed(s.ctx, args)
-		} else {
+		default:
 			v, rel, err = p.build(s.ctx, args)
 		}
 		clear(args)
@@ -258,6 +275,9 @@ func (s *Scope) build(i int32, base int) (any, reflect.Value, error) {
 	if nd.slot >= 0 {
 		sl := &st.slots[nd.slot]
 		sl.v, sl.rv, sl.ok = v, rv, true
+	}
+	if p.view {
+		return v, rv, nil
 	}
 	cp := nd.caps
 	if cp == capDynamic {

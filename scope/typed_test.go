@@ -3,6 +3,7 @@ package scope_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -69,5 +70,78 @@ func TestTypedProviderOfAnInterface(t *testing.T) {
 				t.Fatal("the scoped interface instance differs between resolutions")
 			}
 		})
+	}
+}
+
+// closer counts how it is finished and released.
+type closer struct{ finished, closed int }
+
+func (c *closer) Finish(context.Context, bool) error { c.finished++; return nil }
+func (c *closer) Close() error                       { c.closed++; return nil }
+
+type finisherView interface {
+	Finish(context.Context, bool) error
+}
+
+func TestViewProviderHasNoLifecycleOfItsOwn(t *testing.T) {
+	c := &closer{}
+	reg := scope.NewRegistry()
+	base := scope.NewTypedProvider(scope.Scoped, nil, "closer",
+		func(context.Context, []any) (*closer, func() error, error) { return c, nil, nil })
+	view := scope.NewViewProvider("view", func(c *closer) finisherView { return c })
+	for _, p := range []*scope.Provider{base, view} {
+		if err := reg.Add(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := reg.Compile(map[reflect.Type]any{}); err != nil {
+		t.Fatal(err)
+	}
+	s := reg.Open(context.Background())
+	v, err := scope.Get[finisherView](s)
+	if err != nil || v != finisherView(c) {
+		t.Fatalf("view = %v, %v", v, err)
+	}
+	if err := s.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if c.finished != 1 || c.closed != 1 {
+		t.Fatalf("finished %d and closed %d times, want once each", c.finished, c.closed)
+	}
+}
+
+type named struct{ name string }
+
+func (n *named) Greet() string { return n.name }
+
+func TestInterfaceCellsAreNotSharedAcrossScopes(t *testing.T) {
+	reg := scope.NewRegistry()
+	seq := 0
+	g := scope.NewTypedProvider(scope.Scoped, nil, "greeter",
+		func(context.Context, []any) (greeter, func() error, error) {
+			seq++
+			return &named{name: fmt.Sprint("g", seq)}, nil, nil
+		})
+	if err := reg.Add(g); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Compile(map[reflect.Type]any{}); err != nil {
+		t.Fatal(err)
+	}
+	s1 := reg.Open(context.Background())
+	first, _ := scope.Get[greeter](s1)
+	if err := s1.Release(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 5; i++ {
+		s := reg.Open(context.Background())
+		got, err := scope.Get[greeter](s)
+		if err != nil || got.Greet() != fmt.Sprint("g", i) {
+			t.Fatalf("scope %d got %v, %v", i, got, err)
+		}
+		s.Release()
+	}
+	if first.Greet() != "g1" {
+		t.Fatalf("a later scope changed an earlier scope's instance: %s", first.Greet())
 	}
 }
