@@ -129,6 +129,7 @@ func (h *handler) run(c *gin.Context, r *request) {
 		attempts = 1
 	}
 	for attempt := 1; ; attempt++ {
+		r.attempts = attempt
 		res, err := h.call(c, r, plan)
 		retryable := err != nil && errors.Is(err, db.ErrRetryable)
 		if err == nil && attempts > 1 {
@@ -206,7 +207,7 @@ func (h *handler) fail(c *gin.Context, r *request, err error) {
 	_ = c.Error(err)
 	p := ProblemFor(err)
 	if p.Status >= http.StatusInternalServerError {
-		r.m.log.Error("handler failed", "request", r.String(), "handler", h.name, "error", err)
+		r.m.log.Error("handler failed", "request_id", r.id, "request", r.String(), "handler", h.name, "error", err)
 	}
 	if !c.Writer.Written() {
 		WriteProblem(c, p)

@@ -36,6 +36,11 @@ type Options struct {
 	// Logger receives panics, commit failures and handler errors answered
 	// 500. Default slog.Default().
 	Logger *slog.Logger
+	// AccessLog, when set, receives one line per request: request id,
+	// method, route, status, duration, transaction outcome and attempts.
+	AccessLog *slog.Logger
+	// Observer, when set, receives a Report per request (see Metrics).
+	Observer Observer
 }
 
 // Middleware runs every request in its own scope of reg: it opens the scope,
@@ -89,6 +94,12 @@ func (m *Middleware) HandlerFunc() gin.HandlerFunc { return m.serve }
 func (m *Middleware) serve(c *gin.Context) {
 	r := m.pool.Get().(*request)
 	r.c = c
+	r.attempts = 1
+	if m.opts.AccessLog != nil || m.opts.Observer != nil {
+		r.start = time.Now()
+		r.id = requestID(c.GetHeader(RequestIDHeader))
+		c.Writer.Header().Set(RequestIDHeader, r.id)
+	}
 	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
 	r.ctx = context.WithValue(c.Request.Context(), requestKey{}, r)
 	r.scope = m.reg.Open(r.ctx)
@@ -108,7 +119,7 @@ func (m *Middleware) finish(r *request, conn gin.ResponseWriter) {
 		r.panicked = true
 	} else if p != nil {
 		r.panicked = true
-		m.log.Error("panic in handler", "request", r.String(), "panic", p, "stack", string(debug.Stack()))
+		m.log.Error("panic in handler", "request_id", r.id, "request", r.String(), "panic", p, "stack", string(debug.Stack()))
 	}
 	ok := r.settle()
 	streamed := r.hold.direct && !r.hold.dropped
@@ -127,6 +138,9 @@ func (m *Middleware) finish(r *request, conn gin.ResponseWriter) {
 	if err := r.scope.Release(); err != nil {
 		m.log.Warn("releasing request scope", "request", r.String(), "error", err)
 	}
+	if r.id != "" {
+		m.report(r, conn, p != nil)
+	}
 	c := r.c
 	c.Writer = conn
 	m.put(r)
@@ -137,11 +151,45 @@ func (m *Middleware) finish(r *request, conn gin.ResponseWriter) {
 	}
 }
 
+// report logs and observes the finished request.
+func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) {
+	rep := Report{
+		RequestID: r.id,
+		Method:    r.c.Request.Method,
+		Route:     r.c.FullPath(),
+		Status:    conn.Status(),
+		Duration:  time.Since(r.start),
+		Tx:        db.OutcomeNone,
+		Attempts:  r.attempts,
+	}
+	if panicked && !conn.Written() {
+		rep.Status = http.StatusInternalServerError
+	}
+	if r.tx != nil {
+		rep.Tx = r.tx.Outcome()
+	}
+	if m.opts.Observer != nil {
+		m.opts.Observer.Observe(rep)
+	}
+	if l := m.opts.AccessLog; l != nil {
+		l.LogAttrs(r.ctx, slog.LevelInfo, "request",
+			slog.String("request_id", rep.RequestID),
+			slog.String("method", rep.Method),
+			slog.String("route", rep.Route),
+			slog.String("path", r.c.Request.URL.Path),
+			slog.Int("status", rep.Status),
+			slog.Duration("duration", rep.Duration),
+			slog.String("tx", rep.Tx.String()),
+			slog.Int("attempts", rep.Attempts))
+	}
+}
+
 // put clears r and returns it to the pool.
 func (m *Middleware) put(r *request) {
 	r.c, r.ctx, r.scope, r.tx = nil, nil, nil, nil
 	r.settled, r.commitErr, r.panicked = false, nil, false
 	r.replay, r.headers = nil, nil
+	r.id = ""
 	r.hold.reset(nil, nil, 0)
 	if r.hold.buf.Cap() > 4*m.opts.HoldLimit {
 		r.hold.buf = bytes.Buffer{}

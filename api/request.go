@@ -45,6 +45,10 @@ type request struct {
 
 	replay  []byte      // the body, kept for a retry
 	headers http.Header // the response headers before the handler ran
+
+	id       string    // the request id, when the middleware observes
+	start    time.Time // when the middleware received the request
+	attempts int       // how many times an api.Handle handler ran
 }
 
 // requestOf returns the state the middleware attached to c.
@@ -71,10 +75,10 @@ func (r *request) settle() bool {
 	if err := r.scope.End(commit); err != nil {
 		if commit {
 			r.commitErr = err
-			r.m.log.Error("commit failed", "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
+			r.m.log.Error("commit failed", "request_id", r.id, "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
 			return false
 		}
-		r.m.log.Warn("rollback failed", "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
+		r.m.log.Warn("rollback failed", "request_id", r.id, "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
 	}
 	return true
 }
@@ -99,6 +103,9 @@ func (r *request) writeDirect(p Problem) {
 	clear(h)
 	if retryAfter != "" {
 		h.Set("Retry-After", retryAfter)
+	}
+	if r.id != "" {
+		h.Set(RequestIDHeader, r.id)
 	}
 	h.Set("Content-Type", ProblemContentType)
 	body, _ := json.Marshal(p)

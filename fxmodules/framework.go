@@ -7,11 +7,11 @@ import (
 )
 
 // Framework bundles Config, Logging, Database, Migrations(migrations),
-// RequestScope and HTTP. Pass a nil migrations to leave migrations out.
+// Metrics, RequestScope and HTTP. Pass a nil migrations to leave migrations out.
 func Framework(migrations fs.FS) fx.Option {
 	opts := []fx.Option{Config(), Logging(), Database()}
 	if migrations != nil {
 		opts = append(opts, Migrations(migrations))
 	}
-	return fx.Options(append(opts, RequestScope(), HTTP())...)
+	return fx.Options(append(opts, Metrics(), RequestScope(), HTTP())...)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/fx"
 )
 
@@ -22,7 +24,7 @@ const readyTimeout = 2 * time.Second
 
 // HTTP provides the *gin.Engine — with the request-scope middleware (see
 // RequestScope, which it needs), the body limit, problem+json 404 and 405,
-// /healthz and /readyz — and the
+// /healthz, /readyz and, with the Metrics module, /metrics — and the
 // *http.Server, with config's read-header, read, write and idle timeouts.
 // On start the server binds config.HTTPAddr — a port in use fails the
 // start, and so does a route whose api.Handle dependencies nothing provides —
@@ -37,7 +39,17 @@ func HTTP() fx.Option {
 	)
 }
 
-func newEngine(x *sqlx.DB, cfg config.Config, mw *api.Middleware) *gin.Engine {
+// engineIn is what the engine needs; the metrics registry is optional.
+type engineIn struct {
+	fx.In
+	DB         *sqlx.DB
+	Config     config.Config
+	Middleware *api.Middleware
+	Prometheus *prometheus.Registry `optional:"true"`
+}
+
+func newEngine(in engineIn) *gin.Engine {
+	x, cfg, mw := in.DB, in.Config, in.Middleware
 	if os.Getenv(gin.EnvGinMode) == "" {
 		gin.SetMode(gin.ReleaseMode)
 	}
@@ -48,6 +60,9 @@ func newEngine(x *sqlx.DB, cfg config.Config, mw *api.Middleware) *gin.Engine {
 	e.Use(api.BodyLimit(cfg.BodyLimit), mw.HandlerFunc())
 	e.GET("/healthz", api.Healthz)
 	e.GET("/readyz", api.Readyz(x, readyTimeout))
+	if in.Prometheus != nil {
+		e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(in.Prometheus, promhttp.HandlerOpts{})))
+	}
 	return e
 }
 

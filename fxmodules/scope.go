@@ -138,7 +138,21 @@ func (r *registrar) compile() error {
 	return nil
 }
 
-func newMiddleware(reg *scope.Registry, cfg config.Config, log *slog.Logger) *api.Middleware {
+// middlewareIn is what the middleware needs; metrics are optional.
+type middlewareIn struct {
+	fx.In
+	Registry *scope.Registry
+	Config   config.Config
+	Logger   *slog.Logger
+	Metrics  *api.Metrics `optional:"true"`
+}
+
+func newMiddleware(in middlewareIn) *api.Middleware {
+	reg, cfg, log := in.Registry, in.Config, in.Logger
+	var observer api.Observer
+	if in.Metrics != nil {
+		observer = in.Metrics
+	}
 	replay := cfg.RetryReplayLimit
 	if replay == 0 {
 		replay = -1 // TX_RETRY_REPLAY_LIMIT=0: replay no body
@@ -149,6 +163,8 @@ func newMiddleware(reg *scope.Registry, cfg config.Config, log *slog.Logger) *ap
 		ReplayLimit:   replay,
 		TxTimeout:     cfg.RequestTimeout,
 		Logger:        log,
+		AccessLog:     log.With("component", "http"),
+		Observer:      observer,
 	})
 }
 
