@@ -1,0 +1,64 @@
+package fxmodules_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/fxmodules"
+	"github.com/gin-gonic/gin"
+	"go.uber.org/fx"
+)
+
+// Counter is a scoped service: one per request, on the request's
+// transaction.
+type Counter struct{ q db.Querier }
+
+// NewCounter builds a Counter; registered with fxmodules.Scoped.
+func NewCounter(q db.Querier) *Counter { return &Counter{q: q} }
+
+// Count counts rows of a table in the request's transaction.
+func (c *Counter) Count(ctx context.Context) (n int, err error) {
+	return n, c.q.GetContext(ctx, &n, "SELECT COUNT(*) FROM sqlite_master")
+}
+
+func ExampleScoped() {
+	cfg := config.Default()
+	cfg.DatabaseURL = "sqlite::memory:"
+	cfg.HTTPAddr = "127.0.0.1:0"
+	var srv *http.Server
+	app := fx.New(
+		fxmodules.Framework(nil),
+		fx.Replace(cfg),
+		fx.NopLogger,
+		fx.Decorate(func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
+		fxmodules.Scoped(NewCounter),
+		fx.Invoke(func(e *gin.Engine) {
+			e.GET("/tables", api.ReadOnly(), api.Handle(func(c *gin.Context, counter *Counter) (gin.H, error) {
+				n, err := counter.Count(c.Request.Context())
+				return gin.H{"tables": n}, err
+			}))
+		}),
+		fx.Populate(&srv),
+	)
+	ctx := context.Background()
+	if err := app.Start(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer app.Stop(ctx)
+	resp, err := http.Get("http://" + srv.Addr + "/tables")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body))
+	// Output: 200 {"tables":0}
+}
