@@ -34,8 +34,14 @@ func Resolve[T any](c *gin.Context) (T, error) {
 // a route, its dependencies are checked when the app starts: a type that
 // nothing provides fails the start. With api.Retry (or a global retry
 // count), a retryable failure of fn or of its commit runs fn again.
-func Handle(fn any) gin.HandlerFunc {
+//
+// Options set the route's transaction policy (WithReadOnly, WithRetry, …);
+// set this way, it is also listed by RoutePolicies.
+func Handle(fn any, opts ...Option) gin.HandlerFunc {
 	h := newHandler(fn)
+	for _, o := range opts {
+		o(&h.policy)
+	}
 	return h.serve
 }
 
@@ -46,6 +52,7 @@ type handler struct {
 	deps     []reflect.Type
 	hasValue bool  // fn returns (T, error)
 	shapeErr error // fn has the wrong shape
+	policy   handlerPolicy
 	plan     atomic.Pointer[boundPlan]
 }
 
@@ -110,7 +117,10 @@ func (h *handler) serve(c *gin.Context) {
 	case *request:
 		h.run(c, x)
 	case *checker:
-		_, x.err = h.planFor(x.reg)
+		x.policy = h.policy.String()
+		if x.reg != nil {
+			_, x.err = h.planFor(x.reg)
+		}
 	default:
 		_ = c.Error(errNoMiddleware)
 		WriteProblem(c, NewProblem(http.StatusInternalServerError, "internal server error"))
@@ -124,6 +134,7 @@ func (h *handler) run(c *gin.Context, r *request) {
 		h.fail(c, r, err)
 		return
 	}
+	h.policy.apply(r)
 	attempts := r.policy.attempts
 	if attempts > 1 && !r.prepareRetry() {
 		attempts = 1
@@ -214,10 +225,12 @@ func (h *handler) fail(c *gin.Context, r *request, err error) {
 	}
 }
 
-// checker is put in place of a request when routes are checked at start.
+// checker is put in place of a request when routes are checked at start or
+// described.
 type checker struct {
-	reg *scope.Registry
-	err error
+	reg    *scope.Registry // nil: describe only
+	err    error
+	policy string
 }
 
 // CheckRoutes checks, against the compiled reg, the dependencies of every
@@ -225,19 +238,41 @@ type checker struct {
 // joined, each naming the route and the handler. The HTTP module runs it on
 // start.
 func CheckRoutes(e *gin.Engine, reg *scope.Registry) error {
-	ours := reflect.ValueOf(gin.HandlerFunc((*handler)(nil).serve)).Pointer()
 	var errs []error
 	for _, ri := range e.Routes() {
-		if ri.HandlerFunc == nil || reflect.ValueOf(ri.HandlerFunc).Pointer() != ours {
-			continue
-		}
-		chk := &checker{reg: reg}
-		c := &gin.Context{}
-		c.Set(ginKey, chk)
-		ri.HandlerFunc(c)
-		if chk.err != nil {
+		if chk := inspect(ri, reg); chk != nil && chk.err != nil {
 			errs = append(errs, fmt.Errorf("route %s %s: %w", ri.Method, ri.Path, chk.err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// RoutePolicies returns, keyed by "METHOD /path", the transaction policy of
+// every route of e whose last handler came from Handle: "default", or a
+// list such as "read-only, retry 3". Policies set with the middleware forms
+// (ReadOnly, Retry, …) are not visible here; set them as Handle options to
+// have them listed.
+func RoutePolicies(e *gin.Engine) map[string]string {
+	out := map[string]string{}
+	for _, ri := range e.Routes() {
+		if chk := inspect(ri, nil); chk != nil {
+			out[ri.Method+" "+ri.Path] = chk.policy
+		}
+	}
+	return out
+}
+
+// inspect runs a route's last handler in checking mode when it came from
+// Handle, and returns what it reported; nil for other handlers, which are
+// never called.
+func inspect(ri gin.RouteInfo, reg *scope.Registry) *checker {
+	ours := reflect.ValueOf(gin.HandlerFunc((*handler)(nil).serve)).Pointer()
+	if ri.HandlerFunc == nil || reflect.ValueOf(ri.HandlerFunc).Pointer() != ours {
+		return nil
+	}
+	chk := &checker{reg: reg}
+	c := &gin.Context{}
+	c.Set(ginKey, chk)
+	ri.HandlerFunc(c)
+	return chk
 }

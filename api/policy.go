@@ -2,6 +2,8 @@ package api
 
 import (
 	"database/sql"
+	"fmt"
+	"strings"
 
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/gin-gonic/gin"
@@ -49,4 +51,71 @@ func Retry(attempts int) gin.HandlerFunc {
 			r.policy.attempts = max(attempts, 1)
 		}
 	}
+}
+
+// Option sets a policy of a route's transaction on its api.Handle handler,
+// where it is also visible to tools (see RoutePolicies): Handle(fn,
+// WithReadOnly(), WithRetry(3)).
+type Option func(*handlerPolicy)
+
+// handlerPolicy is what Options set.
+type handlerPolicy struct {
+	tx       *db.TxOptions
+	attempts int
+}
+
+// WithTx sets the transaction's options, as Tx does.
+func WithTx(opts db.TxOptions) Option {
+	return func(p *handlerPolicy) { p.tx = &opts }
+}
+
+// WithReadOnly makes the transaction read-only, as ReadOnly does.
+func WithReadOnly() Option { return WithTx(db.TxOptions{ReadOnly: true}) }
+
+// WithSerializable runs the transaction SERIALIZABLE, as Serializable does.
+func WithSerializable() Option { return WithTx(db.TxOptions{Isolation: sql.LevelSerializable}) }
+
+// WithRetry allows up to attempts runs, as Retry does.
+func WithRetry(attempts int) Option {
+	return func(p *handlerPolicy) { p.attempts = max(attempts, 1) }
+}
+
+// apply sets the request's policy from the handler's options.
+func (p *handlerPolicy) apply(r *request) {
+	if p.tx != nil {
+		opts := *p.tx
+		if opts.Timeout == 0 {
+			opts.Timeout = r.policy.tx.Timeout
+		}
+		r.policy.tx = opts
+		if r.tx != nil {
+			_ = r.tx.SetOptions(opts)
+		}
+	}
+	if p.attempts > 0 {
+		r.policy.attempts = p.attempts
+	}
+}
+
+// String describes the policy: "read-only, retry 3", or "default".
+func (p *handlerPolicy) String() string {
+	var parts []string
+	if p.tx != nil {
+		if p.tx.ReadOnly {
+			parts = append(parts, "read-only")
+		}
+		if p.tx.Isolation != sql.LevelDefault {
+			parts = append(parts, strings.ToLower(p.tx.Isolation.String()))
+		}
+		if p.tx.Timeout > 0 {
+			parts = append(parts, "timeout "+p.tx.Timeout.String())
+		}
+	}
+	if p.attempts > 1 {
+		parts = append(parts, fmt.Sprintf("retry %d", p.attempts))
+	}
+	if len(parts) == 0 {
+		return "default"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -48,10 +48,10 @@ type CursorResponse struct {
 // Routes registers the /users handlers on e.
 func Routes(e *gin.Engine) {
 	g := e.Group("/users")
-	g.POST("", api.Retry(3), api.Handle(create))
-	g.GET("", api.ReadOnly(), api.Handle(list))
-	g.GET("/:id", api.ReadOnly(), api.Handle(show))
-	g.PUT("/:id", api.Retry(3), api.Handle(update))
+	g.POST("", api.Handle(create, api.WithRetry(3)))
+	g.GET("", api.Handle(list, api.WithReadOnly()))
+	g.GET("/:id", api.Handle(show, api.WithReadOnly()))
+	g.PUT("/:id", api.Handle(update, api.WithRetry(3)))
 	g.DELETE("/:id", api.Handle(remove))
 }
 
