@@ -1,0 +1,116 @@
+// Command existingapp shows FastTrack plugged into an Fx application that
+// already exists: the app keeps its own modules (here a clock), and adds
+// fxmodules.Framework plus one feature whose repository is request-scoped.
+//
+//	go run ./examples/existingapp      # serves on :8080 with an SQLite file
+//	curl -X POST localhost:8080/notes -d '{"body":"hello"}' -H 'Content-Type: application/json'
+package main
+
+import (
+	"context"
+	"embed"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/fxmodules"
+	"github.com/fasttrack-go/fasttrack/repo"
+	"github.com/gin-gonic/gin"
+	"go.uber.org/fx"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+// Clock is one of the existing app's own singletons.
+type Clock struct{ Now func() time.Time }
+
+// Note is a row of the notes table.
+type Note struct {
+	ID   int64  `db:"id" json:"id"`
+	Body string `db:"body" json:"body"`
+}
+
+// TableName names Note's table.
+func (Note) TableName() string { return "notes" }
+
+// Notes is the notes repository, one per request, on its transaction.
+type Notes struct {
+	repo.Base[Note]
+	clock *Clock
+}
+
+// NewNotes builds the repository; it takes a singleton (the clock) and the
+// request's querier.
+func NewNotes(t *repo.Table[Note], q db.Querier, clock *Clock) *Notes {
+	return &Notes{Base: t.On(q), clock: clock}
+}
+
+// noteInput is the body of POST /notes.
+type noteInput struct {
+	Body string `json:"body" binding:"required,max=1000"`
+}
+
+// routes registers the notes API.
+func routes(e *gin.Engine) {
+	e.POST("/notes", api.Handle(func(c *gin.Context, notes *Notes) (*Note, error) {
+		var in noteInput
+		if err := api.BindJSON(c, &in); err != nil {
+			return nil, err
+		}
+		n := &Note{Body: in.Body}
+		if err := notes.Create(c.Request.Context(), n); err != nil {
+			return nil, err
+		}
+		c.Status(http.StatusCreated)
+		return n, nil
+	}))
+	e.GET("/notes/:id", api.Handle(func(c *gin.Context, notes *Notes) (*Note, error) {
+		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil || id <= 0 {
+			return nil, api.NewError(http.StatusBadRequest, "the id must be a positive integer")
+		}
+		return notes.FindOrFail(c.Request.Context(), id)
+	}, api.WithReadOnly()))
+	e.GET("/time", func(c *gin.Context) {
+		clock, err := api.Resolve[*Clock](c)
+		if err != nil {
+			_ = c.Error(err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"now": clock.Now().UTC()})
+	})
+}
+
+// features is the application's own part: the module it had before
+// FastTrack, and a feature on the request scope.
+func features() fx.Option {
+	return fx.Options(
+		fx.Module("clock", fx.Supply(&Clock{Now: time.Now})),
+		fx.Module("notes",
+			fx.Provide(repo.NewTable[Note]),
+			fxmodules.Scoped(NewNotes),
+			fx.Invoke(routes),
+		),
+	)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// FastTrack — configuration, logging, pool, migrations, request scope,
+	// HTTP server — beside the app's own modules.
+	app := fx.New(fxmodules.Framework(migrationFiles), features())
+	if err := app.Start(ctx); err != nil {
+		os.Exit(1)
+	}
+	<-ctx.Done()
+	if err := app.Stop(context.Background()); err != nil {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,4 @@
+-- +goose Up
+CREATE TABLE notes (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, body TEXT NOT NULL);
+-- +goose Down
+DROP TABLE notes;

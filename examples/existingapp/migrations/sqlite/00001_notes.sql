@@ -1,0 +1,4 @@
+-- +goose Up
+CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+-- +goose Down
+DROP TABLE notes;
