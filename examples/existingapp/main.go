@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"embed"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/signal"
@@ -26,6 +27,15 @@ import (
 
 //go:embed migrations
 var migrationFiles embed.FS
+
+// migrations returns the migrations folder, holding one folder per dialect.
+func migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the folder is embedded: it exists
+	}
+	return sub
+}
 
 // Clock is one of the existing app's own singletons.
 type Clock struct{ Now func() time.Time }
@@ -105,7 +115,7 @@ func main() {
 	defer stop()
 	// FastTrack — configuration, logging, pool, migrations, request scope,
 	// HTTP server — beside the app's own modules.
-	app := fx.New(fxmodules.Framework(migrationFiles), features())
+	app := fx.New(fxmodules.Framework(migrations()), features())
 	if err := app.Start(ctx); err != nil {
 		os.Exit(1)
 	}

@@ -10,7 +10,7 @@ import (
 // TestExistingApp runs the example's whole application with the test kit:
 // its own module, the framework and the notes feature.
 func TestExistingApp(t *testing.T) {
-	app := fasttest.Start(t, migrationFiles, features())
+	app := fasttest.Start(t, migrations(), features())
 	created := app.Do(t, http.MethodPost, "/notes", map[string]any{"body": "hello"})
 	if created.Status != http.StatusCreated {
 		t.Fatalf("POST /notes: %d %s", created.Status, created.Body)
