@@ -14,8 +14,8 @@ import (
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
-	"github.com/fasttrack-go/fasttrack/internal/apptest"
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 	"go.uber.org/fx"
@@ -214,12 +214,12 @@ type poolRef struct{ db *sqlx.DB }
 func (p *poolRef) x() *sqlx.DB { return p.db }
 
 // start starts the scenario app on databaseURL.
-func start(t *testing.T, databaseURL string, extra ...fx.Option) (*apptest.App, *Hooks) {
+func start(t *testing.T, databaseURL string, extra ...fx.Option) (*fasttest.App, *Hooks) {
 	t.Helper()
-	return startWith(t, apptest.Config(databaseURL), extra...)
+	return startWith(t, fasttest.Config(databaseURL), extra...)
 }
 
-func startWith(t *testing.T, cfg config.Config, extra ...fx.Option) (*apptest.App, *Hooks) {
+func startWith(t *testing.T, cfg config.Config, extra ...fx.Option) (*fasttest.App, *Hooks) {
 	t.Helper()
 	hooks := &Hooks{}
 	pool := &poolRef{}
@@ -228,7 +228,7 @@ func startWith(t *testing.T, cfg config.Config, extra ...fx.Option) (*apptest.Ap
 		fxmodules.Scoped(func(q db.Querier, seq *Seq) *Svc { return &Svc{N: seq.n.Add(1), Q: q} }),
 		fx.Invoke(routes),
 	}, extra...)
-	a := apptest.Start(t, cfg, migrations(), opts...)
+	a := fasttest.StartWith(t, cfg, migrations(), opts...)
 	pool.db = a.DB
 	return a, hooks
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/internal/apptest"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/gin-gonic/gin"
 	"go.uber.org/fx"
@@ -70,7 +70,7 @@ func (r *counterRoute) increment(c *gin.Context, q db.Querier) (gin.H, error) {
 
 // fire sends n concurrent requests built by path(i) with body(i) and returns
 // the responses in order.
-func fire(t *testing.T, a *apptest.App, n int, method string, path func(i int) string, body func(i int) any) []apptest.Response {
+func fire(t *testing.T, a *fasttest.App, n int, method string, path func(i int) string, body func(i int) any) []fasttest.Response {
 	t.Helper()
 	resps, err := fireErr(a, n, method, path, body)
 	if err != nil {
@@ -80,8 +80,8 @@ func fire(t *testing.T, a *apptest.App, n int, method string, path func(i int) s
 }
 
 // fireErr is fire returning the transport errors, for other goroutines.
-func fireErr(a *apptest.App, n int, method string, path func(i int) string, body func(i int) any) ([]apptest.Response, error) {
-	resps := make([]apptest.Response, n)
+func fireErr(a *fasttest.App, n int, method string, path func(i int) string, body func(i int) any) ([]fasttest.Response, error) {
+	resps := make([]fasttest.Response, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -97,7 +97,7 @@ func fireErr(a *apptest.App, n int, method string, path func(i int) string, body
 	return resps, errors.Join(errs...)
 }
 
-func counterValue(t *testing.T, a *apptest.App, id int) int {
+func counterValue(t *testing.T, a *fasttest.App, id int) int {
 	t.Helper()
 	var n int
 	if err := a.DB.Get(&n, a.DB.Rebind("SELECT n FROM counters WHERE id = ?"), id); err != nil {
@@ -206,7 +206,7 @@ func (r *replayRoute) names() []string {
 	return append([]string(nil), r.seen...)
 }
 
-func itemNames(t *testing.T, a *apptest.App) []string {
+func itemNames(t *testing.T, a *fasttest.App) []string {
 	t.Helper()
 	var names []string
 	if err := a.DB.Select(&names, "SELECT name FROM items ORDER BY id"); err != nil {
@@ -242,7 +242,7 @@ func TestRetryReplaysTheBody(t *testing.T) {
 
 func TestRetrySkippedForABodyOverTheReplayLimit(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d db.Dialect, u string) {
-		cfg := apptest.Config(u)
+		cfg := fasttest.Config(u)
 		cfg.RetryReplayLimit = 16
 		route := &replayRoute{}
 		a, _ := startWith(t, cfg, fx.Invoke(func(e *gin.Engine) {
@@ -325,12 +325,12 @@ func holdSQLiteWriteLock(t *testing.T, u string, id int) (commit func()) {
 // whileLocked holds the SQLite write lock from outside, fires n requests at
 // path(i), waits until at least one of them has tried to BEGIN, keeps the
 // lock ~50ms more, and releases it.
-func whileLocked(t *testing.T, a *apptest.App, u string, lockID, n int, path func(i int) string) []apptest.Response {
+func whileLocked(t *testing.T, a *fasttest.App, u string, lockID, n int, path func(i int) string) []fasttest.Response {
 	t.Helper()
 	commit := holdSQLiteWriteLock(t, u, lockID)
 	begins := a.Count.Begins.Load()
 	type result struct {
-		resps []apptest.Response
+		resps []fasttest.Response
 		err   error
 	}
 	done := make(chan result, 1)

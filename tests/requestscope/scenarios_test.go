@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/internal/apptest"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"go.uber.org/goleak"
 )
 
 // rowExists reports whether item id was committed.
-func rowExists(t *testing.T, a *apptest.App, id int) bool {
+func rowExists(t *testing.T, a *fasttest.App, id int) bool {
 	t.Helper()
 	var n int
 	if err := a.DB.Get(&n, a.DB.Rebind("SELECT COUNT(*) FROM items WHERE id = ?"), id); err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/internal/apptest"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/gin-gonic/gin"
 	"go.uber.org/fx"
@@ -111,7 +111,7 @@ func TestResponseOverTheHoldLimitCommitsBeforeItsFirstByte(t *testing.T) {
 		for i := range payload {
 			payload[i] += byte(i / chunk) // each chunk differs
 		}
-		cfg := apptest.Config(u)
+		cfg := fasttest.Config(u)
 		cfg.HoldLimit = holdLimit
 		seen := &holdOutcomes{}
 		a, _ := startWith(t, cfg, fx.Invoke(func(e *gin.Engine) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/internal/apptest"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/fasttrack-go/fasttrack/scope"
 )
@@ -34,7 +34,7 @@ func wtxRecover(fn func()) (p any) {
 // wtxCounts is a snapshot of a pool's counters.
 type wtxCounts struct{ begins, statements, commits, rollbacks int64 }
 
-func wtxSnapshot(a *apptest.App) wtxCounts {
+func wtxSnapshot(a *fasttest.App) wtxCounts {
 	return wtxCounts{a.Count.Begins.Load(), a.Count.Statements.Load(), a.Count.Commits.Load(), a.Count.Rollbacks.Load()}
 }
 
@@ -205,7 +205,7 @@ func (r *wtxRepo) add(ctx context.Context, id int) error { return wtxInsert(ctx,
 
 // wtxRegistry builds a registry like the app's — the framework's
 // transaction providers on pool x — with a scoped *wtxRepo.
-func wtxRegistry(t *testing.T, a *apptest.App) *scope.Registry {
+func wtxRegistry(t *testing.T, a *fasttest.App) *scope.Registry {
 	t.Helper()
 	reg := scope.NewRegistry()
 	for _, p := range api.TxProviders(a.DB, a.Dialect) {

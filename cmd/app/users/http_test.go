@@ -19,7 +19,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
 	"github.com/fasttrack-go/fasttrack/cmd/app/users"
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/internal/apptest"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"go.uber.org/fx"
 )
@@ -104,7 +104,7 @@ func sameUser(a, b users.User) bool {
 
 // send sends a request with a raw body and an explicit content type ("" for
 // none). A body that is a sizeless reader goes out chunked.
-func send(t *testing.T, app *apptest.App, method, path, contentType string, body io.Reader) apptest.Response {
+func send(t *testing.T, app *fasttest.App, method, path, contentType string, body io.Reader) fasttest.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, app.URL+path, body)
 	if err != nil {
@@ -122,7 +122,7 @@ func send(t *testing.T, app *apptest.App, method, path, contentType string, body
 	if err != nil {
 		t.Fatalf("%s %s: reading the response: %v", method, path, err)
 	}
-	return apptest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	return fasttest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
 // chunked hides a reader's size, so that the request has no Content-Length.
@@ -131,7 +131,7 @@ type chunked struct{ io.Reader }
 // untouched runs do, a request that must be rejected before it reaches the
 // database, and fails unless the pool sent nothing meanwhile: no BEGIN, no
 // statement.
-func untouched(t *testing.T, app *apptest.App, do func() apptest.Response) apptest.Response {
+func untouched(t *testing.T, app *fasttest.App, do func() fasttest.Response) fasttest.Response {
 	t.Helper()
 	begins, stmts := app.Count.Begins.Load(), app.Count.Statements.Load()
 	r := do()
@@ -162,7 +162,7 @@ type problemBody struct {
 }
 
 // wantProblem requires a problem+json answer of status and decodes it.
-func wantProblem(t *testing.T, r apptest.Response, status int) problemBody {
+func wantProblem(t *testing.T, r fasttest.Response, status int) problemBody {
 	t.Helper()
 	if r.Status >= 500 {
 		t.Fatalf("server error %d: %s", r.Status, r.Body)
@@ -225,7 +225,7 @@ func requireKeys(t *testing.T, b []byte, want ...string) map[string]json.RawMess
 var userKeys = []string{"id", "name", "email", "is_active", "created_at", "updated_at"}
 
 // wantUser requires a JSON user answer of status and decodes it.
-func wantUser(t *testing.T, r apptest.Response, status int) users.User {
+func wantUser(t *testing.T, r fasttest.Response, status int) users.User {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
@@ -359,7 +359,7 @@ func TestHTTPCreateValidation(t *testing.T) {
 					}
 					return
 				}
-				resp := untouched(t, e.app, func() apptest.Response { return e.app.Do(t, http.MethodPost, "/users", body) })
+				resp := untouched(t, e.app, func() fasttest.Response { return e.app.Do(t, http.MethodPost, "/users", body) })
 				p := wantProblem(t, resp, http.StatusUnprocessableEntity)
 				if got := fieldsOf(t, p); !maps.Equal(got, tc.fields) {
 					t.Errorf("errors %v, want %v", got, tc.fields)
@@ -380,7 +380,7 @@ func TestHTTPCreateValidation(t *testing.T) {
 			}
 			step(t, e, "PUT "+tc.name, func(t *testing.T) {
 				u := addUser(t, e, "Keep", "keep@example.com", true)
-				resp := untouched(t, e.app, func() apptest.Response { return e.app.Do(t, http.MethodPut, userPath(u.ID), body) })
+				resp := untouched(t, e.app, func() fasttest.Response { return e.app.Do(t, http.MethodPut, userPath(u.ID), body) })
 				p := wantProblem(t, resp, http.StatusUnprocessableEntity)
 				if got := fieldsOf(t, p); !maps.Equal(got, tc.fields) {
 					t.Errorf("errors %v, want %v", got, tc.fields)
@@ -444,10 +444,10 @@ func TestHTTPBadBodies(t *testing.T) {
 		{"media type in upper case", "Application/JSON", str(valid), 0, ""},
 	}
 	testdb.Each(t, func(t *testing.T, _ db.Dialect, u string) {
-		cfg := apptest.Config(u)
+		cfg := fasttest.Config(u)
 		cfg.BodyLimit = limit
 		e := &env{}
-		e.app = apptest.Start(t, cfg, migrations.FS, users.Module(), fx.Populate(&e.table))
+		e.app = fasttest.StartWith(t, cfg, migrations.FS, users.Module(), fx.Populate(&e.table))
 		for _, method := range []string{http.MethodPost, http.MethodPut} {
 			for _, tc := range cases {
 				step(t, e, method+" "+tc.name, func(t *testing.T) {
@@ -468,7 +468,7 @@ func TestHTTPBadBodies(t *testing.T) {
 						}
 						return
 					}
-					resp := untouched(t, e.app, func() apptest.Response {
+					resp := untouched(t, e.app, func() fasttest.Response {
 						return send(t, e.app, method, path, tc.contentType, tc.body())
 					})
 					wantProblem(t, resp, tc.want)
@@ -490,15 +490,15 @@ func TestHTTPDuplicateEmail(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		cases := []struct {
 			name string
-			run  func(t *testing.T, a, b users.User) apptest.Response
+			run  func(t *testing.T, a, b users.User) fasttest.Response
 		}{
-			{"POST an email in use", func(t *testing.T, a, b users.User) apptest.Response {
+			{"POST an email in use", func(t *testing.T, a, b users.User) fasttest.Response {
 				return e.app.Do(t, http.MethodPost, "/users", map[string]any{"name": "Other", "email": a.Email})
 			}},
-			{"POST an email in use, inactive", func(t *testing.T, a, b users.User) apptest.Response {
+			{"POST an email in use, inactive", func(t *testing.T, a, b users.User) fasttest.Response {
 				return e.app.Do(t, http.MethodPost, "/users", map[string]any{"name": "Other", "email": a.Email, "is_active": false})
 			}},
-			{"PUT another user's email", func(t *testing.T, a, b users.User) apptest.Response {
+			{"PUT another user's email", func(t *testing.T, a, b users.User) fasttest.Response {
 				return e.app.Do(t, http.MethodPut, userPath(b.ID), map[string]any{"name": "Renamed", "email": a.Email})
 			}},
 		}
@@ -553,7 +553,7 @@ func TestHTTPBadIDs(t *testing.T) {
 			for _, id := range bad {
 				step(t, e, method+" "+id, func(t *testing.T) {
 					keep := addUser(t, e, "Keep", "keep@example.com", true)
-					resp := untouched(t, e.app, func() apptest.Response { return e.app.Do(t, method, "/users/"+id, b) })
+					resp := untouched(t, e.app, func() fasttest.Response { return e.app.Do(t, method, "/users/"+id, b) })
 					wantProblem(t, resp, http.StatusBadRequest)
 					if got, ok := loadUser(t, e, keep.ID); !ok || !sameUser(got, keep) {
 						t.Errorf("row changed: %+v, was %+v", got, keep)
@@ -736,7 +736,7 @@ func TestHTTPList(t *testing.T) {
 			}
 			for _, tc := range badCases {
 				read(t, e, "bad "+tc.name, func(t *testing.T) {
-					resp := untouched(t, e.app, func() apptest.Response {
+					resp := untouched(t, e.app, func() fasttest.Response {
 						return e.app.Do(t, http.MethodGet, "/users?"+tc.query.Encode(), nil)
 					})
 					p := wantProblem(t, resp, http.StatusBadRequest)
@@ -1043,7 +1043,7 @@ func TestHTTPCursor(t *testing.T) {
 			}{"valid cursor with q", vals("cursor", valid, "q", "U"), ""})
 			for _, tc := range bad {
 				read(t, e, tc.name, func(t *testing.T) {
-					resp := untouched(t, e.app, func() apptest.Response {
+					resp := untouched(t, e.app, func() fasttest.Response {
 						return e.app.Do(t, http.MethodGet, "/users?"+tc.query.Encode(), nil)
 					})
 					p := wantProblem(t, resp, http.StatusBadRequest)
@@ -1242,7 +1242,7 @@ func TestHTTPSQLInjection(t *testing.T) {
 			}
 			for _, q := range bad {
 				read(t, e, q.Encode(), func(t *testing.T) {
-					resp := untouched(t, e.app, func() apptest.Response { return e.app.Do(t, http.MethodGet, "/users?"+q.Encode(), nil) })
+					resp := untouched(t, e.app, func() fasttest.Response { return e.app.Do(t, http.MethodGet, "/users?"+q.Encode(), nil) })
 					wantProblem(t, resp, http.StatusBadRequest)
 				})
 			}

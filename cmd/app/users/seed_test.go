@@ -13,7 +13,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
 	"github.com/fasttrack-go/fasttrack/cmd/app/users"
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/internal/apptest"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/fasttrack-go/fasttrack/repo"
 	"github.com/gin-gonic/gin"
@@ -22,7 +22,7 @@ import (
 
 // env is one database's running app, for the seed's tests.
 type env struct {
-	app   *apptest.App
+	app   *fasttest.App
 	table *repo.Table[users.User]
 
 	mu       sync.Mutex
@@ -53,7 +53,7 @@ func (e *env) create(t *testing.T, name, email string) users.User {
 func startApp(t *testing.T, databaseURL string) *env {
 	t.Helper()
 	e := &env{}
-	e.app = apptest.Start(t, apptest.Config(databaseURL), migrations.FS,
+	e.app = fasttest.StartWith(t, fasttest.Config(databaseURL), migrations.FS,
 		users.Module(),
 		fx.Populate(&e.table),
 		fx.Invoke(func(g *gin.Engine) {
