@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/factory"
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/fasttrack-go/fasttrack/repo"
 	"github.com/jmoiron/sqlx"
 )
@@ -42,18 +41,7 @@ var bg = context.Background()
 // table and returns the pool and the Table.
 func setup(t *testing.T, d db.Dialect, databaseURL string) (*sqlx.DB, *repo.Table[Account]) {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DatabaseURL = databaseURL
-	x, _, err := db.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { x.Close() })
-	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
-	defer cancel()
-	if err := db.Ping(ctx, x, databaseURL); err != nil {
-		t.Fatal(err)
-	}
+	x, _ := testdb.Open(t, databaseURL)
 	var id, ts, boolean string
 	switch d {
 	case db.Postgres:

@@ -8,10 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/fasttrack-go/fasttrack/repo"
 	"github.com/jmoiron/sqlx"
 )
@@ -44,18 +43,7 @@ var bg = context.Background()
 // openDB opens a pool on databaseURL, closed at the end of t.
 func openDB(t testing.TB, databaseURL string) *sqlx.DB {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DatabaseURL = databaseURL
-	x, _, err := db.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { x.Close() })
-	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
-	defer cancel()
-	if err := db.Ping(ctx, x, databaseURL); err != nil {
-		t.Fatal(err)
-	}
+	x, _ := testdb.Open(t, databaseURL)
 	return x
 }
 

@@ -111,3 +111,22 @@ func open(t testing.TB, server string) *sqlx.DB {
 	}
 	return x
 }
+
+// Open opens a pool on databaseURL with the default configuration, checks
+// that the database answers, and closes the pool when the test ends.
+func Open(t testing.TB, databaseURL string) (*sqlx.DB, db.Dialect) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.DatabaseURL = databaseURL
+	x, d, err := db.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { x.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.Ping(ctx, x, databaseURL); err != nil {
+		t.Fatal(err)
+	}
+	return x, d
+}
