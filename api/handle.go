@@ -117,7 +117,7 @@ func (h *handler) serve(c *gin.Context) {
 	case *request:
 		h.run(c, x)
 	case *checker:
-		x.policy = h.policy.String()
+		x.handler, x.policy = h.name, h.policy.String()
 		if x.reg != nil {
 			_, x.err = h.planFor(x.reg)
 		}
@@ -228,9 +228,10 @@ func (h *handler) fail(c *gin.Context, r *request, err error) {
 // checker is put in place of a request when routes are checked at start or
 // described.
 type checker struct {
-	reg    *scope.Registry // nil: describe only
-	err    error
-	policy string
+	reg     *scope.Registry // nil: describe only
+	err     error
+	handler string
+	policy  string
 }
 
 // CheckRoutes checks, against the compiled reg, the dependencies of every
@@ -247,16 +248,24 @@ func CheckRoutes(e *gin.Engine, reg *scope.Registry) error {
 	return errors.Join(errs...)
 }
 
-// RoutePolicies returns, keyed by "METHOD /path", the transaction policy of
-// every route of e whose last handler came from Handle: "default", or a
-// list such as "read-only, retry 3". Policies set with the middleware forms
-// (ReadOnly, Retry, …) are not visible here; set them as Handle options to
-// have them listed.
-func RoutePolicies(e *gin.Engine) map[string]string {
-	out := map[string]string{}
+// RouteInfo describes a route whose last handler came from Handle.
+type RouteInfo struct {
+	// Handler is the full name of the function given to Handle.
+	Handler string
+	// Policy is the transaction policy set by Handle's options: "default",
+	// or a list such as "read-only, retry 3". Policies set with the
+	// middleware forms (ReadOnly, Retry, …) are not visible here; set them
+	// as Handle options to have them listed.
+	Policy string
+}
+
+// DescribeRoutes returns, keyed by "METHOD /path", a RouteInfo for every
+// route of e whose last handler came from Handle. Handlers are not run.
+func DescribeRoutes(e *gin.Engine) map[string]RouteInfo {
+	out := map[string]RouteInfo{}
 	for _, ri := range e.Routes() {
 		if chk := inspect(ri, nil); chk != nil {
-			out[ri.Method+" "+ri.Path] = chk.policy
+			out[ri.Method+" "+ri.Path] = RouteInfo{Handler: chk.handler, Policy: chk.policy}
 		}
 	}
 	return out

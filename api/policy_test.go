@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,8 +65,15 @@ func TestHandleOptions(t *testing.T) {
 		"POST /flaky": "serializable, retry 3",
 		"GET /plain":  "default",
 	}
-	got := api.RoutePolicies(e)
+	routes := api.DescribeRoutes(e)
+	got := map[string]string{}
+	for k, ri := range routes {
+		got[k] = ri.Policy
+		if !strings.HasPrefix(ri.Handler, "github.com/fasttrack-go/fasttrack/api_test.TestHandleOptions.func") {
+			t.Errorf("%s: handler %q", k, ri.Handler)
+		}
+	}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("RoutePolicies = %v, want %v", got, want)
+		t.Fatalf("policies = %v, want %v", got, want)
 	}
 }

@@ -7,7 +7,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// newRootCmd builds the command tree: serve (the default), migrate, version.
+// newRootCmd builds the command tree: serve (the default), migrate, seed,
+// routes, graph, version.
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "app",
@@ -18,7 +19,7 @@ func newRootCmd() *cobra.Command {
 	}
 	serve := newServeCmd()
 	root.RunE = serve.RunE
-	root.AddCommand(serve, newMigrateCmd(), newVersionCmd())
+	root.AddCommand(serve, newMigrateCmd(), newSeedCmd(), newRoutesCmd(), newGraphCmd(), newVersionCmd())
 	return root
 }
 

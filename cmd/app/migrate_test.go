@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/jmoiron/sqlx"
@@ -20,19 +19,7 @@ import (
 // openDB opens and pings a pool on databaseURL, closed at the end of t.
 func openDB(t *testing.T, databaseURL string) (*sqlx.DB, db.Dialect) {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DatabaseURL = databaseURL
-	x, d, err := db.Open(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { x.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := db.Ping(ctx, x, databaseURL); err != nil {
-		t.Fatal(err)
-	}
-	return x, d
+	return testdb.Open(t, databaseURL)
 }
 
 const pendingStatus = "" +

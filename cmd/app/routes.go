@@ -1,0 +1,122 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"github.com/spf13/cobra"
+	"go.uber.org/fx"
+)
+
+func newRoutesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "routes",
+		Short: "List the HTTP routes: method, path, handler, transaction policy",
+		Long: "List every route of the reference app's HTTP engine, built through Fx as `serve` builds it,\n" +
+			"without connecting to the database or listening.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, closeDB, err := buildEngine()
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			handler, policy := routeDetails(e)
+			return printRoutes(cmd.OutOrStdout(), e.Routes(), handler, policy)
+		},
+	}
+}
+
+// buildEngine builds the app's *gin.Engine with every route registered, and
+// returns a func that closes the pool the engine was built with. Nothing is
+// started: no ping, no migration, no listener.
+func buildEngine() (*gin.Engine, func(), error) {
+	var (
+		e *gin.Engine
+		x *sqlx.DB
+	)
+	app := fx.New(appOptions(), fx.Populate(&e, &x))
+	if err := app.Err(); err != nil {
+		return nil, nil, err
+	}
+	return e, func() { _ = x.Close() }, nil
+}
+
+// routeLookup tells, for the route of method and path, what gin's RouteInfo
+// does not; it answers "" when it does not know.
+type routeLookup func(method, path string) string
+
+// routeDetails returns the lookups that name the function a route's adapter
+// wraps (the fn given to api.Handle) and describe the route's transaction
+// policy (read-only, isolation, retry N) as set by api.Handle's options
+// (api.DescribeRoutes). Routes not made by api.Handle show gin's handler
+// name and "-".
+func routeDetails(e *gin.Engine) (handler, policy routeLookup) {
+	routes := api.DescribeRoutes(e)
+	handler = func(method, path string) string {
+		if ri, ok := routes[method+" "+path]; ok {
+			return handlerName(ri.Handler)
+		}
+		return ""
+	}
+	policy = func(method, path string) string { return routes[method+" "+path].Policy }
+	return handler, policy
+}
+
+// printRoutes writes the routes as a table, sorted by path, then method.
+func printRoutes(w io.Writer, routes gin.RoutesInfo, handler, policy routeLookup) error {
+	routes = slices.Clone(routes)
+	slices.SortFunc(routes, func(a, b gin.RouteInfo) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(methodRank(a.Method), methodRank(b.Method)),
+			strings.Compare(a.Method, b.Method))
+	})
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "METHOD\tPATH\tHANDLER\tTX POLICY")
+	for _, r := range routes {
+		h := handlerName(r.Handler)
+		if handler != nil {
+			if s := handler(r.Method, r.Path); s != "" {
+				h = s
+			}
+		}
+		p := "-"
+		if policy != nil {
+			if s := policy(r.Method, r.Path); s != "" {
+				p = s
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Method, r.Path, h, p)
+	}
+	return tw.Flush()
+}
+
+// methodRank orders the usual methods as one reads them.
+func methodRank(m string) int {
+	if i := slices.Index([]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}, m); i >= 0 {
+		return i
+	}
+	return 100
+}
+
+// apiHandle is the name gin gives a handler made by api.Handle.
+const apiHandle = "github.com/fasttrack-go/fasttrack/api.(*handler).serve-fm"
+
+// handlerName shortens a function's full name to its package's last element
+// and the function ("api.Healthz", "gin.WrapH.func1"); a handler made by
+// api.Handle is shown as "api.Handle".
+func handlerName(full string) string {
+	if full == apiHandle {
+		return "api.Handle"
+	}
+	if i := strings.LastIndex(full, "/"); i >= 0 {
+		return full[i+1:]
+	}
+	return full
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+)
+
+// routesTable splits a printed table into its rows of fields (the policy
+// column may hold spaces: it is the rest of the line). The header is checked
+// and dropped.
+func routesTable(t *testing.T, out string) [][]string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"METHOD", "PATH", "HANDLER", "TX", "POLICY"}) {
+		t.Fatalf("header %q", lines[0])
+	}
+	col := strings.Index(lines[0], "TX POLICY")
+	var rows [][]string
+	for _, l := range lines[1:] {
+		if len(l) < col {
+			t.Fatalf("row %q is shorter than the header", l)
+		}
+		f := strings.Fields(l[:col])
+		if len(f) != 3 {
+			t.Fatalf("row %q: want method, path and handler before the policy column", l)
+		}
+		rows = append(rows, append(f, strings.TrimSpace(l[col:])))
+	}
+	return rows
+}
+
+// TestRoutesCommand lists the reference app's routes without touching the
+// database.
+func TestRoutesCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	t.Setenv("DATABASE_URL", "sqlite:"+path)
+	t.Setenv("LOG_LEVEL", "error")
+	out, err := runCLI(t, context.Background(), "routes")
+	if err != nil {
+		t.Fatalf("app routes: %v", err)
+	}
+	t.Logf("app routes:\n%s", out)
+	rows := routesTable(t, out)
+	want := [][2]string{
+		{"GET", "/healthz"}, {"GET", "/metrics"}, {"GET", "/readyz"},
+		{"GET", "/users"}, {"POST", "/users"},
+		{"GET", "/users/:id"}, {"PUT", "/users/:id"}, {"DELETE", "/users/:id"},
+	}
+	details := map[string][2]string{ // handler and policy, by "METHOD /path"
+		"GET /healthz":      {"api.Healthz", "-"},
+		"GET /users":        {"users.list", "read-only"},
+		"POST /users":       {"users.create", "retry 3"},
+		"GET /users/:id":    {"users.show", "read-only"},
+		"PUT /users/:id":    {"users.update", "retry 3"},
+		"DELETE /users/:id": {"users.remove", "default"},
+	}
+	var got [][2]string
+	for _, r := range rows {
+		got = append(got, [2]string{r[0], r[1]})
+		if want, ok := details[r[0]+" "+r[1]]; ok && (r[2] != want[0] || r[3] != want[1]) {
+			t.Errorf("%s %s: handler %q, policy %q; want %q, %q", r[0], r[1], r[2], r[3], want[0], want[1])
+		}
+		if r[3] == "" {
+			t.Errorf("%s %s: empty policy column", r[0], r[1])
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("routes %v, want %v (sorted by path, then method)", got, want)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("app routes touched the database: %s exists (%v)", path, err)
+	}
+}
+
+func TestPrintRoutes(t *testing.T) {
+	routes := gin.RoutesInfo{
+		{Method: "DELETE", Path: "/b", Handler: "example.com/x/api.(*handler).serve-fm"},
+		{Method: "POST", Path: "/a", Handler: apiHandle},
+		{Method: "GET", Path: "/b", Handler: "github.com/gin-gonic/gin.WrapH.func1"},
+		{Method: "GET", Path: "/a", Handler: "main.plain"},
+	}
+	policy := func(method, path string) string {
+		if method == "POST" {
+			return "serializable, retry 3"
+		}
+		return ""
+	}
+	handler := func(method, path string) string {
+		if method == "POST" && path == "/a" {
+			return "users.create"
+		}
+		return ""
+	}
+	for _, tc := range []struct {
+		name            string
+		handler, policy routeLookup
+		want            string
+	}{
+		{"without lookups", nil, nil, "" +
+			"METHOD  PATH  HANDLER                  TX POLICY\n" +
+			"GET     /a    main.plain               -\n" +
+			"POST    /a    api.Handle               -\n" +
+			"GET     /b    gin.WrapH.func1          -\n" +
+			"DELETE  /b    api.(*handler).serve-fm  -\n"},
+		{"with lookups", handler, policy, "" +
+			"METHOD  PATH  HANDLER                  TX POLICY\n" +
+			"GET     /a    main.plain               -\n" +
+			"POST    /a    users.create             serializable, retry 3\n" +
+			"GET     /b    gin.WrapH.func1          -\n" +
+			"DELETE  /b    api.(*handler).serve-fm  -\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b strings.Builder
+			if err := printRoutes(&b, routes, tc.handler, tc.policy); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tc.want {
+				t.Errorf("printed\n%s\nwant\n%s", b.String(), tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
+	"github.com/fasttrack-go/fasttrack/seed"
+	"github.com/jmoiron/sqlx"
+	"go.uber.org/fx"
+)
+
+// runSeedCmd runs `app seed args...` with extra options in its Fx app.
+func runSeedCmd(t *testing.T, extra []fx.Option, args ...string) (string, error) {
+	t.Helper()
+	cmd := newSeedCmd(extra...)
+	var out, errOut bytes.Buffer
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(context.Background())
+	if errOut.Len() > 0 {
+		t.Logf("app seed %s: stderr: %s", strings.Join(args, " "), errOut.String())
+	}
+	return out.String(), err
+}
+
+// probeSeeder inserts the user probe@example.com with plain SQL.
+type probeSeeder struct{}
+
+func (probeSeeder) Name() string { return "probe" }
+
+func (probeSeeder) Seed(ctx context.Context, q db.Querier) error {
+	_, err := q.ExecContext(ctx, q.Rebind("INSERT INTO users (name, email) VALUES (?, ?)"), "Probe", "probe@example.com")
+	return err
+}
+
+var errSeedFailed = errors.New("the test seeder fails")
+
+// failingSeeder inserts a user, then fails. Its name sorts after the
+// others', so that they have written when it fails.
+type failingSeeder struct{}
+
+func (failingSeeder) Name() string { return "zz-failing" }
+
+func (failingSeeder) Seed(ctx context.Context, q db.Querier) error {
+	if _, err := q.ExecContext(ctx, q.Rebind("INSERT INTO users (name, email) VALUES (?, ?)"), "Failing", "failing@example.com"); err != nil {
+		return err
+	}
+	return errSeedFailed
+}
+
+func userEmails(t *testing.T, x *sqlx.DB) []string {
+	t.Helper()
+	var emails []string
+	if err := x.Select(&emails, "SELECT email FROM users ORDER BY email"); err != nil {
+		t.Fatal(err)
+	}
+	return emails
+}
+
+var exampleEmails = []string{"ada@example.com", "alan@example.com", "grace@example.com"}
+
+// TestSeedCommand runs `app seed` on a fresh database of each dialect: the
+// steps run in order on one database.
+func TestSeedCommand(t *testing.T) {
+	testSeeders := []fx.Option{seed.Provide(func() probeSeeder { return probeSeeder{} }), seed.Provide(func() failingSeeder { return failingSeeder{} })}
+	testdb.Each(t, func(t *testing.T, _ db.Dialect, url string) {
+		t.Setenv("DATABASE_URL", url)
+		t.Setenv("LOG_LEVEL", "error")
+		x, _ := testdb.Open(t, url) // migrated by the first step
+		for _, step := range []struct {
+			name      string
+			extra     []fx.Option
+			args      []string
+			clear     bool     // empty the users table first
+			wantOut   string   // stdout
+			wantErr   []string // substrings of the error; none: success
+			wantUsers []string // emails in the table afterwards
+		}{
+			{
+				name: "seed NAME on a fresh database migrates, then seeds", args: []string{"seed", "users"},
+				wantOut: "seeded users\n", wantUsers: exampleEmails,
+			},
+			{
+				name: "seed (all) again adds nothing", args: []string{"seed"},
+				wantOut: "seeded users\n", wantUsers: exampleEmails,
+			},
+			{
+				name: "seed NAME again adds nothing", args: []string{"seed", "users"},
+				wantOut: "seeded users\n", wantUsers: exampleEmails,
+			},
+			{
+				name: "unknown name", args: []string{"seed", "nope"},
+				wantErr: []string{`unknown seeder "nope"`, "known: users"}, wantUsers: exampleEmails,
+			},
+			{
+				name: "unknown name beside a known one runs nothing", args: []string{"seed", "users", "nope"}, clear: true,
+				wantErr: []string{`unknown seeder "nope"`}, wantUsers: nil,
+			},
+			{
+				name: "one failing seeder keeps nothing of any", extra: testSeeders, args: []string{"seed"}, clear: true,
+				wantErr: []string{"zz-failing", errSeedFailed.Error(), "nothing was seeded"}, wantUsers: nil,
+			},
+			{
+				name: "unknown name lists every seeder", extra: testSeeders, args: []string{"seed", "nope"},
+				wantErr: []string{`unknown seeder "nope" (known: probe, users, zz-failing)`}, wantUsers: nil,
+			},
+			{
+				name: "seed NAME runs that one only", extra: testSeeders, args: []string{"seed", "probe"},
+				wantOut: "seeded probe\n", wantUsers: []string{"probe@example.com"},
+			},
+			{
+				name: "several names run in name order", extra: testSeeders, args: []string{"seed", "users", "probe"}, clear: true,
+				wantOut: "seeded probe\nseeded users\n", wantUsers: append(slices.Clone(exampleEmails), "probe@example.com"),
+			},
+		} {
+			ok := t.Run(step.name, func(t *testing.T) {
+				if step.clear {
+					if _, err := x.Exec("DELETE FROM users"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var out string
+				var err error
+				if step.extra == nil {
+					out, err = runCLI(t, context.Background(), step.args...)
+				} else {
+					out, err = runSeedCmd(t, step.extra, step.args[1:]...)
+				}
+				if len(step.wantErr) == 0 && err != nil {
+					t.Fatalf("app %v: %v (printed %q)", step.args, err, out)
+				}
+				if len(step.wantErr) > 0 {
+					if err == nil {
+						t.Fatalf("app %v: no error, printed %q", step.args, out)
+					}
+					for _, want := range step.wantErr {
+						if !strings.Contains(err.Error(), want) {
+							t.Errorf("error %q lacks %q", err, want)
+						}
+					}
+				}
+				if out != step.wantOut {
+					t.Errorf("printed %q, want %q", out, step.wantOut)
+				}
+				if got := userEmails(t, x); !slices.Equal(got, step.wantUsers) {
+					t.Errorf("users %v, want %v", got, step.wantUsers)
+				}
+			})
+			if !ok {
+				t.Fatalf("step %q failed; later steps depend on it", step.name)
+			}
+		}
+	})
+}
+
+// TestSeedCommandChecksNamesBeforeConnecting: an unknown name is reported
+// without trying the database; an unreachable database is reported without
+// its password.
+func TestSeedCommandChecksNamesBeforeConnecting(t *testing.T) {
+	t.Setenv("LOG_LEVEL", "error")
+	stderr := captureStderr(t)
+	t.Setenv("DATABASE_URL", "postgres://u:hunter2@127.0.0.1:1/app?sslmode=disable&connect_timeout=2")
+	out, err := runCLI(t, context.Background(), "seed", "nope")
+	if err == nil || !strings.Contains(err.Error(), `unknown seeder "nope"`) {
+		t.Fatalf("seed nope on an unreachable database: %v (printed %q)", err, out)
+	}
+	out, err = runCLI(t, context.Background(), "seed")
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("seed on an unreachable database: %v (printed %q)", err, out)
+	}
+	if s := stderr(); strings.Contains(s, "hunter2") {
+		t.Errorf("stderr shows the password:\n%s", s)
+	}
+}
+
+// TestSeedCommandMigrationsOff: with MIGRATE_ON_START=false an unmigrated
+// database fails the seed, and nothing is created.
+func TestSeedCommandMigrationsOff(t *testing.T) {
+	url := testdb.New(t, db.SQLite)
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("LOG_LEVEL", "error")
+	t.Setenv("MIGRATE_ON_START", "false")
+	out, err := runCLI(t, context.Background(), "seed")
+	if err == nil || !strings.Contains(err.Error(), "seed: users") {
+		t.Fatalf("seed on an unmigrated database: %v (printed %q)", err, out)
+	}
+	if out != "" {
+		t.Errorf("printed %q", out)
+	}
+}
+
+// TestNewCommandsReportBadConfiguration: seed, routes and graph need the
+// configuration; an invalid DATABASE_URL fails each with an error naming it,
+// and the password shows nowhere.
+func TestNewCommandsReportBadConfiguration(t *testing.T) {
+	const secret = "hunter2"
+	for _, args := range [][]string{{"seed"}, {"seed", "users"}, {"routes"}, {"graph"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Setenv("LOG_LEVEL", "error")
+			t.Setenv("DATABASE_URL", "redis://u:"+secret+"@h")
+			stderr := captureStderr(t)
+			out, err := runCLI(t, context.Background(), args...)
+			if err == nil {
+				t.Fatalf("app %v: no error, printed %q", args, out)
+			}
+			for _, want := range []string{"DATABASE_URL", "redis://u:xxxxx@h"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q lacks %q", err, want)
+				}
+			}
+			for name, text := range map[string]string{"error": err.Error(), "stdout": out, "stderr": stderr()} {
+				if strings.Contains(text, secret) {
+					t.Errorf("the %s shows the password: %s", name, text)
+				}
+			}
+		})
+	}
+}
