@@ -115,7 +115,7 @@ func classifyPostgres(err error) Class {
 		return ClassOther
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) || errors.Is(err, pgconn.ErrConnClosed) {
 		return ClassConnLost
 	}
 	return ClassOther
