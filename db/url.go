@@ -1,9 +1,11 @@
 package db
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 
@@ -115,14 +117,16 @@ func mysqlTarget(raw string) (Target, error) {
 	}
 	cfg := mysql.NewConfig()
 	cfg.Net = "tcp"
-	cfg.Addr = u.Host
-	if u.Port() == "" {
-		cfg.Addr = u.Host + ":3306"
-	}
+	cfg.Addr = net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), "3306"))
 	cfg.User = u.User.Username()
 	cfg.Passwd, _ = u.User.Password()
 	cfg.DBName = strings.TrimPrefix(u.Path, "/")
 	for k, vs := range u.Query() {
+		if !validParamName(k) {
+			// The name is not quoted: in a mistyped URL it may hold the
+			// password.
+			return Target{}, fmt.Errorf("db: invalid MySQL URL %q: a parameter name is not made of letters, digits and '_'", config.Redact(raw))
+		}
 		if cfg.Params == nil {
 			cfg.Params = map[string]string{}
 		}
@@ -134,9 +138,30 @@ func mysqlTarget(raw string) (Target, error) {
 	if err != nil {
 		return Target{}, fmt.Errorf("db: invalid MySQL URL %q: %s", config.Redact(raw), redactText(err.Error(), cfg.Passwd))
 	}
+	// The DSN format cannot carry every URL (a password without a user, a
+	// user with ':', odd hosts): refuse a URL whose DSN would read
+	// differently rather than connect somewhere else.
+	if parsed.User != cfg.User || parsed.Passwd != cfg.Passwd || parsed.Net != cfg.Net ||
+		parsed.Addr != cfg.Addr || parsed.DBName != cfg.DBName {
+		return Target{}, fmt.Errorf("db: invalid MySQL URL %q: its user, password, host or database cannot be expressed for the driver", config.Redact(raw))
+	}
 	parsed.ParseTime = true
 	parsed.ClientFoundRows = true
 	return Target{Dialect: MySQL, Driver: "mysql", DSN: parsed.FormatDSN()}, nil
+}
+
+// validParamName reports a query parameter name of letters, digits and
+// underscores, as the MySQL driver's parameters are.
+func validParamName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, r := range k {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // redactText replaces every occurrence of secret in s.

@@ -21,6 +21,8 @@ func TestParseURL(t *testing.T) {
 		{"postgresql://localhost/app", Postgres, "pgx", []string{"postgresql://localhost/app"}, false},
 		{"mysql://root:secret@127.0.0.1:3306/app?loc=UTC", MySQL, "mysql", []string{"root:secret@tcp(127.0.0.1:3306)/app?", "clientFoundRows=true", "parseTime=true"}, false},
 		{"mysql://root@db/app", MySQL, "mysql", []string{"@tcp(db:3306)/app"}, false},
+		{"mysql://root@db:/app", MySQL, "mysql", []string{"@tcp(db:3306)/app"}, false},
+		{"mysql://root@[::1]:3307/app", MySQL, "mysql", []string{"@tcp([::1]:3307)/app"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -55,6 +57,9 @@ func TestParseURLErrors(t *testing.T) {
 		{"sqlite:", "needs a file path"},
 		{"mysql://u:hunter2@/app", "invalid MySQL URL"},
 		{"mysql://u:hunter2@h:3306/app?timeout=banana", "invalid MySQL URL"},
+		{"mysql://u:hunter2@db/app?x@tcp(other:3306)/y=", "parameter name"},
+		{"mysql://:hunter2@db/app", "cannot be expressed"},
+		{"mysql://a%3Ab:hunter2@db/app", "cannot be expressed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
