@@ -1321,3 +1321,47 @@ func TestHTTPNULCharacter(t *testing.T) {
 		}
 	})
 }
+
+// TestHTTPTenMegabyteBody sends 10 MB to an app with the default body limit
+// (1 MiB), declared and chunked: 413 problem+json, no transaction, nothing
+// written.
+func TestHTTPTenMegabyteBody(t *testing.T) {
+	e := startApp(t, testdb.New(t, db.SQLite))
+	body := `{"name":"` + strings.Repeat("x", 10<<20) + `","email":"big@example.com"}`
+	answered := 0
+	for _, chunked := range []bool{false, true} {
+		begins := e.app.Count.Begins.Load()
+		var rd io.Reader = strings.NewReader(body)
+		if chunked {
+			rd = io.MultiReader(rd) // hides the length: sent chunked
+		}
+		req, err := http.NewRequest(http.MethodPost, e.app.URL+"/users", rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := e.app.Client.Do(req)
+		if err != nil {
+			// The server may close the connection once the limit is
+			// passed, before the client has sent everything.
+			t.Logf("chunked %v: %v", chunked, err)
+		} else {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("chunked %v: %d %s", chunked, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			answered++
+		}
+		if got := e.app.Count.Begins.Load() - begins; got != 0 {
+			t.Fatalf("chunked %v: %d BEGINs for a rejected body", chunked, got)
+		}
+	}
+	if answered == 0 {
+		t.Fatal("no 10 MB request got an answer: the 413 was never seen")
+	}
+	var n int
+	if err := e.app.DB.Get(&n, "SELECT COUNT(*) FROM users"); err != nil || n != 0 {
+		t.Fatalf("%d users after rejected bodies (%v)", n, err)
+	}
+	e.app.RequireNoConnInUse(t)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
 	"github.com/fasttrack-go/fasttrack/cmd/app/users"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/factory"
 	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/fasttrack-go/fasttrack/repo"
@@ -39,6 +40,28 @@ func (e *env) withRepo(t *testing.T, fn func(ctx context.Context, r *users.Repos
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// people builds users with unique emails, for the cases that need several.
+func people() *factory.Factory[users.User] {
+	return factory.New(func(seq int) users.User {
+		return users.User{Name: fmt.Sprintf("User %d", seq), Email: fmt.Sprintf("user%d@example.com", seq), IsActive: true}
+	})
+}
+
+// createMany saves n users from people() in one transaction.
+func (e *env) createMany(t *testing.T, n int) []users.User {
+	t.Helper()
+	var out []users.User
+	err := db.WithTx(context.Background(), e.app.DB, func(tx *db.Tx) error {
+		var err error
+		out, err = people().Create(context.Background(), e.table, tx, n)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func (e *env) create(t *testing.T, name, email string) users.User {
@@ -143,9 +166,7 @@ func TestSeedSuite(t *testing.T) {
 			})
 		}},
 		{"test_all_returns_all_users", func(t *testing.T, e *env) {
-			for i := range 5 {
-				e.create(t, fmt.Sprintf("User %d", i), fmt.Sprintf("u%d@example.com", i))
-			}
+			e.createMany(t, 5)
 			e.withRepo(t, func(ctx context.Context, r *users.Repository) error {
 				all, err := r.All(ctx, repo.Page{})
 				if err == nil && len(all) != 5 {
@@ -156,8 +177,8 @@ func TestSeedSuite(t *testing.T) {
 		}},
 		{"test_all_with_pagination", func(t *testing.T, e *env) {
 			var ids []int64
-			for i := range 10 {
-				ids = append(ids, e.create(t, fmt.Sprintf("User %d", i), fmt.Sprintf("u%d@example.com", i)).ID)
+			for _, u := range e.createMany(t, 10) {
+				ids = append(ids, u.ID)
 			}
 			e.withRepo(t, func(ctx context.Context, r *users.Repository) error {
 				page, err := r.All(ctx, repo.Page{Limit: 3, Offset: 2})
@@ -231,9 +252,7 @@ func TestSeedSuite(t *testing.T) {
 			})
 		}},
 		{"test_count_with_records", func(t *testing.T, e *env) {
-			for i := range 4 {
-				e.create(t, "U", fmt.Sprintf("u%d@example.com", i))
-			}
+			e.createMany(t, 4)
 			e.withRepo(t, func(ctx context.Context, r *users.Repository) error {
 				n, err := r.Count(ctx)
 				if err == nil && n != 4 {
