@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"embed"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
@@ -115,12 +116,8 @@ func main() {
 	defer stop()
 	// FastTrack — configuration, logging, pool, migrations, request scope,
 	// HTTP server — beside the app's own modules.
-	app := fx.New(fxmodules.Framework(migrations()), features())
-	if err := app.Start(ctx); err != nil {
-		os.Exit(1)
-	}
-	<-ctx.Done()
-	if err := app.Stop(context.Background()); err != nil {
+	if err := fxmodules.Run(ctx, fxmodules.Framework(migrations()), features()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }

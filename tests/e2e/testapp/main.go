@@ -25,7 +25,6 @@ import (
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
 	"github.com/fasttrack-go/fasttrack/cmd/app/users"
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/gin-gonic/gin"
 	"go.uber.org/fx"
@@ -41,33 +40,15 @@ func main() {
 	}
 }
 
-// serve is cmd/app's serve: start within START_TIMEOUT, run until ctx ends,
-// stop within STOP_TIMEOUT and a second.
+// serve is cmd/app's serve, with the slow route.
 func serve(ctx context.Context) error {
-	var cfg config.Config
-	app := fx.New(
+	return fxmodules.Run(ctx,
 		fxmodules.Framework(migrations.FS),
 		users.Module(),
 		fx.Invoke(func(e *gin.Engine) {
 			e.POST("/slow-users", api.Handle(slowCreate))
 		}),
-		fx.Populate(&cfg),
 	)
-	if err := app.Err(); err != nil {
-		return err
-	}
-	startCtx, cancelStart := context.WithTimeout(ctx, cfg.StartTimeout)
-	defer cancelStart()
-	if err := app.Start(startCtx); err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
-	<-ctx.Done()
-	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.StopTimeout+time.Second)
-	defer cancel()
-	if err := app.Stop(stopCtx); err != nil {
-		return fmt.Errorf("stop: %w", err)
-	}
-	return nil
 }
 
 // slowCreate inserts the user, then waits ?ms= milliseconds before
