@@ -134,7 +134,10 @@ func (h *handler) run(c *gin.Context, r *request) {
 		h.fail(c, r, err)
 		return
 	}
-	h.policy.apply(r)
+	if err := h.policy.apply(r); err != nil {
+		h.fail(c, r, err)
+		return
+	}
 	attempts := r.policy.attempts
 	if attempts > 1 && !r.prepareRetry() {
 		attempts = 1

@@ -60,6 +60,11 @@ func (h *holdWriter) release() error {
 		h.r.answerCommitFailure()
 		return errResponseDropped
 	}
+	if h.r.rolledBack() {
+		h.dropped = true
+		h.r.answerRollback()
+		return errResponseDropped
+	}
 	h.direct = true
 	return h.flushHeld()
 }

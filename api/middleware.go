@@ -95,13 +95,17 @@ func (m *Middleware) serve(c *gin.Context) {
 	r := m.pool.Get().(*request)
 	r.c = c
 	r.attempts = 1
+	r.baseKeys = r.baseKeys[:0]
+	for k := range c.Writer.Header() {
+		r.baseKeys = append(r.baseKeys, k)
+	}
 	if m.opts.AccessLog != nil || m.opts.Observer != nil {
 		r.start = time.Now()
 		r.id = requestID(c.GetHeader(RequestIDHeader))
 		c.Writer.Header().Set(RequestIDHeader, r.id)
 	}
 	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
-	r.ctx = context.WithValue(c.Request.Context(), requestKey{}, r)
+	r.ctx = context.WithValue(c.Request.Context(), requestKey{}, reqRef{r: r, gen: r.gen.Load()})
 	r.scope = m.reg.Open(r.ctx)
 	conn := c.Writer
 	r.hold.reset(conn, r, m.opts.HoldLimit)
@@ -130,6 +134,8 @@ func (m *Middleware) finish(r *request, conn gin.ResponseWriter) {
 		r.writeDirect(NewProblem(http.StatusInternalServerError, "internal server error"))
 	case !ok:
 		r.answerCommitFailure()
+	case r.rolledBack():
+		r.answerRollback()
 	default:
 		if err := r.hold.flushHeld(); err != nil {
 			m.log.Debug("writing response", "request", r.String(), "error", err)
@@ -189,7 +195,8 @@ func (m *Middleware) put(r *request) {
 	r.c, r.ctx, r.scope, r.tx = nil, nil, nil, nil
 	r.settled, r.commitErr, r.panicked = false, nil, false
 	r.replay, r.headers = nil, nil
-	r.id = ""
+	r.id, r.errsBefore = "", 0
+	r.gen.Add(1)
 	r.hold.reset(nil, nil, 0)
 	if r.hold.buf.Cap() > 4*m.opts.HoldLimit {
 		r.hold.buf = bytes.Buffer{}

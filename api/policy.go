@@ -80,8 +80,9 @@ func WithRetry(attempts int) Option {
 	return func(p *handlerPolicy) { p.attempts = max(attempts, 1) }
 }
 
-// apply sets the request's policy from the handler's options.
-func (p *handlerPolicy) apply(r *request) {
+// apply sets the request's policy from the handler's options. It fails
+// when the transaction began before the handler, with other options.
+func (p *handlerPolicy) apply(r *request) error {
 	if p.tx != nil {
 		opts := *p.tx
 		if opts.Timeout == 0 {
@@ -89,12 +90,15 @@ func (p *handlerPolicy) apply(r *request) {
 		}
 		r.policy.tx = opts
 		if r.tx != nil {
-			_ = r.tx.SetOptions(opts)
+			if err := r.tx.SetOptions(opts); err != nil {
+				return fmt.Errorf("api: the route's transaction options: %w (a middleware before the handler used the database)", err)
+			}
 		}
 	}
 	if p.attempts > 0 {
 		r.policy.attempts = p.attempts
 	}
+	return nil
 }
 
 // String describes the policy: "read-only, retry 3", or "default".

@@ -9,6 +9,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
@@ -20,8 +22,26 @@ import (
 const ginKey = "fasttrack.request"
 
 // requestKey is the context key of the request's state, for the transaction
-// provider.
+// provider. Its value is a reqRef.
 type requestKey struct{}
+
+// reqRef points at a pooled request state in a context. The generation
+// tells whether the state still serves the request the context was made
+// for: a context kept past its request (a background job) must not reach the
+// next request's state.
+type reqRef struct {
+	r   *request
+	gen uint64
+}
+
+// live returns the request the ref was made for, or nil when that request
+// has ended.
+func (ref reqRef) live() *request {
+	if ref.r != nil && ref.r.gen.Load() == ref.gen {
+		return ref.r
+	}
+	return nil
+}
 
 // policy is what the route asks of its transaction.
 type policy struct {
@@ -46,9 +66,13 @@ type request struct {
 	replay  []byte      // the body, kept for a retry
 	headers http.Header // the response headers before the handler ran
 
-	id       string    // the request id, when the middleware observes
-	start    time.Time // when the middleware received the request
-	attempts int       // how many times an api.Handle handler ran
+	id         string    // the request id, when the middleware observes
+	start      time.Time // when the middleware received the request
+	attempts   int       // how many times an api.Handle handler ran
+	errsBefore int       // len(c.Errors) when the handler first ran
+	baseKeys   []string  // response headers set before the middleware ran
+
+	gen atomic.Uint64 // bumped when the state goes back to the pool
 }
 
 // requestOf returns the state the middleware attached to c.
@@ -83,13 +107,33 @@ func (r *request) settle() bool {
 	return true
 }
 
+// rolledBack reports a request whose transaction rolled back while its
+// response still says success: the client must not believe its work was
+// kept. A rollback the handler asked for (SetRollbackOnly) is its own
+// answer, and a failed commit is answered by answerCommitFailure.
+func (r *request) rolledBack() bool {
+	return r.tx != nil && r.commitErr == nil && r.hold.Status() < http.StatusBadRequest &&
+		r.tx.Outcome() == db.OutcomeRolledBack && !r.tx.RollbackOnly()
+}
+
+// answerRollback replaces the held success with the problem of the error
+// that rolled the request back, or 500.
+func (r *request) answerRollback() {
+	p := NewProblem(http.StatusInternalServerError, "the request failed; its changes were rolled back")
+	if last := r.c.Errors.Last(); last != nil {
+		if q := ProblemFor(last.Err); q.Status >= http.StatusBadRequest {
+			p = q
+		}
+	}
+	r.writeDirect(p)
+}
+
 // answerCommitFailure replaces the held response with 500, or 503 when the
 // failure is retryable.
 func (r *request) answerCommitFailure() {
 	p := NewProblem(http.StatusInternalServerError, "the transaction could not be committed")
 	if errors.Is(r.commitErr, db.ErrRetryable) || errors.Is(r.commitErr, db.ErrConnLost) {
 		p = NewProblem(http.StatusServiceUnavailable, "the transaction could not be committed; try again")
-		r.hold.w.Header().Set("Retry-After", "1")
 	}
 	r.writeDirect(p)
 }
@@ -99,10 +143,15 @@ func (r *request) answerCommitFailure() {
 func (r *request) writeDirect(p Problem) {
 	r.hold.discard()
 	h := r.hold.w.Header()
-	retryAfter := h.Get("Retry-After")
-	clear(h)
-	if retryAfter != "" {
-		h.Set("Retry-After", retryAfter)
+	// Drop what the chain set for its own response; keep what was set
+	// before the middleware ran (CORS, security headers).
+	for k := range h {
+		if !slices.Contains(r.baseKeys, k) {
+			delete(h, k)
+		}
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "1")
 	}
 	if r.id != "" {
 		h.Set(RequestIDHeader, r.id)
@@ -131,6 +180,7 @@ func (r *request) prepareRetry() bool {
 		req.Body = io.NopCloser(bytes.NewReader(b))
 	}
 	r.headers = r.hold.w.Header().Clone()
+	r.errsBefore = len(r.c.Errors)
 	return true
 }
 
@@ -145,7 +195,9 @@ func (r *request) restart(attempt int) error {
 	if err := r.scope.Release(); err != nil {
 		r.m.log.Warn("releasing scope before retry", "error", err)
 	}
-	r.scope, r.tx = nil, nil
+	// The next scope opens now, so that the request always has one: an
+	// ended wait leaves it empty, and the middleware releases it.
+	r.scope, r.tx = r.m.reg.Open(r.ctx), nil
 	backoff := time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt, 7)))
 	t := time.NewTimer(backoff)
 	select {
@@ -154,7 +206,6 @@ func (r *request) restart(attempt int) error {
 		t.Stop()
 		return r.ctx.Err()
 	}
-	r.scope = r.m.reg.Open(r.ctx)
 	r.settled, r.commitErr = false, nil
 	r.hold.discard()
 	h := r.hold.w.Header()
@@ -162,7 +213,7 @@ func (r *request) restart(attempt int) error {
 	for k, v := range r.headers {
 		h[k] = v
 	}
-	r.c.Errors = r.c.Errors[:0]
+	r.c.Errors = r.c.Errors[:r.errsBefore] // keep what earlier middlewares recorded
 	if r.replay != nil {
 		r.c.Request.Body = io.NopCloser(bytes.NewReader(r.replay))
 	}

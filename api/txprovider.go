@@ -15,7 +15,8 @@ import (
 func TxProviders(x *sqlx.DB, d db.Dialect) []*scope.Provider {
 	tx := scope.NewTypedProvider(scope.Scoped, nil, "fasttrack request transaction (*db.Tx)",
 		func(ctx context.Context, _ []any) (*db.Tx, func() error, error) {
-			r, _ := ctx.Value(requestKey{}).(*request)
+			ref, _ := ctx.Value(requestKey{}).(reqRef)
+			r := ref.live()
 			var opts db.TxOptions
 			if r != nil {
 				opts = r.policy.tx

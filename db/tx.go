@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -117,6 +119,10 @@ func (t *Tx) Options() TxOptions {
 	return t.opts
 }
 
+// Context returns the context the transaction begins on: the request's, for
+// a request.
+func (t *Tx) Context() context.Context { return t.ctx }
+
 // Dialect returns the dialect of the underlying database.
 func (t *Tx) Dialect() Dialect { return t.dialect }
 
@@ -151,7 +157,8 @@ func (t *Tx) RollbackOnly() bool {
 
 // AfterCommit registers fn to run after a successful commit, outside the
 // transaction, in registration order, with a context that is not cancelled
-// when the request ends. On rollback fn is dropped.
+// when the request ends. On rollback fn is dropped. A panic in fn is
+// recovered and logged; fn must not resolve from the request's scope.
 func (t *Tx) AfterCommit(fn func(ctx context.Context)) {
 	t.mu.Lock()
 	t.afterCommit = append(t.afterCommit, fn)
@@ -285,7 +292,7 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 	commit = commit && !t.rollbackOnly
 	t.tx, t.cancel, t.afterCommit = nil, nil, nil
 	var err error
-	if commit && t.ctx.Err() != nil {
+	if commit && tx != nil && t.ctx.Err() != nil {
 		// The unit of work was cancelled (a client gone): never commit it,
 		// even if the driver has not noticed yet.
 		commit = false
@@ -313,10 +320,22 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 	if commit && err == nil {
 		ctx := context.WithoutCancel(t.ctx)
 		for _, fn := range hooks {
-			fn(ctx)
+			runHook(ctx, fn)
 		}
 	}
 	return err
+}
+
+// runHook runs an after-commit hook. The commit stands whatever the hook
+// does: a panic is recovered and logged (slog.Default), and the next hooks
+// run.
+func runHook(ctx context.Context, fn func(context.Context)) {
+	defer func() {
+		if p := recover(); p != nil {
+			slog.Default().ErrorContext(ctx, "after-commit hook panicked", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	fn(ctx)
 }
 
 // Close rolls back a transaction that was not finished. It implements the

@@ -11,6 +11,11 @@ import (
 // ErrReleased is returned by a Scope used after [Scope.Release].
 var ErrReleased = errors.New("scope: used after release")
 
+// ErrEnded is returned when, after [Scope.End], a scope would have to build
+// an instance that must learn the scope's outcome (a [Finisher], such as a
+// transaction): that outcome is already decided, so its work would be lost.
+var ErrEnded = errors.New("scope: ended: the unit of work is already committed or rolled back")
+
 // ErrNotCompiled is returned when a registry is used before a successful
 // [Registry.Compile].
 var ErrNotCompiled = errors.New("scope: registry not compiled")
@@ -72,12 +77,14 @@ func (s *state) reset() {
 		}
 		s.slots[i] = slot{cell: cell}
 	}
+	// A constructor that panicked left its arguments behind.
+	clear(s.vals)
+	clear(s.anys)
 	clear(s.order)
 	s.order = s.order[:0]
 	if cap(s.order) > 1024 {
 		s.order = nil
 	}
-	// vals and anys are cleared after each call.
 }
 
 // Context returns the scope's context, or nil after Release.
@@ -176,6 +183,9 @@ func (s *Scope) build(i int32, base int) (any, reflect.Value, error) {
 		if sl := &st.slots[nd.slot]; sl.ok {
 			return sl.v, sl.rv, nil
 		}
+	}
+	if s.ended && nd.caps&capFinish != 0 {
+		return nil, reflect.Value{}, fmt.Errorf("%w: cannot build %s", ErrEnded, nd.p.out)
 	}
 	p := nd.p
 	n := len(nd.args)

@@ -145,3 +145,23 @@ func TestInterfaceCellsAreNotSharedAcrossScopes(t *testing.T) {
 		t.Fatalf("a later scope changed an earlier scope's instance: %s", first.Greet())
 	}
 }
+
+func TestNoFinisherIsBuiltAfterEnd(t *testing.T) {
+	reg := scope.NewRegistry()
+	base := scope.NewTypedProvider(scope.Scoped, nil, "closer",
+		func(context.Context, []any) (*closer, func() error, error) { return &closer{}, nil, nil })
+	if err := reg.Add(base); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Compile(map[reflect.Type]any{}); err != nil {
+		t.Fatal(err)
+	}
+	s := reg.Open(context.Background())
+	defer s.Release()
+	if err := s.End(true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scope.Get[*closer](s); !errors.Is(err, scope.ErrEnded) {
+		t.Fatalf("a Finisher built after End: %v, want ErrEnded", err)
+	}
+}

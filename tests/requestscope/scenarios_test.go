@@ -38,7 +38,7 @@ func TestCommitOrRollback(t *testing.T) {
 		}{
 			{"2xx commits", "/items/1", http.StatusCreated, true},
 			{"returned error rolls back", "/items/2/error", http.StatusInternalServerError, false},
-			{"c.Error rolls back despite 200", "/items/3/c-error", http.StatusOK, false},
+			{"c.Error rolls back and the 200 becomes a problem", "/items/3/c-error", http.StatusInternalServerError, false},
 			{"4xx rolls back", "/items/4/status/400", http.StatusBadRequest, false},
 			{"422 rolls back", "/items/5/status/422", http.StatusUnprocessableEntity, false},
 			{"5xx rolls back", "/items/6/status/503", http.StatusServiceUnavailable, false},
