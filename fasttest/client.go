@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"testing"
 )
 
 // Response is a response read in full.
@@ -18,7 +17,7 @@ type Response struct {
 }
 
 // JSON decodes the body into a map.
-func (r Response) JSON(t testing.TB) map[string]any {
+func (r Response) JSON(t TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -29,7 +28,7 @@ func (r Response) JSON(t testing.TB) map[string]any {
 
 // Do sends a request with an optional body (a string, []byte, or a value
 // sent as JSON) and reads the whole response.
-func (a *App) Do(t testing.TB, method, path string, body any) Response {
+func (a *App) Do(t TB, method, path string, body any) Response {
 	t.Helper()
 	resp, err := a.DoContext(context.Background(), method, path, body)
 	if err != nil {

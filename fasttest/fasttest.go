@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"testing"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/config"
@@ -51,7 +50,7 @@ type App struct {
 
 // Start starts the framework with migrations (nil for none) and opts on a
 // throwaway database (see Database), and stops it when the test ends.
-func Start(t testing.TB, migrations fs.FS, opts ...fx.Option) *App {
+func Start(t TB, migrations fs.FS, opts ...fx.Option) *App {
 	t.Helper()
 	return StartWith(t, Config(Database(t)), migrations, opts...)
 }
@@ -59,7 +58,7 @@ func Start(t testing.TB, migrations fs.FS, opts ...fx.Option) *App {
 // Database returns the URL of a throwaway database: a new database on the
 // PostgreSQL server of TEST_POSTGRES_URL when it is set, else an SQLite
 // file in the test's temporary folder. It is removed when the test ends.
-func Database(t testing.TB) string {
+func Database(t TB) string {
 	t.Helper()
 	if PostgresConfigured() {
 		return testdb.New(t, db.Postgres)
@@ -74,7 +73,7 @@ func PostgresConfigured() bool { return os.Getenv(testdb.EnvVar(db.Postgres)) !=
 // NewDatabase returns the URL of a throwaway database of dialect d (see
 // the testdb rules: a server dialect needs TEST_POSTGRES_URL or
 // TEST_MYSQL_URL, and is skipped without it unless CI=true).
-func NewDatabase(t testing.TB, d db.Dialect) string {
+func NewDatabase(t TB, d db.Dialect) string {
 	t.Helper()
 	return testdb.New(t, d)
 }
@@ -93,7 +92,7 @@ func Config(databaseURL string) config.Config {
 
 // StartWith starts the framework with migrations and opts on cfg — its
 // DatabaseURL included — and stops it when the test ends.
-func StartWith(t testing.TB, cfg config.Config, migrations fs.FS, opts ...fx.Option) *App {
+func StartWith(t TB, cfg config.Config, migrations fs.FS, opts ...fx.Option) *App {
 	t.Helper()
 	x, count, err := sqlcount.Open(cfg.DatabaseURL)
 	if err != nil {
@@ -128,7 +127,7 @@ func StartWith(t testing.TB, cfg config.Config, migrations fs.FS, opts ...fx.Opt
 // RequireNoConnInUse fails the test unless every connection of the pool is
 // back (db.Stats().InUse == 0), waiting briefly for requests still
 // finishing.
-func (a *App) RequireNoConnInUse(t testing.TB) {
+func (a *App) RequireNoConnInUse(t TB) {
 	t.Helper()
 	for range 200 {
 		if a.DB.Stats().InUse == 0 {

@@ -47,7 +47,7 @@ func Each(t *testing.T, fn func(t *testing.T, d db.Dialect, databaseURL string))
 
 // ServerURL returns the URL of d's test server, skipping the test when it is
 // not set (failing it under CI=true).
-func ServerURL(t testing.TB, d db.Dialect) string {
+func ServerURL(t TB, d db.Dialect) string {
 	t.Helper()
 	name := EnvVar(d)
 	u := os.Getenv(name)
@@ -62,7 +62,7 @@ func ServerURL(t testing.TB, d db.Dialect) string {
 
 // New returns the URL of a new, empty database of dialect d, removed when
 // the test ends.
-func New(t testing.TB, d db.Dialect) string {
+func New(t TB, d db.Dialect) string {
 	t.Helper()
 	if d == db.SQLite {
 		return "sqlite:" + filepath.Join(t.TempDir(), "test.db")
@@ -100,7 +100,7 @@ func New(t testing.TB, d db.Dialect) string {
 }
 
 // open opens a single-connection pool on the server URL.
-func open(t testing.TB, server string) *sqlx.DB {
+func open(t TB, server string) *sqlx.DB {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = server
@@ -114,7 +114,7 @@ func open(t testing.TB, server string) *sqlx.DB {
 
 // Open opens a pool on databaseURL with the default configuration, checks
 // that the database answers, and closes the pool when the test ends.
-func Open(t testing.TB, databaseURL string) (*sqlx.DB, db.Dialect) {
+func Open(t TB, databaseURL string) (*sqlx.DB, db.Dialect) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = databaseURL
