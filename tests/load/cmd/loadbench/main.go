@@ -42,6 +42,7 @@ type options struct {
 	seedUsers  int
 	memory     bool
 	memoryLong bool
+	mix        load.Mix
 	tmp        string
 }
 
@@ -78,7 +79,12 @@ func main() {
 	flag.IntVar(&o.seedUsers, "seed-users", 100, "users created before each run, the ids GET and PUT pick from")
 	flag.BoolVar(&o.memory, "memory", false, "also measure each server's VmRSS after 100,000 requests")
 	flag.BoolVar(&o.memoryLong, "memory-long", false, "with -memory, go on to 1,000,000 requests and measure again")
+	mix := flag.String("mix", "20,60,10,10", "weights of POST, GET by id, PUT and list; 0,80,10,10 keeps the table's size steady")
 	flag.Parse()
+	if _, err := fmt.Sscanf(*mix, "%d,%d,%d,%d", &o.mix[load.OpCreate], &o.mix[load.OpGet], &o.mix[load.OpUpdate], &o.mix[load.OpList]); err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench: -mix wants four comma-separated weights:", err)
+		os.Exit(2)
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(1)
@@ -124,7 +130,7 @@ func run(o options) error {
 	failed := false
 	fmt.Printf("## loadbench: %s, %d clients, %s, %d seeded users, mix %d%% POST / %d%% GET by id / %d%% PUT / %d%% list\n\n",
 		o.dbKind, o.clients, o.budget(), o.seedUsers,
-		load.DefaultMix[load.OpCreate], load.DefaultMix[load.OpGet], load.DefaultMix[load.OpUpdate], load.DefaultMix[load.OpList])
+		o.mix[load.OpCreate], o.mix[load.OpGet], o.mix[load.OpUpdate], o.mix[load.OpList])
 	fmt.Printf("%s/%s, %d CPUs, %s; load generator and server on the same machine\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 
 	var rows []runRow
@@ -275,7 +281,7 @@ func benchRun(ctx context.Context, o options, t target, round int) (runRow, erro
 	}
 	res, err := load.Run(ctx, load.Options{
 		BaseURL: e.srv.URL, Clients: o.clients, Duration: o.duration, Requests: o.requests,
-		IDs: e.ids, Client: hc, RunID: e.runID,
+		IDs: e.ids, Client: hc, RunID: e.runID, Mix: o.mix,
 	})
 	if err != nil {
 		return runRow{}, err
@@ -383,7 +389,7 @@ func memRun(ctx context.Context, o options, t target) (memRow, error) {
 	phase := func(n int64) (time.Duration, int64, error) {
 		progress("memory: %s: %d requests", t.name, n)
 		res, err := load.Run(ctx, load.Options{
-			BaseURL: e.srv.URL, Clients: o.clients, Requests: n,
+			BaseURL: e.srv.URL, Clients: o.clients, Requests: n, Mix: o.mix,
 			IDs: e.ids, Client: hc, RunID: fmt.Sprintf("%s-%d", e.runID, m.requests),
 		})
 		if err != nil {
