@@ -53,6 +53,7 @@ type Middleware struct {
 	opts Options
 	log  *slog.Logger
 	pool sync.Pool
+	ids  *idSource
 }
 
 // NewMiddleware returns the middleware for reg.
@@ -69,7 +70,7 @@ func NewMiddleware(reg *scope.Registry, opts Options) *Middleware {
 	case opts.ReplayLimit < 0:
 		opts.ReplayLimit = 0
 	}
-	m := &Middleware{reg: reg, opts: opts, log: opts.Logger}
+	m := &Middleware{reg: reg, opts: opts, log: opts.Logger, ids: newIDSource()}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -101,7 +102,7 @@ func (m *Middleware) serve(c *gin.Context) {
 	}
 	if m.opts.AccessLog != nil || m.opts.Observer != nil {
 		r.start = time.Now()
-		r.id = requestID(c.GetHeader(RequestIDHeader))
+		r.id = m.ids.next(c.GetHeader(RequestIDHeader))
 		c.Writer.Header().Set(RequestIDHeader, r.id)
 	}
 	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}

@@ -3,6 +3,8 @@ package api
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
@@ -46,22 +48,41 @@ func RequestID(c *gin.Context) string {
 	return ""
 }
 
-// requestID returns the client's id when it is 1 to 128 printable ASCII
-// characters, else a new random one.
-func requestID(given string) string {
-	if n := len(given); n > 0 && n <= 128 {
-		ok := true
-		for i := 0; i < n; i++ {
-			if given[i] < 0x21 || given[i] > 0x7e {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return given
+// validRequestID reports an id of 1 to 128 printable ASCII characters.
+func validRequestID(id string) bool {
+	if n := len(id); n == 0 || n > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
 		}
 	}
-	var b [12]byte
+	return true
+}
+
+// idSource makes request ids: a random prefix drawn once, and a counter, so
+// that an id costs no system call. Ids are unique per process and, with
+// the prefix, across processes in practice; they are not secrets.
+type idSource struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newIDSource() *idSource {
+	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return &idSource{prefix: hex.EncodeToString(b[:])}
+}
+
+// next returns the client's id when it is valid, else a new one.
+func (s *idSource) next(given string) string {
+	if validRequestID(given) {
+		return given
+	}
+	var buf [12 + 1 + 16]byte
+	out := append(buf[:0], s.prefix...)
+	out = append(out, '-')
+	out = strconv.AppendUint(out, s.n.Add(1), 16)
+	return string(out)
 }

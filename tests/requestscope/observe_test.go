@@ -40,6 +40,7 @@ func TestRequestIDsAndAccessLog(t *testing.T) {
 	if got := resp.Header.Get(api.RequestIDHeader); got != "client-id-123" {
 		t.Fatalf("a valid client request id is not echoed: %q", got)
 	}
+	seen := map[string]bool{}
 	for _, bad := range []string{"", "has space", strings.Repeat("x", 129)} {
 		req, _ := http.NewRequest(http.MethodGet, a.URL+"/no-db", nil)
 		if bad != "" {
@@ -50,9 +51,11 @@ func TestRequestIDsAndAccessLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if got := resp.Header.Get(api.RequestIDHeader); !regexp.MustCompile(`^[0-9a-f]{24}$`).MatchString(got) {
-			t.Fatalf("request id sent %q: answered %q, want a generated one", bad, got)
+		got := resp.Header.Get(api.RequestIDHeader)
+		if !regexp.MustCompile(`^[0-9a-f]{12}-[0-9a-f]+$`).MatchString(got) || seen[got] {
+			t.Fatalf("request id sent %q: answered %q, want a new generated one", bad, got)
 		}
+		seen[got] = true
 	}
 	// A failed commit keeps the id on its problem answer.
 	req, _ = http.NewRequest(http.MethodPost, a.URL+"/orphans/71", nil)
