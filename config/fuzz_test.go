@@ -2,53 +2,11 @@ package config_test
 
 import (
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/internal/secreturl"
 )
-
-// fuzzMarker is planted in the password of every fuzzed URL: it must never
-// come out of an error or of Redact. It is distinctive enough that the rest
-// of a fuzzed URL holds it only on purpose (such inputs are skipped).
-const fuzzMarker = "Zq9SeCrEt"
-
-// fuzzMarkerEncoded is fuzzMarker percent-encoded in part: a URL parser
-// decodes it back into fuzzMarker.
-const fuzzMarkerEncoded = "Zq9%53eCrEt"
-
-// secretURL builds scheme://user:PASSWORD@rest, where PASSWORD is pre, the
-// marker (percent-encoded in part if encoded) and suf. ok is false when the
-// marker, in either form, is not exactly once in the URL, or when the URL
-// starts with "sqlite:": there Redact and ParseURL read a path, in which
-// ':' and '@' are not userinfo, by design.
-func secretURL(scheme, user, pre, suf, rest string, encoded bool) (raw string, ok bool) {
-	marker := fuzzMarker
-	if encoded {
-		marker = fuzzMarkerEncoded
-	}
-	raw = scheme + "://" + user + ":" + pre + marker + suf + "@" + rest
-	low := strings.ToLower(raw)
-	if strings.Count(low, strings.ToLower(fuzzMarker))+strings.Count(low, strings.ToLower(fuzzMarkerEncoded)) != 1 {
-		return "", false
-	}
-	if len(raw) >= len("sqlite:") && strings.EqualFold(raw[:len("sqlite:")], "sqlite:") {
-		return "", false
-	}
-	return raw, true
-}
-
-// leaks reports what of the password, if anything, msg shows: the marker
-// in any case, encoded or not.
-func leaks(msg string) string {
-	low := strings.ToLower(msg)
-	for _, s := range []string{fuzzMarker, fuzzMarkerEncoded} {
-		if i := strings.Index(low, strings.ToLower(s)); i >= 0 {
-			return low[i : i+len(s)]
-		}
-	}
-	return ""
-}
 
 func loadDatabaseURL(u string) (config.Config, error) {
 	return config.LoadFrom(func(k string) (string, bool) {
@@ -130,15 +88,15 @@ func FuzzLoadDatabaseURL(f *testing.F) {
 		checkLoad(t, rest)
 		_ = config.Redact(rest)
 
-		u, ok := secretURL(scheme, user, pre, suf, rest, encoded)
+		u, ok := secreturl.Build(scheme, user, pre, suf, rest, encoded)
 		if !ok {
 			return
 		}
-		if r := config.Redact(u); leaks(r) != "" {
-			t.Fatalf("Redact(%q) = %q shows %q", u, r, leaks(r))
+		if r := config.Redact(u); secreturl.Leak(r) != "" {
+			t.Fatalf("Redact(%q) = %q shows %q", u, r, secreturl.Leak(r))
 		}
 		if err := checkLoad(t, u); err != nil {
-			if l := leaks(err.Error()); l != "" {
+			if l := secreturl.Leak(err.Error()); l != "" {
 				t.Fatalf("LoadFrom(DATABASE_URL=%q): error shows %q: %v", u, l, err)
 			}
 		}

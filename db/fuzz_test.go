@@ -7,48 +7,9 @@ import (
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/internal/secreturl"
 	"github.com/go-sql-driver/mysql"
 )
-
-// fuzzMarker is planted in the password of every fuzzed URL: no error of
-// ParseURL may show it. The rest of a fuzzed URL holds it only on purpose
-// (such inputs are skipped).
-const fuzzMarker = "Zq9SeCrEt"
-
-// fuzzMarkerEncoded is fuzzMarker percent-encoded in part: url.Parse
-// decodes it back into fuzzMarker.
-const fuzzMarkerEncoded = "Zq9%53eCrEt"
-
-// secretURL builds scheme://user:PASSWORD@rest, PASSWORD being pre, the
-// marker (percent-encoded in part if encoded) and suf. ok is false when the
-// marker, in either form and any case, is not exactly once in the URL, or
-// for a sqlite: URL, which is a path where ':' and '@' are not userinfo.
-func secretURL(scheme, user, pre, suf, rest string, encoded bool) (raw string, ok bool) {
-	marker := fuzzMarker
-	if encoded {
-		marker = fuzzMarkerEncoded
-	}
-	raw = scheme + "://" + user + ":" + pre + marker + suf + "@" + rest
-	low := strings.ToLower(raw)
-	if strings.Count(low, strings.ToLower(fuzzMarker))+strings.Count(low, strings.ToLower(fuzzMarkerEncoded)) != 1 {
-		return "", false
-	}
-	if s, _, _ := strings.Cut(low, ":"); s == "sqlite" || s == "sqlite3" {
-		return "", false
-	}
-	return raw, true
-}
-
-// leaks reports what of the password, if anything, msg shows.
-func leaks(msg string) string {
-	low := strings.ToLower(msg)
-	for _, s := range []string{fuzzMarker, fuzzMarkerEncoded} {
-		if i := strings.Index(low, strings.ToLower(s)); i >= 0 {
-			return low[i : i+len(s)]
-		}
-	}
-	return ""
-}
 
 // checkTarget checks what ParseURL(raw) returned.
 func checkTarget(t *testing.T, raw string, got db.Target, err error) {
@@ -147,14 +108,14 @@ func FuzzParseURL(f *testing.F) {
 		got, err := db.ParseURL(rest)
 		checkTarget(t, rest, got, err)
 
-		u, ok := secretURL(scheme, user, pre, suf, rest, encoded)
+		u, ok := secreturl.Build(scheme, user, pre, suf, rest, encoded)
 		if !ok {
 			return
 		}
 		got, err = db.ParseURL(u)
 		checkTarget(t, u, got, err)
 		if err != nil {
-			if l := leaks(err.Error()); l != "" {
+			if l := secreturl.Leak(err.Error()); l != "" {
 				t.Fatalf("ParseURL(%q): error shows %q: %v", u, l, err)
 			}
 		}
