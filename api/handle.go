@@ -38,11 +38,7 @@ func Resolve[T any](c *gin.Context) (T, error) {
 // Options set the route's transaction policy (WithReadOnly, WithRetry, …);
 // set this way, it is also listed by RoutePolicies.
 func Handle(fn any, opts ...Option) gin.HandlerFunc {
-	h := newHandler(fn)
-	for _, o := range opts {
-		o(&h.policy)
-	}
-	return h.serve
+	return typedHandler(fn, nil, opts)
 }
 
 // handler is one adapted function.
@@ -50,7 +46,9 @@ type handler struct {
 	fn       reflect.Value
 	name     string
 	deps     []reflect.Type
-	hasValue bool  // fn returns (T, error)
+	hasValue bool // fn returns (T, error)
+	// typed, set by the HandleN forms, calls fn without reflection.
+	typed    func(c *gin.Context, deps []any) (any, error)
 	shapeErr error // fn has the wrong shape
 	policy   handlerPolicy
 	plan     atomic.Pointer[boundPlan]
@@ -70,11 +68,11 @@ var (
 
 func newHandler(fn any) *handler {
 	h := &handler{fn: reflect.ValueOf(fn), name: fmt.Sprintf("%T", fn)}
-	t := h.fn.Type()
-	if fn == nil || t.Kind() != reflect.Func {
-		h.shapeErr = fmt.Errorf("api: Handle needs a func, got %T", fn)
+	if fn == nil || h.fn.Kind() != reflect.Func || h.fn.IsNil() {
+		h.shapeErr = fmt.Errorf("api: Handle needs a non-nil func, got %T", fn)
 		return h
 	}
+	t := h.fn.Type()
 	if f := runtimeName(h.fn); f != "" {
 		h.name = f
 	}
@@ -170,17 +168,26 @@ func (h *handler) run(c *gin.Context, r *request) {
 }
 
 // call resolves the dependencies from the request's current scope and calls
-// fn.
-func (h *handler) call(c *gin.Context, r *request, plan *scope.Plan) (reflect.Value, error) {
+// fn. It returns fn's value (nil for a func returning only an error).
+func (h *handler) call(c *gin.Context, r *request, plan *scope.Plan) (any, error) {
 	var depsBuf [8]any
-	var inBuf [9]reflect.Value
-	deps, in := depsBuf[:0], inBuf[:0]
+	deps := depsBuf[:0]
 	if n := len(h.deps); n > len(depsBuf) {
-		deps, in = make([]any, 0, n), make([]reflect.Value, 0, n+1)
+		deps = make([]any, 0, n)
 	}
 	deps = deps[:len(h.deps)]
 	if err := r.scope.ResolvePlan(plan, deps); err != nil {
-		return reflect.Value{}, err
+		return nil, err
+	}
+	if h.typed != nil {
+		v, err := h.typed(c, deps)
+		clear(deps)
+		return v, err
+	}
+	var inBuf [9]reflect.Value
+	in := inBuf[:0]
+	if len(h.deps) >= len(inBuf) {
+		in = make([]reflect.Value, 0, len(h.deps)+1)
 	}
 	in = append(in, reflect.ValueOf(c))
 	for i, d := range deps {
@@ -190,30 +197,37 @@ func (h *handler) call(c *gin.Context, r *request, plan *scope.Plan) (reflect.Va
 			in = append(in, reflect.ValueOf(d))
 		}
 	}
+	clear(deps)
 	out := h.fn.Call(in)
 	if errV := out[len(out)-1]; !errV.IsNil() {
-		return reflect.Value{}, errV.Interface().(error)
+		return nil, errV.Interface().(error)
 	}
 	if h.hasValue {
-		return out[0], nil
+		return out[0].Interface(), nil
 	}
-	return reflect.Value{}, nil
+	return nil, nil
 }
 
-// respond writes fn's result unless the handler already wrote a response.
-func (h *handler) respond(c *gin.Context, res reflect.Value) {
-	if c.Writer.Written() || !res.IsValid() {
+// respond writes fn's result unless the handler already wrote a response:
+// as JSON, or 204 for a nil pointer, map or interface.
+func (h *handler) respond(c *gin.Context, res any) {
+	if c.Writer.Written() || !h.hasValue {
 		return
 	}
-	switch res.Kind() {
-	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
-		if res.IsNil() && res.Kind() != reflect.Slice {
+	if res == nil {
+		c.Status(http.StatusNoContent)
+		c.Writer.WriteHeaderNow()
+		return
+	}
+	switch rv := reflect.ValueOf(res); rv.Kind() {
+	case reflect.Pointer, reflect.Map:
+		if rv.IsNil() {
 			c.Status(http.StatusNoContent)
 			c.Writer.WriteHeaderNow()
 			return
 		}
 	}
-	c.JSON(c.Writer.Status(), res.Interface())
+	c.JSON(c.Writer.Status(), res)
 }
 
 // fail records err (the transaction rolls back) and answers it.

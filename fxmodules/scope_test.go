@@ -19,6 +19,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
+	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/gin-gonic/gin"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
@@ -325,13 +326,20 @@ type cfgHolder struct{ cfg config.Config }
 func newCfgHolder(cfg config.Config) *cfgHolder { return &cfgHolder{cfg: cfg} }
 
 func TestScopedConstructorTakingConfigGetsTheRealConfig(t *testing.T) {
+	t.Run("func", func(t *testing.T) { testScopedConfig(t, newCfgHolder) })
+	t.Run("scope.Func1", func(t *testing.T) { testScopedConfig(t, scope.Func1(newCfgHolder)) })
+}
+
+// testScopedConfig registers ctor, a constructor of *cfgHolder, and checks
+// that the singleton it takes is the app's config.
+func testScopedConfig(t *testing.T, ctor any) {
 	cfg := testConfig(testdb.New(t, db.SQLite))
 	cfg.BodyLimit = 12345
 	cfg.RetryAttempts = 3
 	var srv *http.Server
 	app := fxtest.New(t,
 		appOptions(cfg, io.Discard, &srv),
-		fxmodules.Scoped(newCfgHolder),
+		fxmodules.Scoped(ctor),
 		fx.Invoke(func(e *gin.Engine) {
 			e.GET("/config", func(c *gin.Context) {
 				h, err := api.Resolve[*cfgHolder](c)
@@ -453,10 +461,14 @@ func TestSingletonTakingAScopedTypeFailsTheStart(t *testing.T) {
 }
 
 func TestScopedDependencyWithoutProviderFailsTheStart(t *testing.T) {
-	phase, err := startError(t, fxmodules.Scoped(newNeedsMissing))
-	requireContains(t, phase, err, "fxmodules_test.newNeedsMissing", "missing dependency *fxmodules_test.notProvided")
-	if strings.Contains(err.Error(), "*slog.Logger") {
-		t.Errorf("the error names the singleton that is provided:\n%v", err)
+	for name, ctor := range map[string]any{"func": newNeedsMissing, "scope.Func2E": scope.Func2E(newNeedsMissing)} {
+		t.Run(name, func(t *testing.T) {
+			phase, err := startError(t, fxmodules.Scoped(ctor))
+			requireContains(t, phase, err, "fxmodules_test.newNeedsMissing", "missing dependency *fxmodules_test.notProvided")
+			if strings.Contains(err.Error(), "*slog.Logger") {
+				t.Errorf("the error names the singleton that is provided:\n%v", err)
+			}
+		})
 	}
 }
 
@@ -487,7 +499,7 @@ func TestHandleRouteProblemsFailTheStart(t *testing.T) {
 		{"no *gin.Context", http.MethodPut, "/no-context", badHandlerNoContext,
 			[]string{"route PUT /no-context", "fxmodules_test.badHandlerNoContext", "*gin.Context"}},
 		{"not a func", http.MethodDelete, "/not-a-func", 42,
-			[]string{"route DELETE /not-a-func", "Handle needs a func, got int"}},
+			[]string{"route DELETE /not-a-func", "Handle needs a non-nil func, got int"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

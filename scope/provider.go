@@ -74,10 +74,14 @@ type Provider struct {
 // ctor must be a non-variadic func of any arity returning T, (T, error) or
 // (T, func(), error), where T is neither error nor context.Context. The func()
 // result, if not nil, is called when the instance is released; it is ignored
-// when the error result is not nil. Errors name the constructor.
+// when the error result is not nil. ctor may also be a [Ctor], called
+// without reflection. Errors name the constructor.
 func NewProvider(l Lifetime, ctor any) (*Provider, error) {
 	if ctor == nil {
 		return nil, errors.New("scope: nil constructor")
+	}
+	if c, ok := ctor.(Ctor); ok {
+		return c.provider(l)
 	}
 	fn := reflect.ValueOf(ctor)
 	ft := fn.Type()

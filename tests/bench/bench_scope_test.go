@@ -22,18 +22,21 @@ import (
 // keeps no reference from one iteration to the next, so retained-B/op is
 // what the container itself keeps per cycle.
 func BenchmarkScopeCycle(b *testing.B) {
-	b.Run("fasttrack", benchScopeFastTrack)
+	b.Run("fasttrack", func(b *testing.B) { benchScopeFastTrack(b, NewUserRepo) })
+	b.Run("fasttrack-func", func(b *testing.B) { benchScopeFastTrack(b, scope.Func1(NewUserRepo)) })
 	b.Run("dig", benchScopeDig)
 	b.Run("samber-do", benchScopeDo)
 	b.Run("sarulabs-di", benchScopeSarulabs)
 	b.Run("handwritten", benchScopeHand)
 }
 
-func benchScopeFastTrack(b *testing.B) {
+// benchScopeFastTrack registers ctor, NewUserRepo either as a plain func
+// (called by reflection) or wrapped by scope.Func1 (called directly).
+func benchScopeFastTrack(b *testing.B, ctor any) {
 	x := scopeSQLite(b)
 	ctx := context.Background()
 	reg := scope.NewRegistry()
-	repo, err := scope.NewProvider(scope.Scoped, NewUserRepo)
+	repo, err := scope.NewProvider(scope.Scoped, ctor)
 	if err != nil {
 		b.Fatal(err)
 	}
