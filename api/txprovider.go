@@ -23,6 +23,7 @@ func TxProviders(x *sqlx.DB, d db.Dialect) []*scope.Provider {
 			}
 			t := db.NewTx(ctx, x, d, opts)
 			if r != nil {
+				t.SetWatchdog(r.m.dog)
 				r.tx = t
 			}
 			return t, nil, nil

@@ -94,11 +94,22 @@ type Tx struct {
 	rollbackOnly bool
 	afterCommit  []func(context.Context)
 	savepoints   int
+	watchdog     *Watchdog       // enforces opts.Timeout, if set
+	watch        *watch          // set once, by begin, when watched
+	bounded      context.Context // set once, by begin, for a timeout
 }
 
 // NewTx returns a Tx on x that will begin on ctx with opts.
 func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
 	return &Tx{x: x, dialect: d, ctx: ctx, opts: opts}
+}
+
+// SetWatchdog makes w enforce the transaction's timeout instead of a timer
+// of its own (see Watchdog). It must be called before BEGIN.
+func (t *Tx) SetWatchdog(w *Watchdog) {
+	t.mu.Lock()
+	t.watchdog = w
+	t.mu.Unlock()
 }
 
 // SetOptions replaces the options of a Tx that has not begun yet.
@@ -178,17 +189,47 @@ func (t *Tx) begin() (*sqlx.Tx, error) {
 	ctx := t.ctx
 	var cancel context.CancelFunc
 	if t.opts.Timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, t.opts.Timeout)
+		ctx, cancel = t.bound()
+		t.bounded = ctx
 	}
 	tx, err := t.x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
 	if err != nil {
 		if cancel != nil {
 			cancel()
 		}
-		return nil, fmt.Errorf("db: begin: %w", t.dialect.Classify(err))
+		return nil, fmt.Errorf("db: begin: %w", t.classify(err))
 	}
 	t.tx, t.cancel = tx, cancel
 	return tx, nil
+}
+
+// bound returns the context of a transaction with a timeout, and its
+// cancel func, which also stops the watch. t.mu is held.
+func (t *Tx) bound() (context.Context, context.CancelFunc) {
+	if t.watchdog != nil {
+		ctx, cancel := context.WithCancel(t.ctx)
+		if e := t.watchdog.add(time.Now().Add(t.opts.Timeout), cancel); e != nil {
+			t.watch = e
+			w := t.watchdog
+			return ctx, func() { w.remove(e); cancel() }
+		}
+		cancel() // the watchdog is stopped: fall back to a timer
+	}
+	return context.WithTimeout(t.ctx, t.opts.Timeout)
+}
+
+// classify classifies err (see Dialect.Classify). Once the transaction has
+// outlived its timeout, err also wraps context.DeadlineExceeded, even when
+// the driver or database/sql reports it otherwise (a transaction already
+// rolled back, a cancelled context).
+func (t *Tx) classify(err error) error {
+	err = t.dialect.Classify(err)
+	timedOut := t.watch != nil && t.watch.fired.Load() ||
+		t.bounded != nil && errors.Is(t.bounded.Err(), context.DeadlineExceeded)
+	if err != nil && timedOut && !errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w (transaction timeout %s: %w)", err, t.opts.Timeout, context.DeadlineExceeded)
+	}
+	return err
 }
 
 // ExecContext begins the transaction if needed and executes query in it.
@@ -198,7 +239,7 @@ func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 		return nil, err
 	}
 	res, err := tx.ExecContext(ctx, query, args...)
-	return res, t.dialect.Classify(err)
+	return res, t.classify(err)
 }
 
 // QueryxContext begins the transaction if needed and runs query in it.
@@ -208,7 +249,7 @@ func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sql
 		return nil, err
 	}
 	rows, err := tx.QueryxContext(ctx, query, args...)
-	return rows, t.dialect.Classify(err)
+	return rows, t.classify(err)
 }
 
 // GetContext begins the transaction if needed and scans one row into dest;
@@ -218,7 +259,7 @@ func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any
 	if err != nil {
 		return err
 	}
-	return t.dialect.Classify(tx.GetContext(ctx, dest, query, args...))
+	return t.classify(tx.GetContext(ctx, dest, query, args...))
 }
 
 // SelectContext begins the transaction if needed and scans every row into
@@ -228,7 +269,7 @@ func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...
 	if err != nil {
 		return err
 	}
-	return t.dialect.Classify(tx.SelectContext(ctx, dest, query, args...))
+	return t.classify(tx.SelectContext(ctx, dest, query, args...))
 }
 
 // Rebind rewrites ? placeholders into the dialect's bind style.
@@ -250,7 +291,7 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 	name := fmt.Sprintf("fasttrack_sp_%d", t.savepoints)
 	t.mu.Unlock()
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
-		return fmt.Errorf("db: savepoint: %w", t.dialect.Classify(err))
+		return fmt.Errorf("db: savepoint: %w", t.classify(err))
 	}
 	done := false
 	defer func() {
@@ -264,12 +305,12 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 	done = true
 	if ferr != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
-			return errors.Join(ferr, fmt.Errorf("db: rollback to savepoint: %w", t.dialect.Classify(err)))
+			return errors.Join(ferr, fmt.Errorf("db: rollback to savepoint: %w", t.classify(err)))
 		}
 		return ferr
 	}
 	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
-		return fmt.Errorf("db: release savepoint: %w", t.dialect.Classify(err))
+		return fmt.Errorf("db: release savepoint: %w", t.classify(err))
 	}
 	return nil
 }
@@ -305,12 +346,12 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 		t.outcome = OutcomeCommitted
 		if err = tx.Commit(); err != nil {
 			t.outcome = OutcomeRolledBack
-			err = fmt.Errorf("db: commit: %w", t.dialect.Classify(err))
+			err = fmt.Errorf("db: commit: %w", t.classify(err))
 		}
 	default:
 		t.outcome = OutcomeRolledBack
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
-			err = errors.Join(err, fmt.Errorf("db: rollback: %w", t.dialect.Classify(rerr)))
+			err = errors.Join(err, fmt.Errorf("db: rollback: %w", t.classify(rerr)))
 		}
 	}
 	t.mu.Unlock()

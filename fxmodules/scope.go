@@ -145,6 +145,7 @@ type middlewareIn struct {
 	Config   config.Config
 	Logger   *slog.Logger
 	Metrics  *api.Metrics `optional:"true"`
+	LC       fx.Lifecycle
 }
 
 func newMiddleware(in middlewareIn) *api.Middleware {
@@ -157,7 +158,7 @@ func newMiddleware(in middlewareIn) *api.Middleware {
 	if replay == 0 {
 		replay = -1 // TX_RETRY_REPLAY_LIMIT=0: replay no body
 	}
-	return api.NewMiddleware(reg, api.Options{
+	m := api.NewMiddleware(reg, api.Options{
 		HoldLimit:     int(cfg.HoldLimit),
 		RetryAttempts: cfg.RetryAttempts,
 		ReplayLimit:   replay,
@@ -166,6 +167,8 @@ func newMiddleware(in middlewareIn) *api.Middleware {
 		AccessLog:     log.With("component", "http"),
 		Observer:      observer,
 	})
+	in.LC.Append(fx.StopHook(m.Close))
+	return m
 }
 
 // errCaptive explains a singleton that takes a request-scoped type.
