@@ -192,7 +192,7 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 	if m.opts.Observer != nil {
 		m.opts.Observer.Observe(rep)
 	}
-	if l := m.opts.AccessLog; l != nil {
+	if l := m.opts.AccessLog; l != nil && l.Enabled(r.ctx, slog.LevelInfo) {
 		l.LogAttrs(r.ctx, slog.LevelInfo, "request",
 			slog.String("request_id", rep.RequestID),
 			slog.String("method", rep.Method),

@@ -45,13 +45,15 @@ type CursorResponse struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// Routes registers the /users handlers on e.
+// Routes registers the /users handlers on e. Handlers of one dependency
+// returning (T, error) use api.Handle1, which calls them without
+// reflection; remove, returning only an error, uses api.Handle.
 func Routes(e *gin.Engine) {
 	g := e.Group("/users")
-	g.POST("", api.Handle(create, api.WithRetry(3)))
-	g.GET("", api.Handle(list, api.WithReadOnly()))
-	g.GET("/:id", api.Handle(show, api.WithReadOnly()))
-	g.PUT("/:id", api.Handle(update, api.WithRetry(3)))
+	g.POST("", api.Handle1(create, api.WithRetry(3)))
+	g.GET("", api.Handle1(list, api.WithReadOnly()))
+	g.GET("/:id", api.Handle1(show, api.WithReadOnly()))
+	g.PUT("/:id", api.Handle1(update, api.WithRetry(3)))
 	g.DELETE("/:id", api.Handle(remove))
 }
 

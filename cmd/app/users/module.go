@@ -3,6 +3,7 @@ package users
 import (
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/repo"
+	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/fasttrack-go/fasttrack/seed"
 	"go.uber.org/fx"
 )
@@ -23,7 +24,8 @@ func Services() fx.Option {
 func services() fx.Option {
 	return fx.Options(
 		fx.Provide(repo.NewTable[User]),
-		fxmodules.Scoped(NewRepository),
+		// scope.Func2 calls NewRepository directly, without reflection.
+		fxmodules.Scoped(scope.Func2(NewRepository)),
 		seed.Provide(NewSeeder),
 	)
 }
