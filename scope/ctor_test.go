@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fasttrack-go/fasttrack/scope"
 )
@@ -191,5 +194,47 @@ func TestCtorMissingDependency(t *testing.T) {
 	err = reg.Compile(map[reflect.Type]any{})
 	if err == nil || !strings.Contains(err.Error(), "newCtorMid") || !strings.Contains(err.Error(), "*scope_test.ctorBase") {
 		t.Fatalf("Compile: %v, want the constructor and the missing type named", err)
+	}
+}
+
+// TestPanickingConstructorLeavesNothingBehind checks that the argument
+// buffers a constructor panicked with are cleared on release, for a
+// reflect-called constructor and for a Ctor: the argument is collected.
+func TestPanickingConstructorLeavesNothingBehind(t *testing.T) {
+	type arg struct{ buf [64]byte } // not in a tiny-allocator block
+	type out struct{}
+	for name, boom := range map[string]any{
+		"func":  func(*arg) *out { panic("boom") },
+		"Func1": scope.Func1(func(*arg) *out { panic("boom") }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			reg := registryOf(t, func() *arg { return &arg{} }, boom)
+			s := reg.Open(context.Background())
+			var collected atomic.Bool
+			func() {
+				a, err := scope.Get[*arg](s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				runtime.AddCleanup(a, func(int) { collected.Store(true) }, 0)
+				defer func() {
+					if recover() == nil {
+						t.Error("the constructor did not panic")
+					}
+				}()
+				_, _ = scope.Get[*out](s)
+			}()
+			if err := s.Release(); err != nil {
+				t.Fatal(err)
+			}
+			runtime.GC() // one GC: the pool keeps the state in its victim cache
+			for i := 0; i < 500 && !collected.Load(); i++ {
+				time.Sleep(time.Millisecond)
+			}
+			if !collected.Load() {
+				t.Error("the argument of a panicking constructor is still referenced after Release")
+			}
+			runtime.KeepAlive(reg)
+		})
 	}
 }

@@ -46,6 +46,9 @@ type state struct {
 	order []entry         // instances to finish or release, in creation order
 	vals  []reflect.Value // argument buffer for reflect-called constructors
 	anys  []any           // argument buffer for NewFuncProvider builds
+	// calling is set while a constructor runs with arguments in vals or
+	// anys; a constructor that panics leaves it set, and reset clears them.
+	calling bool
 }
 
 // slot holds a scoped instance.
@@ -71,15 +74,21 @@ type entry struct {
 // reset clears s before it goes back to the pool.
 func (s *state) reset() {
 	for i := range s.slots {
-		cell := s.slots[i].cell
-		if cell.IsValid() {
-			cell.Elem().SetZero()
+		sl := &s.slots[i]
+		if !sl.ok {
+			continue // never built: nothing to drop
 		}
-		s.slots[i] = slot{cell: cell}
+		if sl.cell.IsValid() {
+			sl.cell.Elem().SetZero()
+		}
+		sl.v, sl.rv, sl.ok = nil, reflect.Value{}, false
 	}
-	// A constructor that panicked left its arguments behind.
-	clear(s.vals)
-	clear(s.anys)
+	if s.calling {
+		// A constructor panicked and left its arguments behind.
+		clear(s.vals)
+		clear(s.anys)
+		s.calling = false
+	}
 	clear(s.order)
 	s.order = s.order[:0]
 	if cap(s.order) > 1024 {
@@ -214,6 +223,7 @@ func (s *Scope) build(i int32, base int) (any, reflect.Value, error) {
 				args[k] = dv
 			}
 		}
+		st.calling = true
 		switch {
 		case p.cellBuild != nil && nd.slot >= 0:
 			sl := &st.slots[nd.slot]
@@ -227,6 +237,7 @@ func (s *Scope) build(i int32, base int) (any, reflect.Value, error) {
 			v, rel, err = p.build(s.ctx, args)
 		}
 		clear(args)
+		st.calling = false
 		if err != nil {
 			return nil, rv, fmt.Errorf("scope: %s: %w", p.name, err)
 		}
@@ -264,8 +275,10 @@ func (s *Scope) build(i int32, base int) (any, reflect.Value, error) {
 				args[k] = drv
 			}
 		}
+		st.calling = true
 		out := p.fn.Call(args)
 		clear(args)
+		st.calling = false
 		switch p.shape {
 		case shapeTErr:
 			if e := out[1]; !e.IsNil() {

@@ -43,11 +43,17 @@ var userPaths = func() []string {
 
 // fastTrackEngine returns a gin engine with FastTrack's request-scope
 // middleware and the GET, POST and ping routes, its registry compiled and its
-// routes checked.
-func fastTrackEngine(b *testing.B, x *sqlx.DB) *gin.Engine {
+// routes checked. With typed, the repository is registered through
+// scope.Func1 and the handlers through api.Handle1, which call them
+// directly; without, as plain funcs called by reflection.
+func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool) *gin.Engine {
 	b.Helper()
 	reg := scope.NewRegistry()
-	repo, err := scope.NewProvider(scope.Scoped, NewUserRepo)
+	var ctor any = NewUserRepo
+	if typed {
+		ctor = scope.Func1(NewUserRepo)
+	}
+	repo, err := scope.NewProvider(scope.Scoped, ctor)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,14 +67,14 @@ func fastTrackEngine(b *testing.B, x *sqlx.DB) *gin.Engine {
 	}
 	e := gin.New()
 	e.Use(api.NewMiddleware(reg, api.Options{}).HandlerFunc())
-	e.GET("/users/:id", api.ReadOnly(), api.Handle(func(c *gin.Context, r *UserRepo) (*User, error) {
+	get := func(c *gin.Context, r *UserRepo) (*User, error) {
 		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 		if err != nil {
 			return nil, api.NewError(http.StatusBadRequest, "invalid id")
 		}
 		return r.Find(c.Request.Context(), id)
-	}))
-	e.POST("/users", api.Handle(func(c *gin.Context, r *UserRepo) (*User, error) {
+	}
+	post := func(c *gin.Context, r *UserRepo) (*User, error) {
 		var in userIn
 		if err := c.ShouldBindJSON(&in); err != nil {
 			return nil, api.NewError(http.StatusBadRequest, "invalid body")
@@ -79,7 +85,14 @@ func fastTrackEngine(b *testing.B, x *sqlx.DB) *gin.Engine {
 		}
 		c.Status(http.StatusCreated)
 		return u, nil
-	}))
+	}
+	if typed {
+		e.GET("/users/:id", api.Handle1(get, api.WithReadOnly()))
+		e.POST("/users", api.Handle1(post))
+	} else {
+		e.GET("/users/:id", api.Handle(get, api.WithReadOnly()))
+		e.POST("/users", api.Handle(post))
+	}
 	e.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
 	if err := api.CheckRoutes(e, reg); err != nil {
 		b.Fatal(err)
@@ -146,7 +159,8 @@ func handEngine(x *sqlx.DB) *gin.Engine {
 // BenchmarkGetUser times GET /users/:id: a read-only transaction and one
 // SELECT by primary key on the SQLite file, answered as JSON.
 func BenchmarkGetUser(b *testing.B) {
-	b.Run("fasttrack", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b))) })
+	b.Run("fasttrack", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), false)) })
+	b.Run("fasttrack-typed", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), true)) })
 	b.Run("handwritten", func(b *testing.B) { benchGet(b, handEngine(httpSQLite(b))) })
 }
 
@@ -168,7 +182,8 @@ func benchGet(b *testing.B, e *gin.Engine) {
 // RETURNING id, commit, answer 201 JSON. Each run starts from the seeded
 // table: the rows it added are deleted after the timed loop.
 func BenchmarkPostUser(b *testing.B) {
-	b.Run("fasttrack", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b))) })
+	b.Run("fasttrack", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), false)) })
+	b.Run("fasttrack-typed", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), true)) })
 	b.Run("handwritten", func(b *testing.B) { benchPost(b, handEngine(httpSQLite(b))) })
 }
 
@@ -192,7 +207,7 @@ func benchPost(b *testing.B, e *gin.Engine) {
 // BenchmarkPing times GET /ping, a route that touches no database: through
 // FastTrack's middleware, and on plain gin without it.
 func BenchmarkPing(b *testing.B) {
-	b.Run("fasttrack", func(b *testing.B) { benchPing(b, fastTrackEngine(b, httpSQLite(b))) })
+	b.Run("fasttrack", func(b *testing.B) { benchPing(b, fastTrackEngine(b, httpSQLite(b), false)) })
 	b.Run("plain-gin", func(b *testing.B) { benchPing(b, handEngine(httpSQLite(b))) })
 }
 

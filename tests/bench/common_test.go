@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -183,13 +184,17 @@ type meter struct {
 }
 
 // startMeter resets the timer and starts measuring: call it right before
-// the loop. With retained, it first collects garbage twice and notes the
-// live heap.
+// the loop. It first collects the garbage of earlier benchmarks and, with
+// retained, notes the live heap.
 func startMeter(b *testing.B, retained bool) *meter {
 	b.Helper()
 	m := &meter{retained: retained}
+	// Collect the garbage of the benchmarks before this one and give its
+	// memory back now, so that neither the collector nor the background
+	// scavenger works for them during this loop (dig's retained scopes
+	// reach hundreds of MiB).
+	debug.FreeOSMemory()
 	if retained {
-		runtime.GC()
 		runtime.GC()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
