@@ -16,11 +16,8 @@ import (
 //	fxmodules.Scoped(NewUserRepo)              // any arity, called by reflection
 //	fxmodules.Scoped(scope.Func1(NewUserRepo)) // the same, called directly
 type Ctor struct {
-	fn     any // the wrapped func, for its name
-	out    reflect.Type
-	params []reflect.Type
-	build  func(ctx context.Context, args []any) (any, reflect.Value, func() error, error)
-	cell   func(ctx context.Context, args []any, cell reflect.Value) (any, reflect.Value, func() error, error)
+	fn any       // the wrapped func, for its name
+	p  *Provider // the provider, without lifetime and name
 }
 
 // newCtor returns the Ctor of fn, which provides T from params; call builds
@@ -30,12 +27,12 @@ func newCtor[T any](fn any, params []reflect.Type, call func(args []any) (T, err
 		v, err := call(args)
 		return v, nil, err
 	})
-	return Ctor{fn: fn, out: p.out, params: p.params, build: p.typed, cell: p.cellBuild}
+	return Ctor{fn: fn, p: p}
 }
 
-// provider returns the Provider of c with lifetime l.
+// provider returns the Provider of c with lifetime l, named after c's func.
 func (c Ctor) provider(l Lifetime) (*Provider, error) {
-	if c.build == nil {
+	if c.p == nil {
 		return nil, fmt.Errorf("scope: zero Ctor (make one with scope.Func0, Func1, …)")
 	}
 	fn := reflect.ValueOf(c.fn)
@@ -46,17 +43,12 @@ func (c Ctor) provider(l Lifetime) (*Provider, error) {
 	if !l.valid() {
 		return nil, fmt.Errorf("scope: %s: invalid lifetime %s", name, l)
 	}
-	if err := checkOut(c.out); err != nil {
+	if err := checkOut(c.p.out); err != nil {
 		return nil, fmt.Errorf("scope: %s: %w", name, err)
 	}
-	return &Provider{
-		lifetime: l, shape: shapeFunc, out: c.out, params: c.params, name: name,
-		build: func(ctx context.Context, args []any) (any, func() error, error) {
-			v, _, rel, err := c.build(ctx, args)
-			return v, rel, err
-		},
-		typed: c.build, cellBuild: c.cell,
-	}, nil
+	p := *c.p
+	p.lifetime, p.name = l, name
+	return &p, nil
 }
 
 // argAs returns args[i] as an A: nil (an unset interface) is A's zero value.
