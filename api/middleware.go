@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -120,8 +119,9 @@ func (m *Middleware) serve(c *gin.Context) {
 		c.Writer.Header().Set(RequestIDHeader, r.id)
 	}
 	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
-	r.ctx = context.WithValue(c.Request.Context(), requestKey{}, reqRef{r: r, gen: r.gen.Load()})
-	r.scope = m.reg.Open(r.ctx)
+	rc := &requestCtx{Context: c.Request.Context(), r: r, gen: r.gen.Load()}
+	m.reg.OpenAt(&rc.scope, rc)
+	r.ctx, r.scope = rc, &rc.scope
 	conn := c.Writer
 	r.hold.reset(conn, r, m.opts.HoldLimit)
 	c.Writer = &r.hold

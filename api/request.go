@@ -22,23 +22,36 @@ import (
 const ginKey = "fasttrack.request"
 
 // requestKey is the context key of the request's state, for the transaction
-// provider. Its value is a reqRef.
+// provider. Its value is the *requestCtx itself.
 type requestKey struct{}
 
-// reqRef points at a pooled request state in a context. The generation
-// tells whether the state still serves the request the context was made
-// for: a context kept past its request (a background job) must not reach the
-// next request's state.
-type reqRef struct {
-	r   *request
-	gen uint64
+// requestCtx is the context of one request's scope: its parent's deadline,
+// cancellation and values, plus a pointer to the pooled request state and
+// the request's scope, all in one allocation. The generation tells whether
+// the state still serves the request the context was made for: a context
+// kept past its request (a background job) must not reach the next
+// request's state. A requestCtx is never reused.
+type requestCtx struct {
+	context.Context
+	r     *request
+	gen   uint64
+	scope scope.Scope // the request's first scope (a retry opens others)
 }
 
-// live returns the request the ref was made for, or nil when that request
-// has ended.
-func (ref reqRef) live() *request {
-	if ref.r != nil && ref.r.gen.Load() == ref.gen {
-		return ref.r
+// Value returns the context itself for requestKey, and the parent's values
+// otherwise.
+func (rc *requestCtx) Value(key any) any {
+	if key == (requestKey{}) {
+		return rc
+	}
+	return rc.Context.Value(key)
+}
+
+// live returns the request the context was made for, or nil when that
+// request has ended.
+func (rc *requestCtx) live() *request {
+	if rc != nil && rc.r.gen.Load() == rc.gen {
+		return rc.r
 	}
 	return nil
 }

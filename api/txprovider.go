@@ -15,8 +15,8 @@ import (
 func TxProviders(x *sqlx.DB, d db.Dialect) []*scope.Provider {
 	tx := scope.NewTypedProvider(scope.Scoped, nil, "fasttrack request transaction (*db.Tx)",
 		func(ctx context.Context, _ []any) (*db.Tx, func() error, error) {
-			ref, _ := ctx.Value(requestKey{}).(reqRef)
-			r := ref.live()
+			rc, _ := ctx.Value(requestKey{}).(*requestCtx)
+			r := rc.live()
 			var opts db.TxOptions
 			if r != nil {
 				opts = r.policy.tx

@@ -358,7 +358,7 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 	if cancel != nil {
 		cancel()
 	}
-	if commit && err == nil {
+	if commit && err == nil && len(hooks) > 0 {
 		ctx := context.WithoutCancel(t.ctx)
 		for _, fn := range hooks {
 			runHook(ctx, fn)

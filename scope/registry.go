@@ -102,9 +102,22 @@ func (r *Registry) Plan(types ...reflect.Type) (*Plan, error) {
 // Open opens a scope with context ctx. If r is not compiled, every
 // resolution from the scope returns [ErrNotCompiled].
 func (r *Registry) Open(ctx context.Context) *Scope {
-	c := r.c.Load()
-	if c == nil {
-		return &Scope{ctx: ctx}
+	s := new(Scope)
+	r.OpenAt(s, ctx)
+	return s
+}
+
+// OpenAt opens a scope with context ctx in s, like Open, for a caller that
+// allocates the scope inside its own per-request state. s must be a zero
+// Scope, never opened: OpenAt panics otherwise. Like any Scope, s must not
+// be copied, and must not be reused after Release: a released scope keeps
+// answering [ErrReleased] to whoever still holds it.
+func (r *Registry) OpenAt(s *Scope, ctx context.Context) {
+	if s.opened {
+		panic("scope: OpenAt on a Scope that was already opened")
 	}
-	return &Scope{ctx: ctx, c: c, st: c.pool.Get().(*state)}
+	s.opened, s.ctx = true, ctx
+	if c := r.c.Load(); c != nil {
+		s.c, s.st = c, c.pool.Get().(*state)
+	}
 }

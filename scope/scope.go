@@ -33,6 +33,7 @@ type Finisher interface {
 // safe for concurrent use. A constructor must not resolve from its own scope.
 type Scope struct {
 	mu       sync.Mutex
+	opened   bool
 	ended    bool
 	released bool
 	ctx      context.Context

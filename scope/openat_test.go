@@ -1,0 +1,86 @@
+package scope_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/fasttrack-go/fasttrack/scope"
+)
+
+// perRequest is what a caller of OpenAt might allocate once per request: its
+// own state with the scope inside.
+type perRequest struct {
+	id    int
+	scope scope.Scope
+}
+
+func TestOpenAt(t *testing.T) {
+	r := scope.NewRegistry()
+	mustAdd(t, r, scope.Scoped, newA)
+	mustAdd(t, r, scope.Scoped, newB)
+	compile(t, r)
+	type ctxKey struct{}
+	ctx := context.WithValue(context.Background(), ctxKey{}, "v")
+
+	pr := &perRequest{id: 1}
+	r.OpenAt(&pr.scope, ctx)
+	s := &pr.scope
+	if s.Context() != ctx {
+		t.Error("OpenAt did not keep the context")
+	}
+	a1, err := scope.Get[*A](s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := scope.Get[*A](s); a != a1 {
+		t.Error("scoped instance differs within an OpenAt scope")
+	}
+	if err := s.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scope.Get[*A](s); !errors.Is(err, scope.ErrReleased) {
+		t.Errorf("Get after Release = %v, want ErrReleased", err)
+	}
+
+	// A released scope must not be opened again: whoever kept it would see
+	// the new scope's instances.
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("OpenAt on a released Scope did not panic")
+			}
+		}()
+		r.OpenAt(s, context.Background())
+	}()
+	if _, err := scope.Get[*A](s); !errors.Is(err, scope.ErrReleased) {
+		t.Errorf("Get after a refused OpenAt = %v, want ErrReleased", err)
+	}
+
+	// Nor may an open one.
+	s2 := r.Open(context.Background())
+	defer s2.Release()
+	a2, _ := scope.Get[*A](s2)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("OpenAt on an open Scope did not panic")
+			}
+		}()
+		r.OpenAt(s2, context.Background())
+	}()
+	if a, err := scope.Get[*A](s2); err != nil || a != a2 {
+		t.Errorf("open scope changed by a refused OpenAt: %p, %v (had %p)", a, err, a2)
+	}
+}
+
+func TestOpenAtNotCompiled(t *testing.T) {
+	var s scope.Scope
+	scope.NewRegistry().OpenAt(&s, context.Background())
+	if _, err := scope.Get[*A](&s); !errors.Is(err, scope.ErrNotCompiled) {
+		t.Errorf("Get = %v, want ErrNotCompiled", err)
+	}
+	if err := s.Release(); err != nil {
+		t.Fatal(err)
+	}
+}
