@@ -110,10 +110,12 @@ func (h *handler) planFor(reg *scope.Registry) (*scope.Plan, error) {
 }
 
 func (h *handler) serve(c *gin.Context) {
-	v, _ := c.Get(ginKey)
+	if r, err := requestOf(c); err == nil {
+		h.run(c, r)
+		return
+	}
+	v, _ := c.Get(checkerKey)
 	switch x := v.(type) {
-	case *request:
-		h.run(c, x)
 	case *checker:
 		x.handler, x.policy = h.name, h.policy.String()
 		if x.reg != nil {
@@ -242,6 +244,9 @@ func (h *handler) fail(c *gin.Context, r *request, err error) {
 	}
 }
 
+// checkerKey is the gin.Context key of a checker.
+const checkerKey = "fasttrack.checker"
+
 // checker is put in place of a request when routes are checked at start or
 // described.
 type checker struct {
@@ -298,7 +303,7 @@ func inspect(ri gin.RouteInfo, reg *scope.Registry) *checker {
 	}
 	chk := &checker{reg: reg}
 	c := &gin.Context{}
-	c.Set(ginKey, chk)
+	c.Set(checkerKey, chk)
 	ri.HandlerFunc(c)
 	return chk
 }

@@ -125,7 +125,6 @@ func (m *Middleware) serve(c *gin.Context) {
 	conn := c.Writer
 	r.hold.reset(conn, r, m.opts.HoldLimit)
 	c.Writer = &r.hold
-	c.Set(ginKey, r)
 	defer m.finish(r, conn)
 	c.Next()
 }

@@ -18,9 +18,6 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// ginKey is the gin.Context key of the request's state.
-const ginKey = "fasttrack.request"
-
 // requestKey is the context key of the request's state, for the transaction
 // provider. Its value is the *requestCtx itself.
 type requestKey struct{}
@@ -87,18 +84,6 @@ type request struct {
 
 	gen atomic.Uint64 // bumped when the state goes back to the pool
 }
-
-// requestOf returns the state the middleware attached to c.
-func requestOf(c *gin.Context) (*request, error) {
-	if v, ok := c.Get(ginKey); ok {
-		if r, ok := v.(*request); ok {
-			return r, nil
-		}
-	}
-	return nil, errNoMiddleware
-}
-
-var errNoMiddleware = errors.New("api: the request-scope middleware is not installed on this engine")
 
 // settle ends the scope once: it commits when the request succeeded so far —
 // no panic, no error in c.Errors, and a status the commit rule accepts —
