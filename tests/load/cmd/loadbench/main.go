@@ -75,7 +75,7 @@ func main() {
 	flag.IntVar(&o.clients, "clients", 64, "concurrent clients")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each run")
 	flag.Int64Var(&o.requests, "requests", 0, "when > 0, each run sends exactly this many requests instead of running for -duration")
-	flag.IntVar(&o.rounds, "rounds", 2, "rounds; each runs FastTrack then the baseline")
+	flag.IntVar(&o.rounds, "rounds", 2, "rounds; each runs FastTrack and the baseline, the odd rounds FastTrack first, the even ones the baseline first")
 	flag.IntVar(&o.seedUsers, "seed-users", 100, "users created before each run, the ids GET and PUT pick from")
 	flag.BoolVar(&o.memory, "memory", false, "also measure each server's VmRSS after 100,000 requests")
 	flag.BoolVar(&o.memoryLong, "memory-long", false, "with -memory, go on to 1,000,000 requests and measure again")
@@ -135,7 +135,13 @@ func run(o options) error {
 
 	var rows []runRow
 	for round := 1; round <= o.rounds; round++ {
-		for _, t := range targets {
+		// Alternate which server goes first, so that neither always runs
+		// on a machine the other has just warmed up (or worn out).
+		order := targets
+		if round%2 == 0 {
+			order = []target{targets[1], targets[0]}
+		}
+		for _, t := range order {
 			progress("round %d: %s", round, t.name)
 			row, err := benchRun(ctx, o, t, round)
 			if err != nil {
@@ -348,8 +354,12 @@ func printRuns(w io.Writer, rows []runRow) {
 	// Per-round ratios show the spread.
 	var per []string
 	for i := 0; i+1 < len(rows); i += 2 {
-		if rows[i].target == "FastTrack" && rows[i+1].target == "baseline" {
-			per = append(per, fmt.Sprintf("round %d: %.2f×", rows[i].round, rows[i].res.Throughput()/rows[i+1].res.Throughput()))
+		ft, bl := rows[i], rows[i+1]
+		if ft.target == "baseline" {
+			ft, bl = bl, ft
+		}
+		if ft.target == "FastTrack" && bl.target == "baseline" && ft.round == bl.round {
+			per = append(per, fmt.Sprintf("round %d: %.2f×", ft.round, ft.res.Throughput()/bl.res.Throughput()))
 		}
 	}
 	fmt.Fprintf(w, "Throughput ratio per round: %s. For p50, p99 and CPU per request a ratio above 1 means FastTrack costs more. "+
