@@ -190,13 +190,15 @@ func (h *handler) isFinal(c *gin.Context) bool {
 // call resolves the dependencies from the request's current scope and calls
 // fn. It returns fn's value (nil for a func returning only an error).
 func (h *handler) call(c *gin.Context, r *request, plan *scope.Plan) (any, error) {
-	var depsBuf [8]any
-	deps := depsBuf[:0]
-	if n := len(h.deps); n > len(depsBuf) {
+	// The request's pooled buffer: a local array would escape to the heap
+	// through h.typed.
+	deps := r.deps[:0]
+	if n := len(h.deps); n > len(r.deps) {
 		deps = make([]any, 0, n)
 	}
 	deps = deps[:len(h.deps)]
 	if err := r.scope.ResolvePlan(plan, deps); err != nil {
+		clear(deps)
 		return nil, err
 	}
 	if h.typed != nil {

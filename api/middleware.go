@@ -210,6 +210,7 @@ func (m *Middleware) put(r *request) {
 	r.settled, r.commitErr, r.panicked = false, nil, false
 	r.replay, r.headers = nil, nil
 	r.id, r.errsBefore = "", 0
+	r.deps = [len(r.deps)]any{} // after a panic in a handler they may still be set
 	r.gen.Add(1)
 	r.hold.reset(nil, nil, 0)
 	if r.hold.buf.Cap() > 4*m.opts.HoldLimit {

@@ -81,6 +81,7 @@ type request struct {
 	attempts   int       // how many times an api.Handle handler ran
 	errsBefore int       // len(c.Errors) when the handler first ran
 	baseKeys   []string  // response headers set before the middleware ran
+	deps       [8]any    // an api.Handle handler's dependencies, cleared after each call
 
 	gen atomic.Uint64 // bumped when the state goes back to the pool
 }
