@@ -158,6 +158,9 @@ func (h *handler) run(c *gin.Context, r *request) {
 			// again. A failed commit is answered by the middleware.
 			if r.settle() {
 				if !r.rolledBack() { // else the middleware answers the error
+					if h.hasValue && !c.Writer.Written() {
+						r.hold.passThrough() // committed: nothing left to hold
+					}
 					h.respond(c, res)
 				}
 				return
