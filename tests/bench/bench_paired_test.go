@@ -1,0 +1,73 @@
+package bench
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// BenchmarkPaired runs FastTrack (typed forms) and the hand-written engine
+// in the same loop, one request each per iteration, the order alternating,
+// and times each request. Both sides share the database, the heap and
+// whatever else the machine is doing at that moment, so the ratio survives
+// the drift that separate benchmarks suffer on a shared machine. It reports
+// each side's ns per request and:
+//
+//   - ft/hw: FastTrack's time ÷ the hand-written time (1/ratio of throughput);
+//   - extra-ns/op: FastTrack's time − the hand-written time.
+func BenchmarkPaired(b *testing.B) {
+	x := httpSQLite(b)
+	ft, hw := fastTrackEngine(b, x, true), handEngine(x)
+	get := func(i int) *http.Request {
+		return httptest.NewRequest(http.MethodGet, userPaths[i%seedRows], nil)
+	}
+	post := func(int) *http.Request {
+		req := httptest.NewRequest(http.MethodPost, "/users", newUserBody())
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+	ping := func(int) *http.Request { return httptest.NewRequest(http.MethodGet, "/ping", nil) }
+	b.Run("GetUser", func(b *testing.B) { benchPaired(b, ft, hw, get, http.StatusOK) })
+	b.Run("PostUser", func(b *testing.B) {
+		benchPaired(b, ft, hw, post, http.StatusCreated)
+		trimUsers(b, x)
+	})
+	b.Run("Ping", func(b *testing.B) { benchPaired(b, ft, hw, ping, http.StatusOK) })
+}
+
+func benchPaired(b *testing.B, ft, hw *gin.Engine, req func(i int) *http.Request, status int) {
+	var tft, thw time.Duration
+	serve := func(e *gin.Engine, i int) time.Duration {
+		r := req(i)
+		w := httptest.NewRecorder()
+		start := time.Now()
+		e.ServeHTTP(w, r)
+		d := time.Since(start)
+		if w.Code != status {
+			body, _ := io.ReadAll(w.Body)
+			b.Fatalf("status %d, want %d: %s", w.Code, status, body)
+		}
+		return d
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			tft += serve(ft, i)
+			thw += serve(hw, i)
+		} else {
+			thw += serve(hw, i)
+			tft += serve(ft, i)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(tft.Nanoseconds())/n, "fasttrack-ns/op")
+	b.ReportMetric(float64(thw.Nanoseconds())/n, "handwritten-ns/op")
+	b.ReportMetric(float64(tft-thw)/n, "extra-ns/op")
+	if thw > 0 {
+		b.ReportMetric(float64(tft)/float64(thw), "ft/hw")
+	}
+}
