@@ -95,7 +95,8 @@ type Tx struct {
 	afterCommit  []func(context.Context)
 	savepoints   int
 	watchdog     *Watchdog       // enforces opts.Timeout, if set
-	watch        *watch          // set once, by begin, when watched
+	watch        *watch          // &wd, set once by begin when watched
+	wd           watch           // the watchdog's entry, kept here so that it costs no allocation
 	bounded      context.Context // set once, by begin, for a timeout
 }
 
@@ -195,6 +196,7 @@ func (t *Tx) begin() (*sqlx.Tx, error) {
 	tx, err := t.x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
 	if err != nil {
 		if cancel != nil {
+			t.unwatch()
 			cancel()
 		}
 		return nil, fmt.Errorf("db: begin: %w", t.classify(err))
@@ -208,14 +210,28 @@ func (t *Tx) begin() (*sqlx.Tx, error) {
 func (t *Tx) bound() (context.Context, context.CancelFunc) {
 	if t.watchdog != nil {
 		ctx, cancel := context.WithCancel(t.ctx)
-		if e := t.watchdog.add(time.Now().Add(t.opts.Timeout), cancel); e != nil {
-			t.watch = e
-			w := t.watchdog
-			return ctx, func() { w.remove(e); cancel() }
+		e := &t.wd
+		if t.watch != nil {
+			// A failed begin left wd in the watchdog's list until its
+			// next tick: this attempt needs an entry of its own.
+			e = new(watch)
 		}
+		e.deadline, e.cancel = time.Now().Add(t.opts.Timeout), cancel
+		if t.watchdog.add(e) {
+			t.watch = e
+			return ctx, cancel // Finish, or a failed begin, unwatches
+		}
+		e.cancel = nil
 		cancel() // the watchdog is stopped: fall back to a timer
 	}
 	return context.WithTimeout(t.ctx, t.opts.Timeout)
+}
+
+// unwatch stops the watchdog's watch of the transaction, if it has one.
+func (t *Tx) unwatch() {
+	if t.watch != nil {
+		t.watchdog.remove(t.watch)
+	}
 }
 
 // classify classifies err (see Dialect.Classify). Once the transaction has
@@ -356,6 +372,7 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 	}
 	t.mu.Unlock()
 	if cancel != nil {
+		t.unwatch()
 		cancel()
 	}
 	if commit && err == nil && len(hooks) > 0 {

@@ -42,15 +42,15 @@ func NewWatchdog(tick time.Duration) *Watchdog {
 	return &Watchdog{tick: max(tick, time.Millisecond)}
 }
 
-// add watches a transaction: cancel is called once deadline has passed,
-// unless remove was called first. After Stop, add returns nil: the
-// transaction is not bounded.
-func (w *Watchdog) add(deadline time.Time, cancel context.CancelFunc) *watch {
-	e := &watch{deadline: deadline, cancel: cancel}
+// add watches a transaction through e, whose deadline and cancel are set:
+// cancel is called once the deadline has passed, unless remove was called
+// first. e is the caller's (a Tx keeps its own, so that watching allocates
+// nothing). After Stop, add returns false: the transaction is not bounded.
+func (w *Watchdog) add(e *watch) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopped {
-		return nil
+		return false
 	}
 	w.watched = append(w.watched, e)
 	if !w.running {
@@ -58,7 +58,7 @@ func (w *Watchdog) add(deadline time.Time, cancel context.CancelFunc) *watch {
 		w.done = make(chan struct{})
 		go w.run(w.done)
 	}
-	return e
+	return true
 }
 
 // remove stops watching e. The entry leaves the list at the next tick.

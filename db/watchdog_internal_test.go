@@ -11,8 +11,11 @@ import (
 func TestWatchdogCancelsOnlyWhatExpires(t *testing.T) {
 	w := NewWatchdog(2 * time.Millisecond)
 	expired, removed := 0, 0
-	e1 := w.add(time.Now().Add(10*time.Millisecond), func() { expired++ })
-	e2 := w.add(time.Now().Add(10*time.Millisecond), func() { removed++ })
+	e1 := &watch{deadline: time.Now().Add(10 * time.Millisecond), cancel: func() { expired++ }}
+	e2 := &watch{deadline: time.Now().Add(10 * time.Millisecond), cancel: func() { removed++ }}
+	if !w.add(e1) || !w.add(e2) {
+		t.Fatal("a running watchdog refused a watch")
+	}
 	w.remove(e2)
 	w.mu.Lock()
 	done := w.done
@@ -32,7 +35,7 @@ func TestWatchdogCancelsOnlyWhatExpires(t *testing.T) {
 		t.Errorf("%d watches kept", len(w.watched))
 	}
 	w.Stop()
-	if e := w.add(time.Now(), func() {}); e != nil {
+	if w.add(&watch{deadline: time.Now(), cancel: func() {}}) {
 		t.Error("a stopped watchdog took a watch")
 	}
 }
