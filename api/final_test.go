@@ -10,6 +10,7 @@ import (
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 )
@@ -166,5 +167,36 @@ func TestFinalHandleCommitsBeforeInnerMiddlewareReturns(t *testing.T) {
 	}
 	if w := serve(e, http.MethodPost, "/before"); w.Code == http.StatusOK || rows(t, x) != 1 {
 		t.Fatalf("/before: %d %s, rows %d", w.Code, w.Body, rows(t, x))
+	}
+}
+
+// A handler that streams before it touches the database has settled its
+// request: the transaction it asks for afterwards is refused, rather than
+// begun and silently rolled back at the end. A request that resolves
+// nothing never opens its scope, and still answers.
+func TestTransactionAfterStreamingIsRefused(t *testing.T) {
+	var resolveErr error
+	e, x, _ := txEngine(t, func(e *gin.Engine) {
+		e.POST("/stream-then-db", func(c *gin.Context) {
+			c.String(http.StatusOK, "first")
+			c.Writer.Flush()
+			var q db.Querier
+			if q, resolveErr = api.Resolve[db.Querier](c); resolveErr == nil {
+				_ = insertV(c, q)
+			}
+		})
+		e.GET("/nothing", func(c *gin.Context) { c.String(http.StatusOK, "ok") })
+	})
+	if w := serve(e, http.MethodPost, "/stream-then-db"); w.Code != http.StatusOK || w.Body.String() != "first" {
+		t.Fatalf("%d %q", w.Code, w.Body)
+	}
+	if !errors.Is(resolveErr, scope.ErrEnded) || rows(t, x) != 0 {
+		t.Errorf("Resolve after the flush = %v (want scope.ErrEnded), rows %d", resolveErr, rows(t, x))
+	}
+	if w := serve(e, http.MethodGet, "/nothing"); w.Code != http.StatusOK || w.Body.String() != "ok" {
+		t.Fatalf("/nothing: %d %q", w.Code, w.Body)
+	}
+	if n := x.Stats().InUse; n != 0 {
+		t.Errorf("InUse = %d", n)
 	}
 }

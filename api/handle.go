@@ -20,7 +20,7 @@ func Resolve[T any](c *gin.Context) (T, error) {
 		var zero T
 		return zero, err
 	}
-	return scope.Get[T](r.scope)
+	return scope.Get[T](r.open())
 }
 
 // Handle adapts fn to a gin handler. fn is
@@ -200,7 +200,7 @@ func (h *handler) call(c *gin.Context, r *request, plan *scope.Plan) (any, error
 		deps = make([]any, 0, n)
 	}
 	deps = deps[:len(h.deps)]
-	if err := r.scope.ResolvePlan(plan, deps); err != nil {
+	if err := r.open().ResolvePlan(plan, deps); err != nil {
 		clear(deps)
 		return nil, err
 	}

@@ -87,5 +87,5 @@ func Scope(c *gin.Context) (*scope.Scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.scope, nil
+	return r.open(), nil
 }

@@ -120,8 +120,7 @@ func (m *Middleware) serve(c *gin.Context) {
 	}
 	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
 	rc := &requestCtx{Context: c.Request.Context(), r: r, gen: r.gen.Load()}
-	m.reg.OpenAt(&rc.scope, rc)
-	r.ctx, r.scope = rc, &rc.scope
+	r.ctx, r.scope = rc, &rc.scope // opened on first use (see request.open)
 	conn := c.Writer
 	r.hold.reset(conn, r, m.opts.HoldLimit)
 	c.Writer = &r.hold
@@ -206,7 +205,7 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 
 // put clears r and returns it to the pool.
 func (m *Middleware) put(r *request) {
-	r.c, r.ctx, r.scope, r.tx = nil, nil, nil, nil
+	r.c, r.ctx, r.scope, r.tx, r.opened = nil, nil, nil, nil, false
 	r.settled, r.commitErr, r.panicked = false, nil, false
 	r.replay, r.headers = nil, nil
 	r.id, r.errsBefore = "", 0

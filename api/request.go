@@ -65,6 +65,7 @@ type request struct {
 	c      *gin.Context
 	ctx    context.Context // the request's context, carrying the request
 	scope  *scope.Scope
+	opened bool // scope was opened: a request that resolves nothing never takes a scope state
 	hold   holdWriter
 	policy policy
 	tx     *db.Tx // the transaction, once something resolved it
@@ -84,6 +85,17 @@ type request struct {
 	deps       [8]any    // an api.Handle handler's dependencies, cleared after each call
 
 	gen atomic.Uint64 // bumped when the state goes back to the pool
+}
+
+// open returns the request's scope, opening it on first use. Ending and
+// releasing a scope never opened costs next to nothing, and a scope opened
+// after End keeps its outcome: it builds no transaction.
+func (r *request) open() *scope.Scope {
+	if !r.opened {
+		r.opened = true
+		r.m.reg.OpenAt(r.scope, r.ctx)
+	}
+	return r.scope
 }
 
 // settle ends the scope once: it commits when the request succeeded so far —
@@ -196,7 +208,7 @@ func (r *request) restart(attempt int) error {
 	}
 	// The next scope opens now, so that the request always has one: an
 	// ended wait leaves it empty, and the middleware releases it.
-	r.scope, r.tx = r.m.reg.Open(r.ctx), nil
+	r.scope, r.tx, r.opened = r.m.reg.Open(r.ctx), nil, true
 	backoff := time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt, 7)))
 	t := time.NewTimer(backoff)
 	select {

@@ -84,3 +84,46 @@ func TestOpenAtNotCompiled(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A scope may be ended before it is opened (a request settled before it
+// resolved anything): opened later, it keeps that outcome and builds no
+// Finisher, while other types still resolve.
+func TestOpenAtAfterEnd(t *testing.T) {
+	var log []string
+	var gotCtx context.Context
+	r := finishRegistry(t, &log, &gotCtx, nil)
+	var s scope.Scope
+	if err := s.End(true); err != nil {
+		t.Fatal(err)
+	}
+	r.OpenAt(&s, context.Background())
+	if _, err := scope.Get[*B](&s); err != nil {
+		t.Errorf("Get *B after End: %v", err)
+	}
+	if _, err := scope.Get[*fin1](&s); !errors.Is(err, scope.ErrEnded) {
+		t.Errorf("Get of a Finisher after End = %v, want ErrEnded", err)
+	}
+	if err := s.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != 0 {
+		t.Errorf("finished %v", log)
+	}
+}
+
+// A scope released before it was opened cannot be opened: whoever held it
+// would see a live scope again.
+func TestOpenAtAfterReleasePanics(t *testing.T) {
+	r := scope.NewRegistry()
+	compile(t, r)
+	var s scope.Scope
+	if err := s.Release(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("OpenAt on a released Scope did not panic")
+		}
+	}()
+	r.OpenAt(&s, context.Background())
+}

@@ -108,13 +108,16 @@ func (r *Registry) Open(ctx context.Context) *Scope {
 }
 
 // OpenAt opens a scope with context ctx in s, like Open, for a caller that
-// allocates the scope inside its own per-request state. s must be a zero
-// Scope, never opened: OpenAt panics otherwise. Like any Scope, s must not
-// be copied, and must not be reused after Release: a released scope keeps
-// answering [ErrReleased] to whoever still holds it.
+// allocates the scope inside its own per-request state, and may open it
+// only when something first needs it. s must be a Scope never opened nor
+// released: OpenAt panics otherwise. End may already have been called on
+// it, and then holds: the scope builds no Finisher. Like any Scope, s must
+// not be copied, and must not be reused after Release: a released scope
+// keeps answering [ErrReleased] to whoever still holds it. OpenAt must not
+// run concurrently with another use of s.
 func (r *Registry) OpenAt(s *Scope, ctx context.Context) {
-	if s.opened {
-		panic("scope: OpenAt on a Scope that was already opened")
+	if s.opened || s.released {
+		panic("scope: OpenAt on a Scope that was already opened or released")
 	}
 	s.opened, s.ctx = true, ctx
 	if c := r.c.Load(); c != nil {
