@@ -52,10 +52,6 @@ type handler struct {
 	shapeErr error // fn has the wrong shape
 	policy   handlerPolicy
 	plan     atomic.Pointer[boundPlan]
-	pc       uintptr // the code of serve, which every api.Handle handler runs
-	// final is set when CheckRoutes (or DescribeRoutes) finds h at the
-	// end of a route: it may commit as soon as fn succeeds.
-	final atomic.Bool
 }
 
 // boundPlan is a handler's plan for one registry.
@@ -72,7 +68,6 @@ var (
 
 func newHandler(fn any) *handler {
 	h := &handler{fn: reflect.ValueOf(fn), name: fmt.Sprintf("%T", fn)}
-	h.pc = reflect.ValueOf(gin.HandlerFunc(h.serve)).Pointer()
 	if fn == nil || h.fn.Kind() != reflect.Func || h.fn.IsNil() {
 		h.shapeErr = fmt.Errorf("api: Handle needs a non-nil func, got %T", fn)
 		return h
@@ -122,7 +117,6 @@ func (h *handler) serve(c *gin.Context) {
 	v, _ := c.Get(checkerKey)
 	switch x := v.(type) {
 	case *checker:
-		h.final.Store(true)
 		x.handler, x.policy = h.name, h.policy.String()
 		if x.reg != nil {
 			_, x.err = h.planFor(x.reg)
@@ -152,20 +146,14 @@ func (h *handler) run(c *gin.Context, r *request) {
 		r.attempts = attempt
 		res, err := h.call(c, r, plan)
 		retryable := err != nil && errors.Is(err, db.ErrRetryable)
-		if err == nil && (attempts > 1 || h.isFinal(c)) {
-			// Commit now, before the result is encoded: the connection
-			// goes back to the pool sooner, and the handler can still run
-			// again. A failed commit is answered by the middleware.
-			if r.settle() {
-				if !r.rolledBack() { // else the middleware answers the error
-					if h.hasValue && !c.Writer.Written() {
-						r.hold.passThrough() // committed: nothing left to hold
-					}
-					h.respond(c, res)
-				}
-				return
+		if err == nil && attempts > 1 {
+			// Commit here, while the handler can still run again. The
+			// result is encoded first, so that a failure to encode it
+			// rolls back.
+			h.respond(c, res)
+			if !r.settle() {
+				retryable = errors.Is(r.commitErr, db.ErrRetryable)
 			}
-			retryable = errors.Is(r.commitErr, db.ErrRetryable)
 		}
 		if retryable && attempt < attempts && !r.hold.direct && !r.hold.dropped {
 			if rerr := r.restart(attempt); rerr == nil {
@@ -176,18 +164,11 @@ func (h *handler) run(c *gin.Context, r *request) {
 		switch {
 		case err != nil:
 			h.fail(c, r, err)
-		case !r.settled:
+		case attempts == 1:
 			h.respond(c, res) // the middleware commits at the end of the chain
 		}
 		return
 	}
-}
-
-// isFinal reports whether h ends the route c is serving, so that nothing
-// after it can still change the request's outcome: CheckRoutes found h at
-// the end of a route, and c's route ends with an api.Handle handler.
-func (h *handler) isFinal(c *gin.Context) bool {
-	return h.final.Load() && reflect.ValueOf(c.Handler()).Pointer() == h.pc
 }
 
 // call resolves the dependencies from the request's current scope and calls

@@ -69,17 +69,6 @@ func (h *holdWriter) release() error {
 	return h.flushHeld()
 }
 
-// passThrough sends the rest of the response straight to the client, for a
-// request whose outcome is already known, when nothing has been written
-// yet: the body is then not copied through the buffer.
-func (h *holdWriter) passThrough() {
-	if h.direct || h.dropped || h.size >= 0 {
-		return
-	}
-	h.w.WriteHeader(h.status) // records the status; nothing is sent yet
-	h.direct = true
-}
-
 // flushHeld writes the held status and body to the client.
 func (h *holdWriter) flushHeld() error {
 	h.w.WriteHeader(h.status)

@@ -30,6 +30,9 @@ func requestOf(c *gin.Context) (*request, error) {
 	}
 	var w http.ResponseWriter = c.Writer
 	for range maxUnwrap {
+		if v := reflect.ValueOf(w); v.Kind() == reflect.Pointer && v.IsNil() {
+			return nil, errNoMiddleware // a typed nil: nothing to unwrap
+		}
 		switch x := w.(type) {
 		case nil:
 			return nil, errNoMiddleware

@@ -176,3 +176,75 @@ func TestScopeWithoutMiddleware(t *testing.T) {
 		t.Fatalf("Scope = %v, Resolve = %v", scopeErr, resolveErr)
 	}
 }
+
+// Goroutines of a request that each call api.Scope(c) first, at the same
+// time, open one scope between them: they share one transaction, and every
+// write is kept.
+func TestScopeOpenedConcurrently(t *testing.T) {
+	e, x, _ := txEngine(t, func(e *gin.Engine) {
+		e.POST("/race", func(c *gin.Context) {
+			const n = 4
+			txs := make([]*db.Tx, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					s, err := api.Scope(c)
+					if err == nil {
+						txs[i], err = scope.Get[*db.Tx](s)
+					}
+					errs[i] = err
+				})
+			}
+			wg.Wait()
+			for i := range n {
+				if errs[i] != nil || txs[i] != txs[0] {
+					c.String(http.StatusInternalServerError, "goroutine %d: %v (tx %p, first %p)", i, errs[i], txs[i], txs[0])
+					return
+				}
+			}
+			if err := insertV(c, txs[0]); err != nil {
+				_ = c.Error(err)
+				return
+			}
+			c.Status(http.StatusCreated)
+		})
+	})
+	for i := range 20 {
+		if w := serve(e, http.MethodPost, "/race"); w.Code != http.StatusCreated {
+			t.Fatalf("request %d: %d %s", i, w.Code, w.Body)
+		}
+	}
+	if n := rows(t, x); n != 20 {
+		t.Errorf("%d rows, want 20", n)
+	}
+	if n := x.Stats().InUse; n != 0 {
+		t.Errorf("InUse = %d", n)
+	}
+}
+
+// nilInner wraps a typed nil writer.
+type nilInner struct {
+	gin.ResponseWriter
+	inner *unwrappingWriter
+}
+
+func (w *nilInner) Unwrap() http.ResponseWriter { return w.inner }
+
+// A wrapper whose Unwrap gives a typed nil is a clear error, not a panic.
+func TestTypedNilWriterIsAClearError(t *testing.T) {
+	var resolveErr error
+	e, _, _ := txEngine(t, func(e *gin.Engine) {
+		g := e.Group("/", func(c *gin.Context) { c.Writer = &nilInner{ResponseWriter: c.Writer} })
+		g.GET("/x", func(c *gin.Context) {
+			_, resolveErr = api.Resolve[db.Querier](c)
+			c.Status(http.StatusNoContent)
+		})
+	})
+	if w := serve(e, http.MethodGet, "/x"); w.Code != http.StatusNoContent {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if resolveErr == nil || !strings.Contains(resolveErr.Error(), "Unwrap") {
+		t.Fatalf("Resolve = %v", resolveErr)
+	}
+}

@@ -205,7 +205,8 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 
 // put clears r and returns it to the pool.
 func (m *Middleware) put(r *request) {
-	r.c, r.ctx, r.scope, r.tx, r.opened = nil, nil, nil, nil, false
+	r.c, r.ctx, r.scope, r.tx = nil, nil, nil, nil
+	r.opened.Store(false)
 	r.settled, r.commitErr, r.panicked = false, nil, false
 	r.replay, r.headers = nil, nil
 	r.id, r.errsBefore = "", 0

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,11 +62,15 @@ type policy struct {
 
 // request is the middleware's state for one HTTP request.
 type request struct {
-	m      *Middleware
-	c      *gin.Context
-	ctx    context.Context // the request's context, carrying the request
-	scope  *scope.Scope
-	opened bool // scope was opened: a request that resolves nothing never takes a scope state
+	m     *Middleware
+	c     *gin.Context
+	ctx   context.Context // the request's context, carrying the request
+	scope *scope.Scope
+	// opened is set once scope is open: a request that resolves nothing
+	// never takes a scope state. openMu serializes the first opening,
+	// which goroutines of the request (api.Scope) may race to.
+	opened atomic.Bool
+	openMu sync.Mutex
 	hold   holdWriter
 	policy policy
 	tx     *db.Tx // the transaction, once something resolved it
@@ -91,9 +96,13 @@ type request struct {
 // releasing a scope never opened costs next to nothing, and a scope opened
 // after End keeps its outcome: it builds no transaction.
 func (r *request) open() *scope.Scope {
-	if !r.opened {
-		r.opened = true
-		r.m.reg.OpenAt(r.scope, r.ctx)
+	if !r.opened.Load() {
+		r.openMu.Lock()
+		if !r.opened.Load() {
+			r.m.reg.OpenAt(r.scope, r.ctx)
+			r.opened.Store(true)
+		}
+		r.openMu.Unlock()
 	}
 	return r.scope
 }
@@ -208,7 +217,8 @@ func (r *request) restart(attempt int) error {
 	}
 	// The next scope opens now, so that the request always has one: an
 	// ended wait leaves it empty, and the middleware releases it.
-	r.scope, r.tx, r.opened = r.m.reg.Open(r.ctx), nil, true
+	r.scope, r.tx = r.m.reg.Open(r.ctx), nil
+	r.opened.Store(true)
 	backoff := time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt, 7)))
 	t := time.NewTimer(backoff)
 	select {

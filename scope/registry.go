@@ -102,8 +102,10 @@ func (r *Registry) Plan(types ...reflect.Type) (*Plan, error) {
 // Open opens a scope with context ctx. If r is not compiled, every
 // resolution from the scope returns [ErrNotCompiled].
 func (r *Registry) Open(ctx context.Context) *Scope {
-	s := new(Scope)
-	r.OpenAt(s, ctx)
+	s := &Scope{opened: true, ctx: ctx}
+	if c := r.c.Load(); c != nil {
+		s.c, s.st = c, c.pool.Get().(*state)
+	}
 	return s
 }
 
@@ -113,9 +115,12 @@ func (r *Registry) Open(ctx context.Context) *Scope {
 // released: OpenAt panics otherwise. End may already have been called on
 // it, and then holds: the scope builds no Finisher. Like any Scope, s must
 // not be copied, and must not be reused after Release: a released scope
-// keeps answering [ErrReleased] to whoever still holds it. OpenAt must not
-// run concurrently with another use of s.
+// keeps answering [ErrReleased] to whoever still holds it. OpenAt is safe
+// to call while another goroutine ends s, but two OpenAt calls on one s
+// must be serialized by the caller (the second panics).
 func (r *Registry) OpenAt(s *Scope, ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.opened || s.released {
 		panic("scope: OpenAt on a Scope that was already opened or released")
 	}
