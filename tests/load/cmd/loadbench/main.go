@@ -13,6 +13,11 @@
 //	go run ./tests/load/cmd/loadbench -db sqlite -duration 10s
 //	go run ./tests/load/cmd/loadbench -db postgres   # on $TEST_POSTGRES_URL
 //	go run ./tests/load/cmd/loadbench -db sqlite -memory -memory-long
+//	go run ./tests/load/cmd/loadbench -db postgres -together
+//
+// With -together, each round runs both servers at the same time, each with
+// half the clients, so that both see the same machine at the same moment:
+// their ratio does not move with the machine's drift between runs.
 package main
 
 import (
@@ -26,6 +31,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +48,7 @@ type options struct {
 	seedUsers  int
 	memory     bool
 	memoryLong bool
+	together   bool // both servers at once, half the clients each
 	mix        load.Mix
 	tmp        string
 }
@@ -79,6 +86,7 @@ func main() {
 	flag.IntVar(&o.seedUsers, "seed-users", 100, "users created before each run, the ids GET and PUT pick from")
 	flag.BoolVar(&o.memory, "memory", false, "also measure each server's VmRSS after 100,000 requests")
 	flag.BoolVar(&o.memoryLong, "memory-long", false, "with -memory, go on to 1,000,000 requests and measure again")
+	flag.BoolVar(&o.together, "together", false, "run both servers at the same time in each round, each with half the clients")
 	mix := flag.String("mix", "20,60,10,10", "weights of POST, GET by id, PUT and list; 0,80,10,10 keeps the table's size steady")
 	flag.Parse()
 	if _, err := fmt.Sscanf(*mix, "%d,%d,%d,%d", &o.mix[load.OpCreate], &o.mix[load.OpGet], &o.mix[load.OpUpdate], &o.mix[load.OpList]); err != nil {
@@ -133,8 +141,25 @@ func run(o options) error {
 		o.mix[load.OpCreate], o.mix[load.OpGet], o.mix[load.OpUpdate], o.mix[load.OpList])
 	fmt.Printf("%s/%s, %d CPUs, %s; load generator and server on the same machine\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 
+	if o.together {
+		fmt.Printf("Both servers run at the same time in each round, %d clients each.\n\n", max(o.clients/2, 1))
+	}
 	var rows []runRow
-	for round := 1; round <= o.rounds; round++ {
+	for round := 1; round <= o.rounds && o.together; round++ {
+		progress("round %d: both servers", round)
+		pair, err := benchTogether(ctx, o, targets, round)
+		if err != nil {
+			return err
+		}
+		for _, row := range pair {
+			progress("  %s: %s", row.target, row.res.Summary())
+			if !row.res.Clean() || row.check != "ok" {
+				failed = true
+			}
+		}
+		rows = append(rows, pair...)
+	}
+	for round := 1; round <= o.rounds && !o.together; round++ {
 		// Alternate which server goes first, so that neither always runs
 		// on a machine the other has just warmed up (or worn out).
 		order := targets
@@ -279,6 +304,52 @@ func benchRun(ctx context.Context, o options, t target, round int) (runRow, erro
 		return runRow{}, err
 	}
 	defer e.close()
+	row, err := measure(ctx, o, e, t, round)
+	if err != nil {
+		return runRow{}, err
+	}
+	row.check = e.finish(ctx, o, row.res.Created)
+	return row, nil
+}
+
+// benchTogether starts every target on a fresh database, runs the load
+// against all of them at once, half the clients each, then stops and
+// checks each.
+func benchTogether(ctx context.Context, o options, targets []target, round int) ([]runRow, error) {
+	envs := make([]*env, 0, len(targets))
+	defer func() {
+		for _, e := range envs {
+			e.close()
+		}
+	}()
+	for _, t := range targets {
+		e, err := startEnv(ctx, o, t, fmt.Sprintf("%s-%d", t.name, round))
+		if err != nil {
+			return nil, err
+		}
+		envs = append(envs, e)
+	}
+	half := o
+	half.clients = max(o.clients/2, 1)
+	rows := make([]runRow, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() { rows[i], errs[i] = measure(ctx, half, envs[i], t, round) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, e := range envs {
+		rows[i].check = e.finish(ctx, o, rows[i].res.Created)
+	}
+	return rows, nil
+}
+
+// measure runs o's load against the server of e and returns the run's row,
+// without its database check.
+func measure(ctx context.Context, o options, e *env, t target, round int) (runRow, error) {
 	hc := load.NewClient(o.clients)
 	defer hc.CloseIdleConnections()
 	cpu0, err := e.srv.CPUTime()
@@ -303,7 +374,6 @@ func benchRun(ctx context.Context, o options, t target, round int) (runRow, erro
 	for _, s := range res.Samples {
 		progress("  sample: %s", s)
 	}
-	row.check = e.finish(ctx, o, res.Created)
 	return row, nil
 }
 
