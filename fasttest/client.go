@@ -39,6 +39,23 @@ func (a *App) Do(t TB, method, path string, body any) Response {
 
 // DoContext is Do with a context, returning the error instead of failing.
 func (a *App) DoContext(ctx context.Context, method, path string, body any) (Response, error) {
+	req, err := NewRequest(ctx, method, a.URL+path, body)
+	if err != nil {
+		return Response{}, err
+	}
+	resp, err := a.Client.Do(req)
+	if err != nil {
+		return Response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, err
+}
+
+// NewRequest returns a request to url with an optional body, as Do sends
+// it: a string or []byte as is, any other value encoded as JSON. A request
+// with a body says Content-Type: application/json.
+func NewRequest(ctx context.Context, method, url string, body any) (*http.Request, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -49,22 +66,16 @@ func (a *App) DoContext(ctx context.Context, method, path string, body any) (Res
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			return Response{}, err
+			return nil, err
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.URL+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
-		return Response{}, err
+		return nil, err
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := a.Client.Do(req)
-	if err != nil {
-		return Response{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, err
+	return req, nil
 }

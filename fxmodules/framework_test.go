@@ -1,7 +1,6 @@
 package fxmodules_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/gin-gonic/gin"
@@ -24,24 +24,6 @@ import (
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/goleak"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func migrationsFS() fstest.MapFS {
 	fsys := fstest.MapFS{}
@@ -96,7 +78,7 @@ func TestFrameworkLifecycle(t *testing.T) {
 		var srv *http.Server
 		var x *sqlx.DB
 		var dialect db.Dialect
-		logs := &syncBuffer{}
+		logs := &fasttest.SyncBuffer{}
 		app := fxtest.New(t, appOptions(testConfig(u), logs, &srv, &x, &dialect))
 		app.RequireStart()
 		if dialect != d {
@@ -179,7 +161,7 @@ func TestUnreachableDatabaseFailsTheStartWithinTheTimeout(t *testing.T) {
 		t.Run(strings.SplitN(u, ":", 2)[0], func(t *testing.T) {
 			cfg := testConfig(u)
 			cfg.StartTimeout = 300 * time.Millisecond
-			logs := &syncBuffer{}
+			logs := &fasttest.SyncBuffer{}
 			app := fx.New(appOptions(cfg, logs), fx.StartTimeout(time.Minute))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()

@@ -17,6 +17,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/fasttrack-go/fasttrack/scope"
@@ -264,7 +265,7 @@ func TestScopedAndTransientResolveThroughARequest(t *testing.T) {
 	cfg := testConfig(u)
 	var srv *http.Server
 	var ev *events
-	logs := &syncBuffer{}
+	logs := &fasttest.SyncBuffer{}
 	app := fxtest.New(t, appOptions(cfg, logs, &srv, &ev), scopeModule())
 	app.RequireStart()
 	defer app.RequireStop()

@@ -102,10 +102,8 @@ func (r *Registry) Plan(types ...reflect.Type) (*Plan, error) {
 // Open opens a scope with context ctx. If r is not compiled, every
 // resolution from the scope returns [ErrNotCompiled].
 func (r *Registry) Open(ctx context.Context) *Scope {
-	s := &Scope{opened: true, ctx: ctx}
-	if c := r.c.Load(); c != nil {
-		s.c, s.st = c, c.pool.Get().(*state)
-	}
+	s := new(Scope)
+	r.attach(s, ctx)
 	return s
 }
 
@@ -124,6 +122,12 @@ func (r *Registry) OpenAt(s *Scope, ctx context.Context) {
 	if s.opened || s.released {
 		panic("scope: OpenAt on a Scope that was already opened or released")
 	}
+	r.attach(s, ctx)
+}
+
+// attach opens s, which nobody else holds yet or whose mutex is held: it
+// gets ctx and, if r is compiled, a pooled state.
+func (r *Registry) attach(s *Scope, ctx context.Context) {
 	s.opened, s.ctx = true, ctx
 	if c := r.c.Load(); c != nil {
 		s.c, s.st = c, c.pool.Get().(*state)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,13 +16,13 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/jmoiron/sqlx"
 )
@@ -140,24 +139,6 @@ func databaseName(t testing.TB, databaseURL string) string {
 	return strings.TrimPrefix(u.Path, "/")
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // process is a started binary.
 type process struct {
 	t      testing.TB
@@ -167,7 +148,7 @@ type process struct {
 	base   string // http://addr
 	client *http.Client
 
-	stdout, stderr syncBuffer
+	stdout, stderr fasttest.SyncBuffer
 
 	done    chan struct{} // closed when the process has exited
 	waitErr error         // Wait's result, once done is closed
@@ -375,24 +356,9 @@ func (p *process) mustDo(method, path string, body any) response {
 
 // doCtx is do with a context and a client (the process's when nil).
 func (p *process) doCtx(ctx context.Context, method, path string, body any, client *http.Client) (response, error) {
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			return response{}, err
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, p.base+path, rd)
+	req, err := fasttest.NewRequest(ctx, method, p.base+path, body)
 	if err != nil {
 		return response{}, err
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	if client == nil {
 		client = p.client
