@@ -24,7 +24,7 @@ func TestHandleOptions(t *testing.T) {
 	}
 	defer x.Close()
 	reg := scope.NewRegistry()
-	for _, p := range api.TxProviders(x, d) {
+	for _, p := range api.TxProviders(x, d, nil) {
 		if err := reg.Add(p); err != nil {
 			t.Fatal(err)
 		}

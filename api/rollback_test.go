@@ -30,7 +30,7 @@ func txEngine(t *testing.T, routes func(e *gin.Engine)) (*gin.Engine, *sqlx.DB, 
 	t.Cleanup(func() { x.Close() })
 	x.MustExec("CREATE TABLE t (v INT)")
 	reg := scope.NewRegistry()
-	for _, p := range api.TxProviders(x, d) {
+	for _, p := range api.TxProviders(x, d, nil) {
 		if err := reg.Add(p); err != nil {
 			t.Fatal(err)
 		}

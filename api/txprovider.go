@@ -11,8 +11,9 @@ import (
 // TxProviders returns the scoped providers of the request's transaction on
 // x: *db.Tx, begun lazily with the route's options (see Tx), and db.Querier,
 // the same transaction for repositories. Outside a request (scope.Run) the
-// transaction has default options.
-func TxProviders(x *sqlx.DB, d db.Dialect) []*scope.Provider {
+// transaction has default options. With stmts, the transaction runs the
+// statements it caches prepared (see db.Statements); nil prepares nothing.
+func TxProviders(x *sqlx.DB, d db.Dialect, stmts *db.Statements) []*scope.Provider {
 	tx := scope.NewTypedProvider(scope.Scoped, nil, "fasttrack request transaction (*db.Tx)",
 		func(ctx context.Context, _ []any) (*db.Tx, func() error, error) {
 			rc, _ := ctx.Value(requestKey{}).(*requestCtx)
@@ -22,6 +23,9 @@ func TxProviders(x *sqlx.DB, d db.Dialect) []*scope.Provider {
 				opts = r.policy.tx
 			}
 			t := db.NewTx(ctx, x, d, opts)
+			if stmts != nil {
+				t.SetStatements(stmts)
+			}
 			if r != nil {
 				t.SetWatchdog(r.m.dog)
 				r.tx = t

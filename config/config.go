@@ -28,6 +28,10 @@ type Config struct {
 	// DBConnMaxIdleTime is DB_CONN_MAX_IDLE_TIME, default 5m; >= 0,
 	// 0 for no limit.
 	DBConnMaxIdleTime time.Duration
+	// DBStmtCache is DB_STMT_CACHE, default 256; >= 0: how many prepared
+	// statements the request transactions keep (db.Statements), 0 for
+	// none. PostgreSQL's driver keeps its own, and ignores it.
+	DBStmtCache int
 	// StartTimeout is START_TIMEOUT, default 15s; > 0.
 	StartTimeout time.Duration
 	// StopTimeout is STOP_TIMEOUT, default 15s; > 0.
@@ -77,6 +81,7 @@ func Default() Config {
 		DBMaxIdleConns:    10,
 		DBConnMaxLifetime: 30 * time.Minute,
 		DBConnMaxIdleTime: 5 * time.Minute,
+		DBStmtCache:       256,
 		StartTimeout:      15 * time.Second,
 		StopTimeout:       15 * time.Second,
 		LogLevel:          slog.LevelInfo,
@@ -118,6 +123,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("DBMaxIdleConns", c.DBMaxIdleConns),
 		slog.Duration("DBConnMaxLifetime", c.DBConnMaxLifetime),
 		slog.Duration("DBConnMaxIdleTime", c.DBConnMaxIdleTime),
+		slog.Int("DBStmtCache", c.DBStmtCache),
 		slog.Duration("StartTimeout", c.StartTimeout),
 		slog.Duration("StopTimeout", c.StopTimeout),
 		slog.Any("LogLevel", c.LogLevel),

@@ -41,12 +41,13 @@ var defaults = config.Config{
 	HoldLimit:         1048576,
 	RetryAttempts:     1,
 	RetryReplayLimit:  1048576,
+	DBStmtCache:       256,
 }
 
 // allVars are every variable LoadFrom reads.
 var allVars = []string{
 	"DATABASE_URL", "HTTP_ADDR", "DB_MAX_OPEN_CONNS", "DB_MAX_IDLE_CONNS",
-	"DB_CONN_MAX_LIFETIME", "DB_CONN_MAX_IDLE_TIME", "START_TIMEOUT", "STOP_TIMEOUT",
+	"DB_CONN_MAX_LIFETIME", "DB_CONN_MAX_IDLE_TIME", "DB_STMT_CACHE", "START_TIMEOUT", "STOP_TIMEOUT",
 	"LOG_LEVEL", "LOG_FORMAT", "MIGRATE_ON_START", "HTTP_BODY_LIMIT",
 	"HTTP_READ_HEADER_TIMEOUT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT",
 	"REQUEST_TIMEOUT", "RESPONSE_HOLD_LIMIT", "TX_RETRY_ATTEMPTS", "TX_RETRY_REPLAY_LIMIT",
@@ -102,6 +103,8 @@ var parseCases = []struct {
 	{"DB_MAX_OPEN_CONNS", "1", func(c *config.Config) { c.DBMaxOpenConns = 1 }},
 	{"DB_MAX_IDLE_CONNS", "0", func(c *config.Config) { c.DBMaxIdleConns = 0 }},
 	{"DB_MAX_IDLE_CONNS", "3", func(c *config.Config) { c.DBMaxIdleConns = 3 }},
+	{"DB_STMT_CACHE", "0", func(c *config.Config) { c.DBStmtCache = 0 }},
+	{"DB_STMT_CACHE", "17", func(c *config.Config) { c.DBStmtCache = 17 }},
 	{"DB_CONN_MAX_LIFETIME", "1h30m", func(c *config.Config) { c.DBConnMaxLifetime = 90 * time.Minute }},
 	{"DB_CONN_MAX_LIFETIME", "0", func(c *config.Config) { c.DBConnMaxLifetime = 0 }},
 	{"DB_CONN_MAX_IDLE_TIME", "45s", func(c *config.Config) { c.DBConnMaxIdleTime = 45 * time.Second }},
@@ -175,6 +178,7 @@ func TestLoadFromAll(t *testing.T) {
 		"DB_MAX_IDLE_CONNS":        "3",
 		"DB_CONN_MAX_LIFETIME":     "4s",
 		"DB_CONN_MAX_IDLE_TIME":    "5s",
+		"DB_STMT_CACHE":            "17",
 		"START_TIMEOUT":            "6s",
 		"STOP_TIMEOUT":             "7s",
 		"LOG_LEVEL":                "warn",
@@ -198,7 +202,7 @@ func TestLoadFromAll(t *testing.T) {
 		LogLevel: slog.LevelWarn, LogFormat: "json", MigrateOnStart: false, BodyLimit: 8,
 		ReadHeaderTimeout: 9 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 11 * time.Second,
 		IdleTimeout: 12 * time.Second, RequestTimeout: 13 * time.Second, HoldLimit: 14,
-		RetryAttempts: 15, RetryReplayLimit: 16,
+		RetryAttempts: 15, RetryReplayLimit: 16, DBStmtCache: 17,
 	}
 	got, err := config.LoadFrom(env(vars))
 	if err != nil {
@@ -247,6 +251,7 @@ func TestValidate(t *testing.T) {
 		{"bad address", func(c *config.Config) { c.HTTPAddr = "8080" }, "HTTP_ADDR", "8080", nil},
 		{"zero max open", func(c *config.Config) { c.DBMaxOpenConns = 0 }, "DB_MAX_OPEN_CONNS", "0", config.ErrOutOfRange},
 		{"negative max idle", func(c *config.Config) { c.DBMaxIdleConns = -1 }, "DB_MAX_IDLE_CONNS", "-1", config.ErrOutOfRange},
+		{"negative statement cache", func(c *config.Config) { c.DBStmtCache = -1 }, "DB_STMT_CACHE", "-1", config.ErrOutOfRange},
 		{"negative lifetime", func(c *config.Config) { c.DBConnMaxLifetime = -time.Second }, "DB_CONN_MAX_LIFETIME", "-1s", config.ErrOutOfRange},
 		{"zero stop timeout", func(c *config.Config) { c.StopTimeout = 0 }, "STOP_TIMEOUT", "0s", config.ErrOutOfRange},
 		{"odd log level", func(c *config.Config) { c.LogLevel = slog.LevelInfo + 2 }, "LOG_LEVEL", "INFO+2", config.ErrUnknownValue},

@@ -116,6 +116,7 @@ func TestLoadFromReportsAll(t *testing.T) {
 		"DB_MAX_IDLE_CONNS":        "-1",
 		"DB_CONN_MAX_LIFETIME":     "-1s",
 		"DB_CONN_MAX_IDLE_TIME":    "x",
+		"DB_STMT_CACHE":            "-3",
 		"START_TIMEOUT":            "0s",
 		"STOP_TIMEOUT":             "0s",
 		"LOG_LEVEL":                "loud",

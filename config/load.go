@@ -72,6 +72,7 @@ func rules() []rule {
 		intRule("DB_MAX_IDLE_CONNS", func(c *Config) *int { return &c.DBMaxIdleConns }, 0),
 		durationRule("DB_CONN_MAX_LIFETIME", func(c *Config) *time.Duration { return &c.DBConnMaxLifetime }, false),
 		durationRule("DB_CONN_MAX_IDLE_TIME", func(c *Config) *time.Duration { return &c.DBConnMaxIdleTime }, false),
+		intRule("DB_STMT_CACHE", func(c *Config) *int { return &c.DBStmtCache }, 0),
 		durationRule("START_TIMEOUT", func(c *Config) *time.Duration { return &c.StartTimeout }, true),
 		durationRule("STOP_TIMEOUT", func(c *Config) *time.Duration { return &c.StopTimeout }, true),
 		{

@@ -118,9 +118,11 @@ type registrar struct {
 	errs       []error
 }
 
-func newRegistrar(lc fx.Lifecycle, x *sqlx.DB, d db.Dialect) (*registrar, *scope.Registry, error) {
+func newRegistrar(lc fx.Lifecycle, x *sqlx.DB, d db.Dialect, cfg config.Config) (*registrar, *scope.Registry, error) {
 	r := &registrar{reg: scope.NewRegistry(), singletons: map[reflect.Type]any{}}
-	for _, p := range api.TxProviders(x, d) {
+	stmts := db.NewStatements(x, d, cfg.DBStmtCache)
+	lc.Append(fx.StopHook(stmts.Close)) // before the pool closes
+	for _, p := range api.TxProviders(x, d, stmts) {
 		if err := r.reg.Add(p); err != nil {
 			return nil, nil, err
 		}

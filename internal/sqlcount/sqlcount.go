@@ -1,6 +1,7 @@
 // Package sqlcount opens a pool whose connections count what they send —
-// BEGINs, statements, commits and rollbacks — so that tests can prove, for
-// example, that a request that touches no database sends no BEGIN.
+// BEGINs, statements, prepares, commits and rollbacks — so that tests can
+// prove, for example, that a request that touches no database sends no
+// BEGIN.
 package sqlcount
 
 import (
@@ -14,9 +15,12 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Counter counts what the pool's connections sent.
+// Counter counts what the pool's connections sent. Statements counts each
+// statement run, prepared or not; Prepares counts the statements prepared,
+// and PreparedRuns the runs of a prepared statement.
 type Counter struct {
 	Begins, Statements, Commits, Rollbacks atomic.Int64
+	Prepares, PreparedRuns                 atomic.Int64
 }
 
 // Open opens a counting pool on a FastTrack database URL.
@@ -80,8 +84,11 @@ func (cn *conn) ExecContext(ctx context.Context, query string, args []driver.Nam
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	cn.c.Statements.Add(1)
-	return e.ExecContext(ctx, query, args)
+	res, err := e.ExecContext(ctx, query, args)
+	if err != driver.ErrSkip {
+		cn.c.Statements.Add(1)
+	}
+	return res, err
 }
 
 func (cn *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -89,16 +96,58 @@ func (cn *conn) QueryContext(ctx context.Context, query string, args []driver.Na
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	cn.c.Statements.Add(1)
-	return q.QueryContext(ctx, query, args)
+	rows, err := q.QueryContext(ctx, query, args)
+	if err != driver.ErrSkip {
+		cn.c.Statements.Add(1)
+	}
+	return rows, err
 }
 
 func (cn *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	cn.c.Statements.Add(1)
+	cn.c.Prepares.Add(1)
+	var st driver.Stmt
+	var err error
 	if p, ok := cn.Conn.(driver.ConnPrepareContext); ok {
-		return p.PrepareContext(ctx, query)
+		st, err = p.PrepareContext(ctx, query)
+	} else {
+		st, err = cn.Conn.Prepare(query)
 	}
-	return cn.Conn.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	return &stmt{Stmt: st, c: cn.c}, nil
+}
+
+// stmt counts the runs of a prepared statement.
+type stmt struct {
+	driver.Stmt
+	c *Counter
+}
+
+func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.c.Statements.Add(1)
+	s.c.PreparedRuns.Add(1)
+	if e, ok := s.Stmt.(driver.StmtExecContext); ok {
+		return e.ExecContext(ctx, args)
+	}
+	return s.Stmt.Exec(values(args)) //nolint:staticcheck // the driver has nothing newer
+}
+
+func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.c.Statements.Add(1)
+	s.c.PreparedRuns.Add(1)
+	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
+		return q.QueryContext(ctx, args)
+	}
+	return s.Stmt.Query(values(args)) //nolint:staticcheck // the driver has nothing newer
+}
+
+func values(args []driver.NamedValue) []driver.Value {
+	v := make([]driver.Value, len(args))
+	for i, a := range args {
+		v[i] = a.Value
+	}
+	return v
 }
 
 func (cn *conn) Ping(ctx context.Context) error {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/gin-gonic/gin"
@@ -32,6 +33,9 @@ type userIn struct {
 	Email string `json:"email" binding:"required"`
 }
 
+// defaultStmtCache is DB_STMT_CACHE's default.
+var defaultStmtCache = config.Default().DBStmtCache
+
 // userPaths are the GET paths, one per seeded row.
 var userPaths = func() []string {
 	p := make([]string, seedRows)
@@ -45,9 +49,13 @@ var userPaths = func() []string {
 // middleware and the GET, POST and ping routes, its registry compiled and its
 // routes checked. With typed, the repository is registered through
 // scope.Func1 and the handlers through api.Handle1, which call them
-// directly; without, as plain funcs called by reflection.
-func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool) *gin.Engine {
+// directly; without, as plain funcs called by reflection. stmtCache is the
+// size of the request transactions' statement cache (db.Statements), as
+// DB_STMT_CACHE sets it for an app: defaultStmtCache, or 0 for none.
+func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool, stmtCache int) *gin.Engine {
 	b.Helper()
+	stmts := db.NewStatements(x, db.SQLite, stmtCache)
+	b.Cleanup(func() { _ = stmts.Close() })
 	reg := scope.NewRegistry()
 	var ctor any = NewUserRepo
 	if typed {
@@ -57,7 +65,7 @@ func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool) *gin.Engine {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range append(api.TxProviders(x, db.SQLite), repo) {
+	for _, p := range append(api.TxProviders(x, db.SQLite, stmts), repo) {
 		if err := reg.Add(p); err != nil {
 			b.Fatal(err)
 		}
@@ -159,8 +167,9 @@ func handEngine(x *sqlx.DB) *gin.Engine {
 // BenchmarkGetUser times GET /users/:id: a read-only transaction and one
 // SELECT by primary key on the SQLite file, answered as JSON.
 func BenchmarkGetUser(b *testing.B) {
-	b.Run("fasttrack", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), false)) })
-	b.Run("fasttrack-typed", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), true)) })
+	b.Run("fasttrack", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), false, defaultStmtCache)) })
+	b.Run("fasttrack-typed", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), true, defaultStmtCache)) })
+	b.Run("fasttrack-typed-nocache", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), true, 0)) })
 	b.Run("handwritten", func(b *testing.B) { benchGet(b, handEngine(httpSQLite(b))) })
 }
 
@@ -182,8 +191,9 @@ func benchGet(b *testing.B, e *gin.Engine) {
 // RETURNING id, commit, answer 201 JSON. Each run starts from the seeded
 // table: the rows it added are deleted after the timed loop.
 func BenchmarkPostUser(b *testing.B) {
-	b.Run("fasttrack", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), false)) })
-	b.Run("fasttrack-typed", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), true)) })
+	b.Run("fasttrack", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), false, defaultStmtCache)) })
+	b.Run("fasttrack-typed", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), true, defaultStmtCache)) })
+	b.Run("fasttrack-typed-nocache", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), true, 0)) })
 	b.Run("handwritten", func(b *testing.B) { benchPost(b, handEngine(httpSQLite(b))) })
 }
 
@@ -207,7 +217,7 @@ func benchPost(b *testing.B, e *gin.Engine) {
 // BenchmarkPing times GET /ping, a route that touches no database: through
 // FastTrack's middleware, and on plain gin without it.
 func BenchmarkPing(b *testing.B) {
-	b.Run("fasttrack", func(b *testing.B) { benchPing(b, fastTrackEngine(b, httpSQLite(b), false)) })
+	b.Run("fasttrack", func(b *testing.B) { benchPing(b, fastTrackEngine(b, httpSQLite(b), false, defaultStmtCache)) })
 	b.Run("plain-gin", func(b *testing.B) { benchPing(b, handEngine(httpSQLite(b))) })
 }
 

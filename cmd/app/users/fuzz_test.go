@@ -85,7 +85,7 @@ func newFuzzApp(f *testing.F) *fuzzApp {
 		f.Fatal(err)
 	}
 	reg := scope.NewRegistry()
-	for _, p := range api.TxProviders(x, d) {
+	for _, p := range api.TxProviders(x, d, nil) {
 		if err := reg.Add(p); err != nil {
 			f.Fatal(err)
 		}
