@@ -24,17 +24,21 @@ import (
 // is prepared in the background: preparing on the pool takes a connection,
 // and a transaction must never wait for a second one while it holds its
 // own. A statement that fails to prepare (MySQL cannot prepare every
-// command) is remembered and always runs unprepared.
+// command; a table may not exist yet) runs unprepared, and preparing it is
+// tried again a while later.
 //
 // At most limit statements are cached; later ones run unprepared, so that
 // statements built at run time (IN lists of every length) cannot fill the
-// database's table of prepared statements. A Statements is safe for
+// database's table of prepared statements. On MySQL, each connection holds
+// its own copy of each statement it has run: keep limit times
+// DB_MAX_OPEN_CONNS times the app's instances under the server's
+// max_prepared_stmt_count (16382 by default). A Statements is safe for
 // concurrent use; Close waits for the statements being prepared and closes
 // them all.
 type Statements struct {
 	x     *sqlx.DB
-	d     Dialect
 	limit int64
+	retry time.Duration // prepareRetry; shorter in tests
 	ctx   context.Context // cancelled by Close
 	stop  context.CancelFunc
 
@@ -45,21 +49,27 @@ type Statements struct {
 	wg      sync.WaitGroup
 }
 
-// stmtEntry is one cached statement: nil until prepared, and nil for good
-// when it could not be.
+// stmtEntry is one cached statement: nil until prepared. After a failed
+// prepare, retryAt is when to try again (Unix nanoseconds); zero otherwise.
 type stmtEntry struct {
-	st atomic.Pointer[sqlx.Stmt]
+	st      atomic.Pointer[sqlx.Stmt]
+	retryAt atomic.Int64
 }
 
-// prepareTimeout bounds one background prepare.
-const prepareTimeout = time.Minute
+const (
+	// prepareTimeout bounds one background prepare.
+	prepareTimeout = time.Minute
+	// prepareRetry is how long a statement that failed to prepare runs
+	// unprepared before it is prepared again.
+	prepareRetry = 30 * time.Second
+)
 
 // NewStatements returns a cache of at most limit prepared statements on x.
 // A limit below 1, or the PostgreSQL dialect, gives a cache that caches
 // nothing.
 func NewStatements(x *sqlx.DB, d Dialect, limit int) *Statements {
 	ctx, stop := context.WithCancel(context.Background())
-	s := &Statements{x: x, d: d, limit: int64(limit), ctx: ctx, stop: stop}
+	s := &Statements{x: x, limit: int64(limit), retry: prepareRetry, ctx: ctx, stop: stop}
 	if d == Postgres || limit < 1 {
 		s.limit = 0
 	}
@@ -82,7 +92,14 @@ func (s *Statements) lookup(query string) *sqlx.Stmt {
 		return nil
 	}
 	if v, ok := s.entries.Load(query); ok {
-		return v.(*stmtEntry).st.Load()
+		e := v.(*stmtEntry)
+		if st := e.st.Load(); st != nil {
+			return st
+		}
+		if r := e.retryAt.Load(); r != 0 && time.Now().UnixNano() >= r {
+			s.again(query, e, r)
+		}
+		return nil
 	}
 	if s.n.Load() >= s.limit || s.closed.Load() {
 		return nil
@@ -101,23 +118,31 @@ func (s *Statements) lookup(query string) *sqlx.Stmt {
 	return nil
 }
 
-// prepare prepares query on the pool and publishes it. A failure for lack
-// of a connection forgets the entry, so that a later use tries again; any
-// other failure leaves it empty for good.
+// again prepares query again, once, if its retry time r has come.
+func (s *Statements) again(query string, e *stmtEntry, r int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() || !e.retryAt.CompareAndSwap(r, 0) {
+		return
+	}
+	s.wg.Add(1)
+	go s.prepare(query)
+}
+
+// prepare prepares query on the pool and publishes it. After a failure,
+// the entry stays empty until its retry time.
 func (s *Statements) prepare(query string) {
 	defer s.wg.Done()
+	v, _ := s.entries.Load(query)
+	e := v.(*stmtEntry)
 	ctx, cancel := context.WithTimeout(s.ctx, prepareTimeout)
 	defer cancel()
 	st, err := s.x.PreparexContext(ctx, query)
 	if err != nil {
-		if ctx.Err() != nil || errors.Is(s.d.Classify(err), ErrConnLost) {
-			s.entries.Delete(query)
-			s.n.Add(-1)
-		}
+		e.retryAt.Store(time.Now().Add(s.retry).UnixNano())
 		return
 	}
-	v, _ := s.entries.Load(query)
-	v.(*stmtEntry).st.Store(st)
+	e.st.Store(st)
 }
 
 // Close stops preparing, waits for the prepares under way, and closes every

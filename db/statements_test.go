@@ -331,3 +331,197 @@ func TestStatementsDisabled(t *testing.T) {
 		t.Fatalf("a cache of 0 holds %d and prepared %d", s.Len(), c.Prepares.Load())
 	}
 }
+
+// warm runs query once on s and waits until it is prepared.
+func warm(t *testing.T, x *sqlx.DB, d db.Dialect, s *db.Statements, query string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	tx := db.NewTx(ctx, x, d, db.TxOptions{})
+	tx.SetStatements(s)
+	var v int
+	if err := tx.GetContext(ctx, &v, query, args...); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	waitPrepared(t, s, query)
+}
+
+// Goroutines of one transaction may run the same cached statement at the
+// same time: a driver statement has one cursor, so only one of them runs
+// it prepared. (SQLite only: a MySQL connection cannot serve a statement
+// while another's rows are open, prepared or not.)
+func TestStatementsOneTxManyGoroutines(t *testing.T) {
+	d := db.SQLite
+	{
+		{
+			x, c := openCounted(t, d, 4)
+			s := db.NewStatements(x, d, 8)
+			t.Cleanup(func() { s.Close() })
+			q := d.Rebind(kvQuery)
+			warm(t, x, d, s, q, 1)
+			runs := c.PreparedRuns.Load()
+			ctx := context.Background()
+			tx := db.NewTx(ctx, x, d, db.TxOptions{})
+			tx.SetStatements(s)
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for g := range 4 {
+				wg.Go(func() {
+					for i := range 100 {
+						id := (g+i)%3 + 1
+						var v int
+						if err := tx.GetContext(ctx, &v, q, id); err != nil {
+							errs <- err
+							return
+						}
+						if v != id*10 {
+							errs <- fmt.Errorf("goroutine %d read %d for row %d", g, v, id)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			if err := tx.Finish(ctx, true); err != nil {
+				t.Fatal(err)
+			}
+			if c.PreparedRuns.Load() == runs {
+				t.Error("no run used the prepared statement")
+			}
+		}
+	}
+}
+
+// Rows of a query stay valid while the same query runs again in the
+// transaction (a walk of parents and children).
+func TestStatementsNestedRuns(t *testing.T) {
+	x, _ := openCounted(t, db.SQLite, 4)
+	s := db.NewStatements(x, db.SQLite, 8)
+	t.Cleanup(func() { s.Close() })
+	const q = "SELECT id, v FROM kv WHERE id >= ? ORDER BY id"
+	ctx := context.Background()
+	for round := range 2 {
+		tx := db.NewTx(ctx, x, db.SQLite, db.TxOptions{})
+		tx.SetStatements(s)
+		rows, err := tx.QueryxContext(ctx, q, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen []int
+		for rows.Next() {
+			var id, v int
+			if err := rows.Scan(&id, &v); err != nil {
+				t.Fatal(err)
+			}
+			seen = append(seen, id)
+			var inner []int
+			if err := tx.SelectContext(ctx, &inner, "SELECT v FROM kv WHERE id >= ? ORDER BY id", id); err != nil {
+				t.Fatal(err)
+			}
+			if len(inner) != 4-id {
+				t.Fatalf("round %d, row %d: inner query read %v", round, id, inner)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if len(seen) != 3 {
+			t.Fatalf("round %d: outer rows %v, want 1 2 3", round, seen)
+		}
+		if err := tx.Finish(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 {
+			waitPrepared(t, s, "SELECT v FROM kv WHERE id >= ? ORDER BY id")
+		}
+	}
+}
+
+// A run that fails (here on a cancelled context) leaves no broken binding:
+// the transaction's next run of the query works.
+func TestStatementsFailedRunDoesNotStick(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d db.Dialect, _ string) {
+		x, _ := openCounted(t, d, 4)
+		s := db.NewStatements(x, d, 8)
+		t.Cleanup(func() { s.Close() })
+		q := d.Rebind(kvQuery)
+		if d != db.Postgres {
+			warm(t, x, d, s, q, 1)
+		}
+		ctx := context.Background()
+		tx := db.NewTx(ctx, x, d, db.TxOptions{})
+		tx.SetStatements(s)
+		var v int
+		if err := tx.GetContext(ctx, &v, q, 1); err != nil { // begins
+			t.Fatal(err)
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := tx.GetContext(cancelled, &v, q, 2); err == nil {
+			t.Fatal("no error on a cancelled context")
+		}
+		if err := tx.GetContext(ctx, &v, q, 3); err != nil || v != 30 {
+			t.Fatalf("after the failed run: v %d, %v", v, err)
+		}
+		if err := tx.Finish(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// Past the statements one transaction keeps bound, the others run
+// unprepared, and all give the right rows.
+func TestStatementsManyInOneTx(t *testing.T) {
+	x, _ := openCounted(t, db.SQLite, 4)
+	s := db.NewStatements(x, db.SQLite, 64)
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	queries := make([]string, 24)
+	for i := range queries {
+		queries[i] = fmt.Sprintf("SELECT v + %d FROM kv WHERE id = ?", i)
+	}
+	for round := range 2 {
+		tx := db.NewTx(ctx, x, db.SQLite, db.TxOptions{})
+		tx.SetStatements(s)
+		for rep := range 2 {
+			for i, q := range queries {
+				var v int
+				if err := tx.GetContext(ctx, &v, q, 2); err != nil {
+					t.Fatal(err)
+				}
+				if v != 20+i {
+					t.Fatalf("round %d, pass %d, query %d read %d", round, rep, i, v)
+				}
+			}
+		}
+		if err := tx.Finish(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		if round == 0 {
+			for _, q := range queries {
+				waitPrepared(t, s, q)
+			}
+		}
+	}
+}
+
+// A cache of another pool is ignored, not an error at every statement.
+func TestStatementsOfAnotherPool(t *testing.T) {
+	x, _ := openCounted(t, db.SQLite, 4)
+	other, _ := openCounted(t, db.SQLite, 4)
+	s := db.NewStatements(other, db.SQLite, 8)
+	t.Cleanup(func() { s.Close() })
+	warm(t, other, db.SQLite, s, kvQuery, 1)
+	for range 2 {
+		if v := getV(t, x, db.SQLite, s, 2); v != 20 {
+			t.Fatalf("read %d", v)
+		}
+	}
+}

@@ -102,16 +102,6 @@ type Tx struct {
 	prepared     []txStmt        // the cached statements this transaction has used
 }
 
-// txStmt is a cached statement bound to one transaction.
-type txStmt struct {
-	query string
-	st    *sqlx.Stmt
-}
-
-// maxTxStmts bounds the statements one transaction remembers; beyond them
-// a cached statement is bound again at each use.
-const maxTxStmts = 16
-
 // NewTx returns a Tx on x that will begin on ctx with opts.
 func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
 	return &Tx{x: x, dialect: d, ctx: ctx, opts: opts}
@@ -122,15 +112,6 @@ func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
 func (t *Tx) SetWatchdog(w *Watchdog) {
 	t.mu.Lock()
 	t.watchdog = w
-	t.mu.Unlock()
-}
-
-// SetStatements makes the transaction run the statements that s has
-// prepared as prepared statements (see Statements). It must be called before
-// BEGIN; nil runs every statement unprepared.
-func (t *Tx) SetStatements(s *Statements) {
-	t.mu.Lock()
-	t.stmts = s
 	t.mu.Unlock()
 }
 
@@ -205,32 +186,6 @@ func (t *Tx) begin() (*sqlx.Tx, error) {
 	return t.beginLocked()
 }
 
-// beginFor is begin for running query: it also returns the transaction's
-// use of the prepared statement for query, or nil when there is none (see
-// Statements).
-func (t *Tx) beginFor(ctx context.Context, query string) (*sqlx.Tx, *sqlx.Stmt, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	tx, err := t.beginLocked()
-	if err != nil || t.stmts == nil {
-		return tx, nil, err
-	}
-	for _, p := range t.prepared {
-		if p.query == query {
-			return tx, p.st, nil
-		}
-	}
-	shared := t.stmts.lookup(query)
-	if shared == nil {
-		return tx, nil, nil
-	}
-	st := tx.StmtxContext(ctx, shared)
-	if len(t.prepared) < maxTxStmts {
-		t.prepared = append(t.prepared, txStmt{query, st})
-	}
-	return tx, st, nil
-}
-
 // beginLocked is begin with t.mu held.
 func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 	if t.outcome != OutcomeOpen {
@@ -302,43 +257,43 @@ func (t *Tx) classify(err error) error {
 
 // ExecContext begins the transaction if needed and executes query in it.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx, st, err := t.beginFor(ctx, query)
+	tx, st, err := t.beginFor(query)
 	if err != nil {
 		return nil, err
 	}
 	var res sql.Result
 	if st != nil {
 		res, err = st.ExecContext(ctx, args...)
+		t.ran(tx, query, st, err)
 	} else {
 		res, err = tx.ExecContext(ctx, query, args...)
 	}
 	return res, t.classify(err)
 }
 
-// QueryxContext begins the transaction if needed and runs query in it.
+// QueryxContext begins the transaction if needed and runs query in it. It
+// never runs a cached prepared statement: the rows outlive the call, and a
+// driver statement has one cursor.
 func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	tx, st, err := t.beginFor(ctx, query)
+	tx, err := t.begin()
 	if err != nil {
 		return nil, err
 	}
-	var rows *sqlx.Rows
-	if st != nil {
-		rows, err = st.QueryxContext(ctx, args...)
-	} else {
-		rows, err = tx.QueryxContext(ctx, query, args...)
-	}
+	rows, err := tx.QueryxContext(ctx, query, args...)
 	return rows, t.classify(err)
 }
 
 // GetContext begins the transaction if needed and scans one row into dest;
 // no row is sql.ErrNoRows.
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	tx, st, err := t.beginFor(ctx, query)
+	tx, st, err := t.beginFor(query)
 	if err != nil {
 		return err
 	}
 	if st != nil {
-		return t.classify(st.GetContext(ctx, dest, args...))
+		err = st.GetContext(ctx, dest, args...)
+		t.ran(tx, query, st, err)
+		return t.classify(err)
 	}
 	return t.classify(tx.GetContext(ctx, dest, query, args...))
 }
@@ -346,12 +301,14 @@ func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any
 // SelectContext begins the transaction if needed and scans every row into
 // dest, a pointer to a slice.
 func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	tx, st, err := t.beginFor(ctx, query)
+	tx, st, err := t.beginFor(query)
 	if err != nil {
 		return err
 	}
 	if st != nil {
-		return t.classify(st.SelectContext(ctx, dest, args...))
+		err = st.SelectContext(ctx, dest, args...)
+		t.ran(tx, query, st, err)
+		return t.classify(err)
 	}
 	return t.classify(tx.SelectContext(ctx, dest, query, args...))
 }

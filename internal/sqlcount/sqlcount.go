@@ -115,13 +115,23 @@ func (cn *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, 
 	if err != nil {
 		return nil, err
 	}
-	return &stmt{Stmt: st, c: cn.c}, nil
+	return &stmt{Stmt: st, c: cn.c, cn: cn}, nil
 }
 
 // stmt counts the runs of a prepared statement.
 type stmt struct {
 	driver.Stmt
-	c *Counter
+	c  *Counter
+	cn *conn
+}
+
+// CheckNamedValue converts an argument as the driver's statement would, or
+// else its connection.
+func (s *stmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if c, ok := s.Stmt.(driver.NamedValueChecker); ok {
+		return c.CheckNamedValue(nv)
+	}
+	return s.cn.CheckNamedValue(nv)
 }
 
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {

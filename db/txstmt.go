@@ -1,0 +1,97 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// txStmt is a cached statement bound to one transaction. busy is set while
+// it runs: a driver statement has a single cursor, so a second run of the
+// same query meanwhile (from another goroutine) runs unprepared.
+type txStmt struct {
+	query string
+	st    *sqlx.Stmt
+	busy  bool
+}
+
+// maxTxStmts bounds the statements one transaction keeps bound; past them,
+// statements new to the transaction run unprepared.
+const maxTxStmts = 16
+
+// SetStatements makes the transaction run the statements that s has
+// prepared as prepared statements (see Statements). It must be called before
+// BEGIN. nil, or a cache of another pool, runs every statement unprepared.
+func (t *Tx) SetStatements(s *Statements) {
+	if s != nil && s.x.DB != t.x.DB {
+		s = nil
+	}
+	t.mu.Lock()
+	t.stmts = s
+	t.mu.Unlock()
+}
+
+// beginFor is begin for running query: it also returns the transaction's
+// use of the cached prepared statement for query, marked busy, or nil to run
+// query unprepared. A statement returned must be given back to ran.
+func (t *Tx) beginFor(query string) (*sqlx.Tx, *sqlx.Stmt, error) {
+	t.mu.Lock()
+	tx, err := t.beginLocked()
+	if err != nil || t.stmts == nil {
+		t.mu.Unlock()
+		return tx, nil, err
+	}
+	for i := range t.prepared {
+		if p := &t.prepared[i]; p.query == query {
+			if p.busy {
+				t.mu.Unlock()
+				return tx, nil, nil
+			}
+			p.busy = true
+			t.mu.Unlock()
+			return tx, p.st, nil
+		}
+	}
+	full := len(t.prepared) >= maxTxStmts
+	t.mu.Unlock()
+	if full {
+		return tx, nil, nil
+	}
+	shared := t.stmts.lookup(query)
+	if shared == nil {
+		return tx, nil, nil
+	}
+	// Bound outside t.mu: on MySQL this prepares the statement on the
+	// transaction's connection, a round trip, the first time. Without the
+	// caller's cancellation, so that a cancelled context does not leave a
+	// broken binding behind; the run itself still uses it.
+	return tx, tx.StmtxContext(context.WithoutCancel(t.ctx), shared), nil
+}
+
+// ran records that st, which beginFor returned for query, has run with
+// err. A binding that ran well is kept for the transaction's next runs of
+// query; one that failed is dropped, and the next run binds again.
+func (t *Tx) ran(tx *sqlx.Tx, query string, st *sqlx.Stmt, err error) {
+	ok := err == nil || errors.Is(err, sql.ErrNoRows)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range t.prepared {
+		p := &t.prepared[i]
+		if p.st == st {
+			p.busy = false
+			if !ok {
+				t.prepared = slices.Delete(t.prepared, i, i+1)
+			}
+			return
+		}
+		if p.query == query {
+			return // another goroutine bound it too, and kept its own
+		}
+	}
+	if ok && t.tx == tx && len(t.prepared) < maxTxStmts {
+		t.prepared = append(t.prepared, txStmt{query: query, st: st})
+	}
+}
