@@ -38,7 +38,7 @@ import (
 type Statements struct {
 	x     *sqlx.DB
 	limit int64
-	retry time.Duration // prepareRetry; shorter in tests
+	retry time.Duration   // prepareRetry; shorter in tests
 	ctx   context.Context // cancelled by Close
 	stop  context.CancelFunc
 
