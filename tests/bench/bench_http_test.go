@@ -54,7 +54,8 @@ var userPaths = func() []string {
 // DB_STMT_CACHE sets it for an app: defaultStmtCache, or 0 for none.
 func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool, stmtCache int) *gin.Engine {
 	b.Helper()
-	stmts := db.NewStatements(x, db.SQLite, stmtCache)
+	d := db.DialectOf(x)
+	stmts := db.NewStatements(x, d, stmtCache)
 	b.Cleanup(func() { _ = stmts.Close() })
 	reg := scope.NewRegistry()
 	var ctor any = NewUserRepo
@@ -65,7 +66,7 @@ func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool, stmtCache int) *gin.E
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range append(api.TxProviders(x, db.SQLite, stmts), repo) {
+	for _, p := range append(api.TxProviders(x, d, stmts), repo) {
 		if err := reg.Add(p); err != nil {
 			b.Fatal(err)
 		}
@@ -111,6 +112,7 @@ func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool, stmtCache int) *gin.E
 // handEngine returns a plain gin engine whose handlers run their own
 // transactions on x.
 func handEngine(x *sqlx.DB) *gin.Engine {
+	q := sqlOf(x)
 	e := gin.New()
 	e.GET("/users/:id", func(c *gin.Context) {
 		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
@@ -125,7 +127,7 @@ func handEngine(x *sqlx.DB) *gin.Engine {
 			return
 		}
 		var u User
-		if err := tx.GetContext(ctx, &u, "SELECT id, name, email FROM users WHERE id = ?", id); err != nil {
+		if err := tx.GetContext(ctx, &u, q.find, id); err != nil {
 			_ = tx.Rollback()
 			c.JSON(http.StatusNotFound, gin.H{"error": "not found"})
 			return
@@ -149,7 +151,7 @@ func handEngine(x *sqlx.DB) *gin.Engine {
 			return
 		}
 		u := User{Name: in.Name, Email: in.Email}
-		if err := tx.GetContext(ctx, &u.ID, "INSERT INTO users (name, email) VALUES (?, ?) RETURNING id", in.Name, in.Email); err != nil {
+		if err := tx.GetContext(ctx, &u.ID, q.create, in.Name, in.Email); err != nil {
 			_ = tx.Rollback()
 			c.JSON(http.StatusInternalServerError, gin.H{"error": "internal"})
 			return

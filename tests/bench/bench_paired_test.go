@@ -7,7 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
 )
 
 // BenchmarkPaired runs FastTrack (typed forms) and the hand-written engine
@@ -19,8 +23,29 @@ import (
 //
 //   - ft/hw: FastTrack's time ÷ the hand-written time (1/ratio of throughput);
 //   - extra-ns/op: FastTrack's time − the hand-written time.
-func BenchmarkPaired(b *testing.B) {
-	x := httpSQLite(b)
+func BenchmarkPaired(b *testing.B) { pairedOn(b, httpSQLite(b)) }
+
+// BenchmarkPairedPostgres is BenchmarkPaired on a new database of the
+// PostgreSQL server at TEST_POSTGRES_URL (skipped when it is unset), seeded
+// the same way. pgx keeps a statement cache of its own, so the
+// NoStmtCache forms run as the others do.
+func BenchmarkPairedPostgres(b *testing.B) {
+	cfg := config.Default()
+	cfg.DatabaseURL = testdb.New(b, db.Postgres)
+	x, _, err := db.Open(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = x.Close() })
+	if err := seed(x); err != nil {
+		b.Fatal(err)
+	}
+	pairedOn(b, x)
+}
+
+// pairedOn runs the paired benchmarks on x, whose users table holds
+// seedRows rows.
+func pairedOn(b *testing.B, x *sqlx.DB) {
 	hw := handEngine(x)
 	get := func(i int) *http.Request {
 		return httptest.NewRequest(http.MethodGet, userPaths[i%seedRows], nil)

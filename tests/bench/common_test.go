@@ -28,16 +28,43 @@ type User struct {
 	Email string `db:"email" json:"email"`
 }
 
+// userSQL is the SQL of the users table in one bind style.
+type userSQL struct{ find, create, insert, trim string }
+
+// newUserSQL returns the statements in d's bind style.
+func newUserSQL(d db.Dialect) *userSQL {
+	return &userSQL{
+		find:   d.Rebind("SELECT id, name, email FROM users WHERE id = ?"),
+		create: d.Rebind("INSERT INTO users (name, email) VALUES (?, ?) RETURNING id"),
+		insert: d.Rebind("INSERT INTO users (name, email) VALUES (?, ?)"),
+		trim:   d.Rebind("DELETE FROM users WHERE id > ?"),
+	}
+}
+
+// The statements with ? (SQLite, MySQL) and with $n (PostgreSQL).
+var questionSQL, dollarSQL = newUserSQL(db.SQLite), newUserSQL(db.Postgres)
+
+// sqlOf returns the statements for q's database.
+func sqlOf(q db.Querier) *userSQL {
+	if db.DialectOf(q) == db.Postgres {
+		return dollarSQL
+	}
+	return questionSQL
+}
+
 // UserRepo is the repository every benchmark resolves.
-type UserRepo struct{ q db.Querier }
+type UserRepo struct {
+	q   db.Querier
+	sql *userSQL
+}
 
 // NewUserRepo returns a repository running its SQL on q.
-func NewUserRepo(q db.Querier) *UserRepo { return &UserRepo{q: q} }
+func NewUserRepo(q db.Querier) *UserRepo { return &UserRepo{q: q, sql: sqlOf(q)} }
 
 // Find returns the user with the given id.
 func (r *UserRepo) Find(ctx context.Context, id int64) (*User, error) {
 	var u User
-	if err := r.q.GetContext(ctx, &u, "SELECT id, name, email FROM users WHERE id = ?", id); err != nil {
+	if err := r.q.GetContext(ctx, &u, r.sql.find, id); err != nil {
 		return nil, err
 	}
 	return &u, nil
@@ -46,7 +73,7 @@ func (r *UserRepo) Find(ctx context.Context, id int64) (*User, error) {
 // Create inserts a user and returns it with its new id.
 func (r *UserRepo) Create(ctx context.Context, name, email string) (*User, error) {
 	u := &User{Name: name, Email: email}
-	if err := r.q.GetContext(ctx, &u.ID, "INSERT INTO users (name, email) VALUES (?, ?) RETURNING id", name, email); err != nil {
+	if err := r.q.GetContext(ctx, &u.ID, r.sql.create, name, email); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -138,8 +165,12 @@ func httpSQLite(b *testing.B) *sqlx.DB {
 
 func seed(x *sqlx.DB) error {
 	ctx := context.Background()
+	key := "INTEGER PRIMARY KEY AUTOINCREMENT"
+	if db.DialectOf(x) == db.Postgres {
+		key = "BIGSERIAL PRIMARY KEY"
+	}
 	if _, err := x.ExecContext(ctx, `CREATE TABLE users (
-		id    INTEGER PRIMARY KEY AUTOINCREMENT,
+		id    `+key+`,
 		name  TEXT NOT NULL,
 		email TEXT NOT NULL UNIQUE
 	)`); err != nil {
@@ -151,7 +182,7 @@ func seed(x *sqlx.DB) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	for i := 1; i <= seedRows; i++ {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO users (name, email) VALUES (?, ?)",
+		if _, err := tx.ExecContext(ctx, sqlOf(x).insert,
 			fmt.Sprintf("User %d", i), fmt.Sprintf("user%d@example.com", i)); err != nil {
 			return err
 		}
@@ -163,8 +194,11 @@ func seed(x *sqlx.DB) error {
 // starts from the seeded table.
 func trimUsers(b *testing.B, x *sqlx.DB) {
 	b.Helper()
-	if _, err := x.ExecContext(context.Background(), "DELETE FROM users WHERE id > ?", seedRows); err != nil {
+	if _, err := x.ExecContext(context.Background(), sqlOf(x).trim, seedRows); err != nil {
 		b.Fatal(err)
+	}
+	if db.DialectOf(x) != db.SQLite {
+		return
 	}
 	// Empty the WAL too, so that the next benchmark does not pay for this
 	// one's writes when SQLite checkpoints.
