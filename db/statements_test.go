@@ -268,7 +268,7 @@ func TestStatementsBadStatement(t *testing.T) {
 	s := db.NewStatements(x, db.SQLite, 8)
 	const bad = "SELECT v FROM no_such_table WHERE id = ?"
 	ctx := context.Background()
-	for range 3 {
+	for i := range 3 {
 		tx := db.NewTx(ctx, x, db.SQLite, db.TxOptions{})
 		tx.SetStatements(s)
 		var v int
@@ -278,8 +278,14 @@ func TestStatementsBadStatement(t *testing.T) {
 		if err := tx.Finish(ctx, false); err != nil {
 			t.Fatal(err)
 		}
+		for deadline := time.Now().Add(10 * time.Second); i == 0 && c.Prepares.Load() == 0; {
+			if time.Now().After(deadline) {
+				t.Fatal("the statement was never prepared in the background")
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}
-	if err := s.Close(); err != nil { // waits for the background prepare
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if got := c.Prepares.Load(); got != 1 {

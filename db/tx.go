@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -90,8 +91,8 @@ type Tx struct {
 	opts         TxOptions
 	tx           *sqlx.Tx
 	cancel       context.CancelFunc
-	outcome      Outcome
-	rollbackOnly bool
+	outcome      atomic.Int32 // an Outcome; written under mu, read without it
+	rollbackOnly atomic.Bool
 	afterCommit  []func(context.Context)
 	savepoints   int
 	watchdog     *Watchdog       // enforces opts.Timeout, if set
@@ -119,7 +120,7 @@ func (t *Tx) SetWatchdog(w *Watchdog) {
 func (t *Tx) SetOptions(opts TxOptions) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.tx != nil || t.outcome != OutcomeOpen {
+	if t.tx != nil || t.Outcome() != OutcomeOpen {
 		return errors.New("db: transaction options set after BEGIN")
 	}
 	t.opts = opts
@@ -147,27 +148,16 @@ func (t *Tx) Begun() bool {
 	return t.tx != nil
 }
 
-// Outcome reports how the transaction ended, or OutcomeOpen.
-func (t *Tx) Outcome() Outcome {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.outcome
-}
+// Outcome reports how the transaction ended, or OutcomeOpen while it has
+// not, including while Finish is committing or rolling back.
+func (t *Tx) Outcome() Outcome { return Outcome(t.outcome.Load()) }
 
 // SetRollbackOnly marks the transaction so that Finish rolls it back whatever
 // it is asked.
-func (t *Tx) SetRollbackOnly() {
-	t.mu.Lock()
-	t.rollbackOnly = true
-	t.mu.Unlock()
-}
+func (t *Tx) SetRollbackOnly() { t.rollbackOnly.Store(true) }
 
 // RollbackOnly reports whether SetRollbackOnly was called.
-func (t *Tx) RollbackOnly() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.rollbackOnly
-}
+func (t *Tx) RollbackOnly() bool { return t.rollbackOnly.Load() }
 
 // AfterCommit registers fn to run after a successful commit, outside the
 // transaction, in registration order, with a context that is not cancelled
@@ -188,7 +178,7 @@ func (t *Tx) begin() (*sqlx.Tx, error) {
 
 // beginLocked is begin with t.mu held.
 func (t *Tx) beginLocked() (*sqlx.Tx, error) {
-	if t.outcome != OutcomeOpen {
+	if t.Outcome() != OutcomeOpen {
 		return nil, ErrTxFinished
 	}
 	if t.tx != nil {
@@ -365,13 +355,16 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 // cancelled rolls back and returns the context's error. Later calls return
 // nil. Finish implements scope.Finisher.
 func (t *Tx) Finish(_ context.Context, commit bool) error {
+	if t.Outcome() != OutcomeOpen {
+		return nil // the scope's release after its end: no lock
+	}
 	t.mu.Lock()
-	if t.outcome != OutcomeOpen {
+	if t.Outcome() != OutcomeOpen {
 		t.mu.Unlock()
 		return nil
 	}
 	tx, cancel, hooks := t.tx, t.cancel, t.afterCommit
-	commit = commit && !t.rollbackOnly
+	commit = commit && !t.rollbackOnly.Load()
 	t.tx, t.cancel, t.afterCommit = nil, nil, nil
 	clear(t.prepared) // database/sql closes them with the transaction
 	t.prepared = t.prepared[:0]
@@ -382,21 +375,22 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 		commit = false
 		err = fmt.Errorf("db: commit: %w", t.ctx.Err())
 	}
+	out := OutcomeRolledBack
 	switch {
 	case tx == nil:
-		t.outcome = OutcomeNone
+		out = OutcomeNone
 	case commit:
-		t.outcome = OutcomeCommitted
+		out = OutcomeCommitted
 		if err = tx.Commit(); err != nil {
-			t.outcome = OutcomeRolledBack
+			out = OutcomeRolledBack
 			err = fmt.Errorf("db: commit: %w", t.classify(err))
 		}
 	default:
-		t.outcome = OutcomeRolledBack
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			err = errors.Join(err, fmt.Errorf("db: rollback: %w", t.classify(rerr)))
 		}
 	}
+	t.outcome.Store(int32(out))
 	t.mu.Unlock()
 	if cancel != nil {
 		t.unwatch()

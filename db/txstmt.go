@@ -10,8 +10,10 @@ import (
 )
 
 // txStmt is a cached statement bound to one transaction. busy is set while
-// it runs: a driver statement has a single cursor, so a second run of the
-// same query meanwhile (from another goroutine) runs unprepared.
+// it runs, and while it is being bound (st is nil then): all bindings of a
+// statement on one connection share one driver statement, which has a
+// single cursor, so a second run of the query meanwhile (from another
+// goroutine) runs unprepared.
 type txStmt struct {
 	query string
 	st    *sqlx.Stmt
@@ -55,15 +57,19 @@ func (t *Tx) beginFor(query string) (*sqlx.Tx, *sqlx.Stmt, error) {
 			return tx, p.st, nil
 		}
 	}
-	full := len(t.prepared) >= maxTxStmts
-	t.mu.Unlock()
-	if full {
+	if len(t.prepared) >= maxTxStmts {
+		t.mu.Unlock()
 		return tx, nil, nil
 	}
 	shared := t.stmts.lookup(query)
 	if shared == nil {
+		t.mu.Unlock()
 		return tx, nil, nil
 	}
+	// Claimed, busy, before it is bound: every binding on this connection
+	// shares one driver statement.
+	t.prepared = append(t.prepared, txStmt{query: query, busy: true})
+	t.mu.Unlock()
 	// Bound outside t.mu: on MySQL this prepares the statement on the
 	// transaction's connection, a round trip, the first time. Without the
 	// caller's cancellation, so that a cancelled context does not leave a
@@ -78,20 +84,18 @@ func (t *Tx) ran(tx *sqlx.Tx, query string, st *sqlx.Stmt, err error) {
 	ok := err == nil || errors.Is(err, sql.ErrNoRows)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.tx != tx {
+		return // finished meanwhile: the list was cleared
+	}
 	for i := range t.prepared {
-		p := &t.prepared[i]
-		if p.st == st {
-			p.busy = false
+		if p := &t.prepared[i]; p.query == query {
+			// The entry is this run's: it was busy, so no other run took it.
 			if !ok {
 				t.prepared = slices.Delete(t.prepared, i, i+1)
+				return
 			}
+			p.st, p.busy = st, false
 			return
 		}
-		if p.query == query {
-			return // another goroutine bound it too, and kept its own
-		}
-	}
-	if ok && t.tx == tx && len(t.prepared) < maxTxStmts {
-		t.prepared = append(t.prepared, txStmt{query: query, st: st})
 	}
 }
