@@ -359,48 +359,42 @@ func warm(t *testing.T, x *sqlx.DB, d db.Dialect, s *db.Statements, query string
 // it prepared. (SQLite only: a MySQL connection cannot serve a statement
 // while another's rows are open, prepared or not.)
 func TestStatementsOneTxManyGoroutines(t *testing.T) {
-	d := db.SQLite
-	{
-		{
-			x, c := openCounted(t, d, 4)
-			s := db.NewStatements(x, d, 8)
-			t.Cleanup(func() { s.Close() })
-			q := d.Rebind(kvQuery)
-			warm(t, x, d, s, q, 1)
-			runs := c.PreparedRuns.Load()
-			ctx := context.Background()
-			tx := db.NewTx(ctx, x, d, db.TxOptions{})
-			tx.SetStatements(s)
-			var wg sync.WaitGroup
-			errs := make(chan error, 4)
-			for g := range 4 {
-				wg.Go(func() {
-					for i := range 100 {
-						id := (g+i)%3 + 1
-						var v int
-						if err := tx.GetContext(ctx, &v, q, id); err != nil {
-							errs <- err
-							return
-						}
-						if v != id*10 {
-							errs <- fmt.Errorf("goroutine %d read %d for row %d", g, v, id)
-							return
-						}
-					}
-				})
+	x, c := openCounted(t, db.SQLite, 4)
+	s := db.NewStatements(x, db.SQLite, 8)
+	t.Cleanup(func() { s.Close() })
+	warm(t, x, db.SQLite, s, kvQuery, 1)
+	runs := c.PreparedRuns.Load()
+	ctx := context.Background()
+	tx := db.NewTx(ctx, x, db.SQLite, db.TxOptions{})
+	tx.SetStatements(s)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 100 {
+				id := (g+i)%3 + 1
+				var v int
+				if err := tx.GetContext(ctx, &v, kvQuery, id); err != nil {
+					errs <- err
+					return
+				}
+				if v != id*10 {
+					errs <- fmt.Errorf("goroutine %d read %d for row %d", g, v, id)
+					return
+				}
 			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
-			if err := tx.Finish(ctx, true); err != nil {
-				t.Fatal(err)
-			}
-			if c.PreparedRuns.Load() == runs {
-				t.Error("no run used the prepared statement")
-			}
-		}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := tx.Finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if c.PreparedRuns.Load() == runs {
+		t.Error("no run used the prepared statement")
 	}
 }
 

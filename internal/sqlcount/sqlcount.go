@@ -134,9 +134,14 @@ func (s *stmt) CheckNamedValue(nv *driver.NamedValue) error {
 	return s.cn.CheckNamedValue(nv)
 }
 
-func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+// ran counts a run.
+func (s *stmt) ran() {
 	s.c.Statements.Add(1)
 	s.c.PreparedRuns.Add(1)
+}
+
+func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.ran()
 	if e, ok := s.Stmt.(driver.StmtExecContext); ok {
 		return e.ExecContext(ctx, args)
 	}
@@ -144,8 +149,7 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 }
 
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.c.Statements.Add(1)
-	s.c.PreparedRuns.Add(1)
+	s.ran()
 	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
 		return q.QueryContext(ctx, args)
 	}
