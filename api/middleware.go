@@ -115,8 +115,12 @@ func (m *Middleware) serve(c *gin.Context) {
 	}
 	if m.opts.AccessLog != nil || m.opts.Observer != nil {
 		r.start = time.Now()
-		r.id = m.ids.next(c.GetHeader(RequestIDHeader))
-		c.Writer.Header().Set(RequestIDHeader, r.id)
+		var given string
+		if v := c.Request.Header[RequestIDHeader]; len(v) > 0 {
+			given = v[0]
+		}
+		r.id = m.ids.next(given)
+		c.Writer.Header()[RequestIDHeader] = []string{r.id}
 	}
 	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
 	rc := &requestCtx{Context: c.Request.Context(), r: r, gen: r.gen.Load()}

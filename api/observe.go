@@ -11,10 +11,11 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// RequestIDHeader is the header that carries a request's id: honoured when
-// the client sends a valid one, generated otherwise, and echoed in the
-// response.
-const RequestIDHeader = "X-Request-ID"
+// RequestIDHeader is the header that carries a request's id (X-Request-ID):
+// honoured when the client sends a valid one, generated otherwise, and
+// echoed in the response. It is in Go's canonical form, so that the
+// middleware reads and writes it without canonicalizing it per request.
+const RequestIDHeader = "X-Request-Id"
 
 // Report describes a finished request, for logs and metrics.
 type Report struct {

@@ -174,7 +174,7 @@ func (r *request) writeDirect(p Problem) {
 		h.Set("Retry-After", "1")
 	}
 	if r.id != "" {
-		h.Set(RequestIDHeader, r.id)
+		h[RequestIDHeader] = []string{r.id}
 	}
 	h.Set("Content-Type", ProblemContentType)
 	body, _ := json.Marshal(p)

@@ -109,12 +109,9 @@ func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
 }
 
 // SetWatchdog makes w enforce the transaction's timeout instead of a timer
-// of its own (see Watchdog). It must be called before BEGIN.
-func (t *Tx) SetWatchdog(w *Watchdog) {
-	t.mu.Lock()
-	t.watchdog = w
-	t.mu.Unlock()
-}
+// of its own (see Watchdog). Like SetStatements, it must be called before the
+// transaction is used, by the goroutine that made it: it takes no lock.
+func (t *Tx) SetWatchdog(w *Watchdog) { t.watchdog = w }
 
 // SetOptions replaces the options of a Tx that has not begun yet.
 func (t *Tx) SetOptions(opts TxOptions) error {

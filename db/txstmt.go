@@ -25,15 +25,14 @@ type txStmt struct {
 const maxTxStmts = 16
 
 // SetStatements makes the transaction run the statements that s has
-// prepared as prepared statements (see Statements). It must be called before
-// BEGIN. nil, or a cache of another pool, runs every statement unprepared.
+// prepared as prepared statements (see Statements). nil, or a cache of
+// another pool, runs every statement unprepared. It must be called before the
+// transaction is used, by the goroutine that made it: it takes no lock.
 func (t *Tx) SetStatements(s *Statements) {
 	if s != nil && s.x.DB != t.x.DB {
 		s = nil
 	}
-	t.mu.Lock()
 	t.stmts = s
-	t.mu.Unlock()
 }
 
 // beginFor is begin for running query: it also returns the transaction's
