@@ -29,9 +29,18 @@ func BenchmarkPaired(b *testing.B) { pairedOn(b, httpSQLite(b)) }
 // PostgreSQL server at TEST_POSTGRES_URL (skipped when it is unset), seeded
 // the same way. pgx keeps a statement cache of its own, so the
 // NoStmtCache forms run as the others do.
-func BenchmarkPairedPostgres(b *testing.B) {
+func BenchmarkPairedPostgres(b *testing.B) { pairedOn(b, serverDB(b, db.Postgres)) }
+
+// BenchmarkPairedMySQL is BenchmarkPaired on a new database of the MySQL
+// server at TEST_MYSQL_URL (skipped when it is unset; MariaDB 10.5 or later,
+// for INSERT … RETURNING).
+func BenchmarkPairedMySQL(b *testing.B) { pairedOn(b, serverDB(b, db.MySQL)) }
+
+// serverDB returns a pool on a new database of dialect d's test server,
+// seeded with seedRows users, or skips.
+func serverDB(b *testing.B, d db.Dialect) *sqlx.DB {
 	cfg := config.Default()
-	cfg.DatabaseURL = testdb.New(b, db.Postgres)
+	cfg.DatabaseURL = testdb.New(b, d)
 	x, _, err := db.Open(cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -40,7 +49,7 @@ func BenchmarkPairedPostgres(b *testing.B) {
 	if err := seed(x); err != nil {
 		b.Fatal(err)
 	}
-	pairedOn(b, x)
+	return x
 }
 
 // pairedOn runs the paired benchmarks on x, whose users table holds

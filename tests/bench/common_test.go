@@ -165,14 +165,17 @@ func httpSQLite(b *testing.B) *sqlx.DB {
 
 func seed(x *sqlx.DB) error {
 	ctx := context.Background()
-	key := "INTEGER PRIMARY KEY AUTOINCREMENT"
-	if db.DialectOf(x) == db.Postgres {
+	key, text := "INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT"
+	switch db.DialectOf(x) {
+	case db.Postgres:
 		key = "BIGSERIAL PRIMARY KEY"
+	case db.MySQL: // MariaDB 10.5 or later: the POST uses INSERT … RETURNING
+		key, text = "BIGINT AUTO_INCREMENT PRIMARY KEY", "VARCHAR(255)"
 	}
 	if _, err := x.ExecContext(ctx, `CREATE TABLE users (
 		id    `+key+`,
-		name  TEXT NOT NULL,
-		email TEXT NOT NULL UNIQUE
+		name  `+text+` NOT NULL,
+		email `+text+` NOT NULL UNIQUE
 	)`); err != nil {
 		return err
 	}
