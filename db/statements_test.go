@@ -399,53 +399,66 @@ func TestStatementsOneTxManyGoroutines(t *testing.T) {
 }
 
 // Rows of a query stay valid while the same query runs again in the
-// transaction (a walk of parents and children).
+// transaction (a walk of parents and children): QueryxContext's rows
+// outlive the call, so it never runs the cached statement that the inner
+// SelectContext runs.
 func TestStatementsNestedRuns(t *testing.T) {
-	x, _ := openCounted(t, db.SQLite, 4)
+	x, c := openCounted(t, db.SQLite, 4)
 	s := db.NewStatements(x, db.SQLite, 8)
 	t.Cleanup(func() { s.Close() })
 	const q = "SELECT id, v FROM kv WHERE id >= ? ORDER BY id"
+	type row struct{ ID, V int }
 	ctx := context.Background()
-	for round := range 2 {
-		tx := db.NewTx(ctx, x, db.SQLite, db.TxOptions{})
-		tx.SetStatements(s)
-		rows, err := tx.QueryxContext(ctx, q, 1)
-		if err != nil {
+	warmTx := db.NewTx(ctx, x, db.SQLite, db.TxOptions{})
+	warmTx.SetStatements(s)
+	var all []row
+	if err := warmTx.SelectContext(ctx, &all, q, 1); err != nil || len(all) != 3 {
+		t.Fatalf("warm-up read %v, %v", all, err)
+	}
+	if err := warmTx.Finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	waitPrepared(t, s, q)
+	runs := c.PreparedRuns.Load()
+	tx := db.NewTx(ctx, x, db.SQLite, db.TxOptions{})
+	tx.SetStatements(s)
+	rows, err := tx.QueryxContext(ctx, q, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	for rows.Next() {
+		var r row
+		if err := rows.StructScan(&r); err != nil {
 			t.Fatal(err)
 		}
-		var seen []int
-		for rows.Next() {
-			var id, v int
-			if err := rows.Scan(&id, &v); err != nil {
-				t.Fatal(err)
-			}
-			seen = append(seen, id)
-			var inner []int
-			if err := tx.SelectContext(ctx, &inner, "SELECT v FROM kv WHERE id >= ? ORDER BY id", id); err != nil {
-				t.Fatal(err)
-			}
-			if len(inner) != 4-id {
-				t.Fatalf("round %d, row %d: inner query read %v", round, id, inner)
-			}
-		}
-		if err := rows.Err(); err != nil {
+		seen = append(seen, r.ID)
+		var inner []row
+		if err := tx.SelectContext(ctx, &inner, q, r.ID); err != nil {
 			t.Fatal(err)
 		}
-		rows.Close()
-		if len(seen) != 3 {
-			t.Fatalf("round %d: outer rows %v, want 1 2 3", round, seen)
+		if len(inner) != 4-r.ID || inner[0].ID != r.ID {
+			t.Fatalf("row %d: the inner run read %v", r.ID, inner)
 		}
-		if err := tx.Finish(ctx, true); err != nil {
-			t.Fatal(err)
-		}
-		if round == 0 {
-			waitPrepared(t, s, "SELECT v FROM kv WHERE id >= ? ORDER BY id")
-		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if len(seen) != 3 {
+		t.Fatalf("outer rows %v, want 1 2 3", seen)
+	}
+	if err := tx.Finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.PreparedRuns.Load() - runs; got != 3 {
+		t.Errorf("%d of the 3 inner runs used the prepared statement", got)
 	}
 }
 
-// A run that fails (here on a cancelled context) leaves no broken binding:
-// the transaction's next run of the query works.
+// A run that fails (here on a cancelled context, as the query's first use
+// in its transaction, so that its binding fails too) leaves no broken
+// binding behind: the transaction's next run of the query works.
 func TestStatementsFailedRunDoesNotStick(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d db.Dialect, _ string) {
 		x, _ := openCounted(t, d, 4)
@@ -458,17 +471,19 @@ func TestStatementsFailedRunDoesNotStick(t *testing.T) {
 		ctx := context.Background()
 		tx := db.NewTx(ctx, x, d, db.TxOptions{})
 		tx.SetStatements(s)
-		var v int
-		if err := tx.GetContext(ctx, &v, q, 1); err != nil { // begins
+		if _, err := tx.ExecContext(ctx, d.Rebind("UPDATE kv SET v = v WHERE id = ?"), 1); err != nil { // begins
 			t.Fatal(err)
 		}
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
+		var v int
 		if err := tx.GetContext(cancelled, &v, q, 2); err == nil {
 			t.Fatal("no error on a cancelled context")
 		}
-		if err := tx.GetContext(ctx, &v, q, 3); err != nil || v != 30 {
-			t.Fatalf("after the failed run: v %d, %v", v, err)
+		for id := 2; id <= 3; id++ {
+			if err := tx.GetContext(ctx, &v, q, id); err != nil || v != id*10 {
+				t.Fatalf("after the failed run: v %d, %v", v, err)
+			}
 		}
 		if err := tx.Finish(ctx, true); err != nil {
 			t.Fatal(err)

@@ -244,7 +244,7 @@ func (t *Tx) classify(err error) error {
 
 // ExecContext begins the transaction if needed and executes query in it.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx, st, err := t.beginFor(query)
+	tx, st, err := t.beginFor(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sql
 // GetContext begins the transaction if needed and scans one row into dest;
 // no row is sql.ErrNoRows.
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	tx, st, err := t.beginFor(query)
+	tx, st, err := t.beginFor(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -288,7 +288,7 @@ func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any
 // SelectContext begins the transaction if needed and scans every row into
 // dest, a pointer to a slice.
 func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	tx, st, err := t.beginFor(query)
+	tx, st, err := t.beginFor(ctx, query)
 	if err != nil {
 		return err
 	}

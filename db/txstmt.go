@@ -38,7 +38,7 @@ func (t *Tx) SetStatements(s *Statements) {
 // beginFor is begin for running query: it also returns the transaction's
 // use of the cached prepared statement for query, marked busy, or nil to run
 // query unprepared. A statement returned must be given back to ran.
-func (t *Tx) beginFor(query string) (*sqlx.Tx, *sqlx.Stmt, error) {
+func (t *Tx) beginFor(ctx context.Context, query string) (*sqlx.Tx, *sqlx.Stmt, error) {
 	t.mu.Lock()
 	tx, err := t.beginLocked()
 	if err != nil || t.stmts == nil {
@@ -70,10 +70,10 @@ func (t *Tx) beginFor(query string) (*sqlx.Tx, *sqlx.Stmt, error) {
 	t.prepared = append(t.prepared, txStmt{query: query, busy: true})
 	t.mu.Unlock()
 	// Bound outside t.mu: on MySQL this prepares the statement on the
-	// transaction's connection, a round trip, the first time. Without the
-	// caller's cancellation, so that a cancelled context does not leave a
-	// broken binding behind; the run itself still uses it.
-	return tx, tx.StmtxContext(context.WithoutCancel(t.ctx), shared), nil
+	// transaction's connection, a round trip, the first time, bounded by
+	// the caller's context. A binding that failed fails its run, and ran
+	// drops it.
+	return tx, tx.StmtxContext(ctx, shared), nil
 }
 
 // ran records that st, which beginFor returned for query, has run with
