@@ -76,7 +76,8 @@ func NewStatements(x *sqlx.DB, d Dialect, limit int) *Statements {
 	return s
 }
 
-// Len returns how many statements are cached or being prepared.
+// Len returns how many statements the cache holds: prepared, being
+// prepared, or waiting to be prepared again after a failure.
 func (s *Statements) Len() int { return int(s.n.Load()) }
 
 // Prepared reports whether query is cached, prepared.
