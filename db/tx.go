@@ -93,14 +93,14 @@ type Tx struct {
 	cancel       context.CancelFunc
 	outcome      atomic.Int32 // an Outcome; written under mu, read without it
 	rollbackOnly atomic.Bool
-	afterCommit  []func(context.Context)
-	savepoints   int
-	watchdog     *Watchdog       // enforces opts.Timeout, if set
-	watch        *watch          // &wd, set once by begin when watched
-	wd           watch           // the watchdog's entry, kept here so that it costs no allocation
-	bounded      context.Context // set once, by begin, for a timeout
-	stmts        *Statements     // the pool's prepared statements, if any
-	prepared     []txStmt        // the cached statements this transaction has used
+	afterCommit  *[]func(context.Context) // made by the first AfterCommit: most transactions have none
+	savepoints   int32
+	timer        bool        // the timeout is a timer of its own: watch.deadline, never fired
+	watchdog     *Watchdog   // enforces opts.Timeout, if set
+	watch        *watch      // the timeout's entry (&wd unless a begin failed), set by begin
+	wd           watch       // the watchdog's entry, kept here so that it costs no allocation
+	stmts        *Statements // the pool's prepared statements, if any
+	prepared     []txStmt    // the cached statements this transaction has used
 }
 
 // NewTx returns a Tx on x that will begin on ctx with opts.
@@ -162,7 +162,10 @@ func (t *Tx) RollbackOnly() bool { return t.rollbackOnly.Load() }
 // recovered and logged; fn must not resolve from the request's scope.
 func (t *Tx) AfterCommit(fn func(ctx context.Context)) {
 	t.mu.Lock()
-	t.afterCommit = append(t.afterCommit, fn)
+	if t.afterCommit == nil {
+		t.afterCommit = new([]func(context.Context))
+	}
+	*t.afterCommit = append(*t.afterCommit, fn)
 	t.mu.Unlock()
 }
 
@@ -185,7 +188,6 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 	var cancel context.CancelFunc
 	if t.opts.Timeout > 0 {
 		ctx, cancel = t.bound()
-		t.bounded = ctx
 	}
 	tx, err := t.x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
 	if err != nil {
@@ -212,18 +214,26 @@ func (t *Tx) bound() (context.Context, context.CancelFunc) {
 		}
 		e.deadline, e.cancel = time.Now().Add(t.opts.Timeout), cancel
 		if t.watchdog.add(e) {
-			t.watch = e
+			t.watch, t.timer = e, false
 			return ctx, cancel // Finish, or a failed begin, unwatches
 		}
 		e.cancel = nil
 		cancel() // the watchdog is stopped: fall back to a timer
 	}
-	return context.WithTimeout(t.ctx, t.opts.Timeout)
+	// A timer of the transaction's own. Its entry is not watched; classify
+	// reads the deadline from it.
+	e := &t.wd
+	if t.watch != nil {
+		e = new(watch)
+	}
+	e.deadline = time.Now().Add(t.opts.Timeout)
+	t.watch, t.timer = e, true
+	return context.WithDeadline(t.ctx, e.deadline)
 }
 
 // unwatch stops the watchdog's watch of the transaction, if it has one.
 func (t *Tx) unwatch() {
-	if t.watch != nil {
+	if t.watch != nil && !t.timer {
 		t.watchdog.remove(t.watch)
 	}
 }
@@ -234,8 +244,8 @@ func (t *Tx) unwatch() {
 // rolled back, a cancelled context).
 func (t *Tx) classify(err error) error {
 	err = t.dialect.Classify(err)
-	timedOut := t.watch != nil && t.watch.fired.Load() ||
-		t.bounded != nil && errors.Is(t.bounded.Err(), context.DeadlineExceeded)
+	timedOut := t.watch != nil &&
+		(t.watch.fired.Load() || t.timer && !time.Now().Before(t.watch.deadline))
 	if err != nil && timedOut && !errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("%w (transaction timeout %s: %w)", err, t.opts.Timeout, context.DeadlineExceeded)
 	}
@@ -360,7 +370,11 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 		t.mu.Unlock()
 		return nil
 	}
-	tx, cancel, hooks := t.tx, t.cancel, t.afterCommit
+	tx, cancel := t.tx, t.cancel
+	var hooks []func(context.Context)
+	if t.afterCommit != nil {
+		hooks = *t.afterCommit
+	}
 	commit = commit && !t.rollbackOnly.Load()
 	t.tx, t.cancel, t.afterCommit = nil, nil, nil
 	clear(t.prepared) // database/sql closes them with the transaction
