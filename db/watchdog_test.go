@@ -11,7 +11,8 @@ import (
 )
 
 // TestTxTimeout lets a transaction outlive its timeout, with a timer of its
-// own and with a Watchdog, on every database: the next statement fails with
+// own, with a Watchdog, and with a stopped Watchdog (a timer again), on
+// every database: the next statement fails with
 // an error wrapping context.DeadlineExceeded, nothing is committed, and the
 // connection goes back to the pool.
 func TestTxTimeout(t *testing.T) {
@@ -24,6 +25,7 @@ func TestTxTimeout(t *testing.T) {
 		}{
 			{"timer", nil},
 			{"watchdog", db.NewWatchdog(5 * time.Millisecond)},
+			{"stopped watchdog: a timer", stoppedWatchdog()},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				ctx := context.Background()
@@ -56,6 +58,14 @@ func TestTxTimeout(t *testing.T) {
 			})
 		}
 	})
+}
+
+// stoppedWatchdog returns a Watchdog already stopped: a transaction given
+// it falls back to a timer of its own.
+func stoppedWatchdog() *db.Watchdog {
+	w := db.NewWatchdog(5 * time.Millisecond)
+	w.Stop()
+	return w
 }
 
 // TestWatchdogLeavesAFinishedTxAlone checks that a transaction finished
