@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/api"
-	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/gin-gonic/gin"
 )
 
@@ -79,10 +77,7 @@ func TestTypedHandlers(t *testing.T) {
 // CheckRoutes naming the route.
 func TestTypedHandlerChecks(t *testing.T) {
 	type missing struct{}
-	reg := scope.NewRegistry()
-	if err := reg.Compile(map[reflect.Type]any{}); err != nil {
-		t.Fatal(err)
-	}
+	reg := compiledRegistry(t)
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	e.Use(api.NewMiddleware(reg, api.Options{}).HandlerFunc())

@@ -50,15 +50,8 @@ func (u *unit) outcomes() []bool {
 func engine(t *testing.T, u *unit, opts api.Options, routes func(e *gin.Engine)) *gin.Engine {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
-	reg := scope.NewRegistry()
-	p := scope.NewFuncProvider(scope.Scoped, reflect.TypeFor[*unit](), nil, "unit",
-		func(context.Context, []any) (any, func() error, error) { return u, nil, nil })
-	if err := reg.Add(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Compile(map[reflect.Type]any{}); err != nil {
-		t.Fatal(err)
-	}
+	reg := compiledRegistry(t, scope.NewFuncProvider(scope.Scoped, reflect.TypeFor[*unit](), nil, "unit",
+		func(context.Context, []any) (any, func() error, error) { return u, nil, nil }))
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.NoMethod(api.MethodNotAllowed)

@@ -11,7 +11,6 @@ import (
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/gin-gonic/gin"
 )
 
@@ -23,15 +22,7 @@ func TestHandleOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	reg := scope.NewRegistry()
-	for _, p := range api.TxProviders(x, d, nil) {
-		if err := reg.Add(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := reg.Compile(map[reflect.Type]any{}); err != nil {
-		t.Fatal(err)
-	}
+	reg := compiledRegistry(t, api.TxProviders(x, d, nil)...)
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	e.Use(api.NewMiddleware(reg, api.Options{TxTimeout: time.Minute}).HandlerFunc())

@@ -23,19 +23,12 @@ type bulky struct{ buf [64]byte }
 // middleware's pooled request state: after the request they are collected.
 func TestPanickingHandlerLeavesNothingBehind(t *testing.T) {
 	var collected atomic.Bool
-	reg := scope.NewRegistry()
-	p := scope.NewFuncProvider(scope.Scoped, reflect.TypeFor[*bulky](), nil, "bulky",
+	reg := compiledRegistry(t, scope.NewFuncProvider(scope.Scoped, reflect.TypeFor[*bulky](), nil, "bulky",
 		func(context.Context, []any) (any, func() error, error) {
 			b := &bulky{}
 			runtime.AddCleanup(b, func(int) { collected.Store(true) }, 0)
 			return b, nil, nil
-		})
-	if err := reg.Add(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Compile(map[reflect.Type]any{}); err != nil {
-		t.Fatal(err)
-	}
+		}))
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	mw := api.NewMiddleware(reg, api.Options{Logger: slog.New(slog.DiscardHandler)})

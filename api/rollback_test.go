@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/api"
@@ -29,15 +28,7 @@ func txEngine(t *testing.T, routes func(e *gin.Engine)) (*gin.Engine, *sqlx.DB, 
 	}
 	t.Cleanup(func() { x.Close() })
 	x.MustExec("CREATE TABLE t (v INT)")
-	reg := scope.NewRegistry()
-	for _, p := range api.TxProviders(x, d, nil) {
-		if err := reg.Add(p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := reg.Compile(map[reflect.Type]any{}); err != nil {
-		t.Fatal(err)
-	}
+	reg := compiledRegistry(t, api.TxProviders(x, d, nil)...)
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	e.Use(api.NewMiddleware(reg, api.Options{}).HandlerFunc())

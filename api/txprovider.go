@@ -23,9 +23,7 @@ func TxProviders(x *sqlx.DB, d db.Dialect, stmts *db.Statements) []*scope.Provid
 				opts = r.policy.tx
 			}
 			t := db.NewTx(ctx, x, d, opts)
-			if stmts != nil {
-				t.SetStatements(stmts)
-			}
+			t.SetStatements(stmts)
 			if r != nil {
 				t.SetWatchdog(r.m.dog)
 				r.tx = t

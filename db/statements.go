@@ -110,12 +110,13 @@ func (s *Statements) lookup(query string) *sqlx.Stmt {
 	if s.closed.Load() || s.n.Load() >= s.limit {
 		return nil
 	}
-	if _, loaded := s.entries.LoadOrStore(query, &stmtEntry{}); loaded {
+	e := &stmtEntry{}
+	if _, loaded := s.entries.LoadOrStore(query, e); loaded {
 		return nil
 	}
 	s.n.Add(1)
 	s.wg.Add(1)
-	go s.prepare(query)
+	go s.prepare(query, e)
 	return nil
 }
 
@@ -127,15 +128,13 @@ func (s *Statements) again(query string, e *stmtEntry, r int64) {
 		return
 	}
 	s.wg.Add(1)
-	go s.prepare(query)
+	go s.prepare(query, e)
 }
 
-// prepare prepares query on the pool and publishes it. After a failure,
-// the entry stays empty until its retry time.
-func (s *Statements) prepare(query string) {
+// prepare prepares query on the pool and publishes it in e. After a
+// failure, e stays empty until its retry time.
+func (s *Statements) prepare(query string, e *stmtEntry) {
 	defer s.wg.Done()
-	v, _ := s.entries.Load(query)
-	e := v.(*stmtEntry)
 	ctx, cancel := context.WithTimeout(s.ctx, prepareTimeout)
 	defer cancel()
 	st, err := s.x.PreparexContext(ctx, query)
