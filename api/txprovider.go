@@ -11,7 +11,9 @@ import (
 // TxProviders returns the scoped providers of the request's transaction on
 // x: *db.Tx, begun lazily with the route's options (see Tx), and db.Querier,
 // the same transaction for repositories. Outside a request (scope.Run) the
-// transaction has default options. With stmts, the transaction runs the
+// transaction has default options. Statements given the request's context
+// (c.Request.Context(), or the *gin.Context) run on the transaction's, so
+// that the route's timeout interrupts one still running. With stmts, the transaction runs the
 // statements it caches prepared (see db.Statements); nil prepares nothing.
 func TxProviders(x *sqlx.DB, d db.Dialect, stmts *db.Statements) []*scope.Provider {
 	tx := scope.NewTypedProvider(scope.Scoped, nil, "fasttrack request transaction (*db.Tx)",
@@ -26,6 +28,10 @@ func TxProviders(x *sqlx.DB, d db.Dialect, stmts *db.Statements) []*scope.Provid
 			t.SetStatements(stmts)
 			if r != nil {
 				t.SetWatchdog(r.m.dog)
+				// A handler passes c.Request.Context() or c itself: both
+				// stand for the request's, so its statements run bounded
+				// by the route's timeout.
+				t.SameContexts(rc.Context, r.c)
 				r.tx = t
 			}
 			return t, nil, nil

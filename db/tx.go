@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -90,6 +91,8 @@ type Tx struct {
 	mu           sync.Mutex
 	opts         TxOptions
 	tx           *sqlx.Tx
+	bctx         context.Context // the transaction's context once begun: ctx, bounded by the timeout
+	same         [2]context.Context
 	cancel       context.CancelFunc
 	outcome      atomic.Int32 // an Outcome; written under mu, read without it
 	rollbackOnly atomic.Bool
@@ -112,6 +115,17 @@ func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
 // of its own (see Watchdog). Like SetStatements, it must be called before the
 // transaction is used, by the goroutine that made it: it takes no lock.
 func (t *Tx) SetWatchdog(w *Watchdog) { t.watchdog = w }
+
+// SameContexts names up to two contexts that stand for the one given to
+// NewTx — the request's, as a handler holds it. A statement run with one of
+// them, or with NewTx's, runs on the transaction's own context, which the
+// timeout (TxOptions.Timeout) cancels: a statement still running when the
+// timeout passes is interrupted, not only the statements after it. A
+// statement given any other context runs on it. Like SetWatchdog, it must
+// be called before the transaction is used.
+func (t *Tx) SameContexts(ctxs ...context.Context) {
+	copy(t.same[:], ctxs)
+}
 
 // SetOptions replaces the options of a Tx that has not begun yet.
 func (t *Tx) SetOptions(opts TxOptions) error {
@@ -169,11 +183,33 @@ func (t *Tx) AfterCommit(fn func(ctx context.Context)) {
 	t.mu.Unlock()
 }
 
-// begin returns the open transaction, sending BEGIN on first use.
-func (t *Tx) begin() (*sqlx.Tx, error) {
+// begin returns the open transaction, sending BEGIN on first use, and the
+// context to run a statement given ctx on (see SameContexts).
+func (t *Tx) begin(ctx context.Context) (*sqlx.Tx, context.Context, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.beginLocked()
+	tx, err := t.beginLocked()
+	return tx, t.stmtContext(ctx), err
+}
+
+// stmtContext returns the context to run a statement given ctx on: the
+// transaction's own when ctx stands for it. t.mu is held.
+func (t *Tx) stmtContext(ctx context.Context) context.Context {
+	if t.bctx != nil && (sameContext(ctx, t.ctx) || sameContext(ctx, t.same[0]) || sameContext(ctx, t.same[1])) {
+		return t.bctx
+	}
+	return ctx
+}
+
+// sameContext reports whether a and b are the same context. Contexts are
+// pointers in practice, but comparing two values of one uncomparable type
+// would panic: such contexts are never the same.
+func sameContext(a, b context.Context) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }
 
 // beginLocked is begin with t.mu held.
@@ -197,7 +233,7 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 		}
 		return nil, fmt.Errorf("db: begin: %w", t.classify(err))
 	}
-	t.tx, t.cancel = tx, cancel
+	t.tx, t.bctx, t.cancel = tx, ctx, cancel
 	return tx, nil
 }
 
@@ -254,7 +290,7 @@ func (t *Tx) classify(err error) error {
 
 // ExecContext begins the transaction if needed and executes query in it.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx, st, err := t.beginFor(ctx, query)
+	tx, st, ctx, err := t.beginFor(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +308,7 @@ func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 // never runs a cached prepared statement: the rows outlive the call, and a
 // driver statement has one cursor.
 func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	tx, err := t.begin()
+	tx, ctx, err := t.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +319,7 @@ func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sql
 // GetContext begins the transaction if needed and scans one row into dest;
 // no row is sql.ErrNoRows.
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	tx, st, err := t.beginFor(ctx, query)
+	tx, st, ctx, err := t.beginFor(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -298,7 +334,7 @@ func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any
 // SelectContext begins the transaction if needed and scans every row into
 // dest, a pointer to a slice.
 func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	tx, st, err := t.beginFor(ctx, query)
+	tx, st, ctx, err := t.beginFor(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -320,10 +356,11 @@ func (t *Tx) DriverName() string { return t.x.DriverName() }
 // is undone and the transaction goes on; fn's error is returned. It begins the
 // transaction if needed.
 func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	tx, err := t.begin()
+	tx, sctx, err := t.begin(ctx)
 	if err != nil {
 		return err
 	}
+	ctx = sctx
 	t.mu.Lock()
 	t.savepoints++
 	name := fmt.Sprintf("fasttrack_sp_%d", t.savepoints)
@@ -376,7 +413,7 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 		hooks = *t.afterCommit
 	}
 	commit = commit && !t.rollbackOnly.Load()
-	t.tx, t.cancel, t.afterCommit = nil, nil, nil
+	t.tx, t.bctx, t.cancel, t.afterCommit = nil, nil, nil, nil
 	clear(t.prepared) // database/sql closes them with the transaction
 	t.prepared = t.prepared[:0]
 	var err error

@@ -38,32 +38,33 @@ func (t *Tx) SetStatements(s *Statements) {
 // beginFor is begin for running query: it also returns the transaction's
 // use of the cached prepared statement for query, marked busy, or nil to run
 // query unprepared. A statement returned must be given back to ran.
-func (t *Tx) beginFor(ctx context.Context, query string) (*sqlx.Tx, *sqlx.Stmt, error) {
+func (t *Tx) beginFor(ctx context.Context, query string) (*sqlx.Tx, *sqlx.Stmt, context.Context, error) {
 	t.mu.Lock()
 	tx, err := t.beginLocked()
+	ctx = t.stmtContext(ctx)
 	if err != nil || t.stmts == nil {
 		t.mu.Unlock()
-		return tx, nil, err
+		return tx, nil, ctx, err
 	}
 	for i := range t.prepared {
 		if p := &t.prepared[i]; p.query == query {
 			if p.busy {
 				t.mu.Unlock()
-				return tx, nil, nil
+				return tx, nil, ctx, nil
 			}
 			p.busy = true
 			t.mu.Unlock()
-			return tx, p.st, nil
+			return tx, p.st, ctx, nil
 		}
 	}
 	if len(t.prepared) >= maxTxStmts {
 		t.mu.Unlock()
-		return tx, nil, nil
+		return tx, nil, ctx, nil
 	}
 	shared := t.stmts.lookup(query)
 	if shared == nil {
 		t.mu.Unlock()
-		return tx, nil, nil
+		return tx, nil, ctx, nil
 	}
 	// Claimed, busy, before it is bound: every binding on this connection
 	// shares one driver statement.
@@ -73,7 +74,7 @@ func (t *Tx) beginFor(ctx context.Context, query string) (*sqlx.Tx, *sqlx.Stmt, 
 	// transaction's connection, a round trip, the first time, bounded by
 	// the caller's context. A binding that failed fails its run, and ran
 	// drops it.
-	return tx, tx.StmtxContext(ctx, shared), nil
+	return tx, tx.StmtxContext(ctx, shared), ctx, nil
 }
 
 // ran records that st, which beginFor returned for query, has run with

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -90,5 +91,110 @@ func TestWatchdogLeavesAFinishedTxAlone(t *testing.T) {
 	var n int
 	if err := x.Get(&n, "SELECT COUNT(*) FROM wd"); err != nil || n != 20 {
 		t.Fatalf("%d rows (%v), want 20", n, err)
+	}
+}
+
+// longStatement returns a query that runs for far longer than a test, on d.
+func longStatement(d db.Dialect) string {
+	switch d {
+	case db.Postgres:
+		return "SELECT pg_sleep(60)"
+	case db.MySQL:
+		return "SELECT SLEEP(60)"
+	default:
+		return "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000000) SELECT COUNT(*) FROM c"
+	}
+}
+
+// TestTxTimeoutInterruptsAStatement checks that the timeout interrupts a
+// statement still running when it passes — with the watchdog and with a
+// timer of the transaction's own — when the statement is given the
+// transaction's context or one named by SameContexts: it fails wrapping
+// context.DeadlineExceeded long before it would end, the transaction rolls
+// back, and the connection goes back to the pool.
+func TestTxTimeoutInterruptsAStatement(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d db.Dialect, url string) {
+		x, _ := testdb.Open(t, url)
+		x.MustExec("CREATE TABLE interrupt_t (v INT)")
+		type key struct{}
+		for _, tc := range []struct {
+			name    string
+			dog     *db.Watchdog
+			viaSame bool
+		}{
+			{"watchdog", db.NewWatchdog(5 * time.Millisecond), false},
+			{"timer", nil, false},
+			{"watchdog, a context named by SameContexts", db.NewWatchdog(5 * time.Millisecond), true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				base := context.Background()
+				ctx := context.WithValue(base, key{}, "request")
+				tx := db.NewTx(ctx, x, d, db.TxOptions{Timeout: 200 * time.Millisecond})
+				if tc.dog != nil {
+					defer tc.dog.Stop()
+					tx.SetWatchdog(tc.dog)
+				}
+				stmtCtx := ctx
+				if tc.viaSame {
+					stmtCtx = context.WithValue(base, key{}, "handler")
+					tx.SameContexts(stmtCtx)
+				}
+				if _, err := tx.ExecContext(stmtCtx, "INSERT INTO interrupt_t (v) VALUES (1)"); err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				var n int64
+				err := tx.GetContext(stmtCtx, &n, longStatement(d))
+				if took := time.Since(start); took > 20*time.Second {
+					t.Fatalf("the statement ran %v, past its transaction's 200ms timeout", took)
+				}
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("an interrupted statement: %v, want context.DeadlineExceeded", err)
+				}
+				if err := tx.Finish(ctx, true); err == nil {
+					t.Error("a commit after the timeout succeeded")
+				}
+				var rowsLeft int
+				if err := x.Get(&rowsLeft, "SELECT COUNT(*) FROM interrupt_t"); err != nil || rowsLeft != 0 {
+					t.Errorf("%d rows (%v), want none", rowsLeft, err)
+				}
+				waitIdle(t, x)
+			})
+		}
+	})
+}
+
+// TestTxTimeoutSparesOtherContexts checks that a statement given a context
+// that does not stand for the transaction's runs on it, to its end, even
+// past the timeout; the transaction is rolled back after it.
+func TestTxTimeoutSparesOtherContexts(t *testing.T) {
+	x, d := testdb.Open(t, testdb.New(t, db.Postgres))
+	dog := db.NewWatchdog(5 * time.Millisecond)
+	defer dog.Stop()
+	ctx := context.Background()
+	tx := db.NewTx(ctx, x, d, db.TxOptions{Timeout: 100 * time.Millisecond})
+	tx.SetWatchdog(dog)
+	type key struct{}
+	other := context.WithValue(ctx, key{}, 1)
+	if _, err := tx.ExecContext(other, "SELECT pg_sleep(0.4)"); err != nil {
+		t.Fatalf("a statement on a context of its own: %v", err)
+	}
+	if _, err := tx.ExecContext(other, "SELECT 1"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a statement after the timeout: %v, want context.DeadlineExceeded", err)
+	}
+	_ = tx.Finish(ctx, false)
+	waitIdle(t, x)
+}
+
+// waitIdle waits for x's connections to go back to the pool: a driver
+// may close an interrupted connection a moment after the call returns.
+func waitIdle(t *testing.T, x interface{ Stats() sql.DBStats }) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for x.Stats().InUse != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still in use", x.Stats().InUse)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
