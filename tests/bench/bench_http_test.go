@@ -53,6 +53,11 @@ var userPaths = func() []string {
 // size of the request transactions' statement cache (db.Statements), as
 // DB_STMT_CACHE sets it for an app: defaultStmtCache, or 0 for none.
 func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool, stmtCache int) *gin.Engine {
+	return fastTrackEngineWith(b, x, typed, stmtCache, api.Options{})
+}
+
+// fastTrackEngineWith is fastTrackEngine with the middleware's options.
+func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, opts api.Options) *gin.Engine {
 	b.Helper()
 	d := db.DialectOf(x)
 	stmts := db.NewStatements(x, d, stmtCache)
@@ -75,7 +80,9 @@ func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool, stmtCache int) *gin.E
 		b.Fatal(err)
 	}
 	e := gin.New()
-	e.Use(api.NewMiddleware(reg, api.Options{}).HandlerFunc())
+	mw := api.NewMiddleware(reg, opts)
+	b.Cleanup(mw.Close)
+	e.Use(api.BodyLimit(1<<20), mw.HandlerFunc())
 	get := func(c *gin.Context, r *UserRepo) (*User, error) {
 		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 		if err != nil {

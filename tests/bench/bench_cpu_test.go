@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// BenchmarkPairedCPUPostgres measures CPU time, not wall time, per request
+// of FastTrack configured as cmd/app runs it — the request timeout (30 s,
+// on the watchdog), Prometheus metrics, the request id, the access log at
+// a level that drops it — and of the hand-written engine, on the
+// PostgreSQL server at TEST_POSTGRES_URL (skipped when unset). The two run
+// in alternating blocks of requests, and each block's process CPU time
+// (getrusage: user + system, the garbage collector included) is charged to
+// its side. Waiting for the database costs no CPU, so this isolates what
+// each side's own code costs, which is what bounds throughput when the
+// machine's CPUs are the limit. It reports ft-cpu-ns/op, hw-cpu-ns/op and
+// their ratio, ft/hw-cpu.
+func BenchmarkPairedCPUPostgres(b *testing.B) {
+	x := serverDB(b, db.Postgres)
+	m, err := api.NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ft := fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{
+		TxTimeout: 30 * time.Second, Logger: quiet, AccessLog: quiet, Observer: m,
+	})
+	hw := handEngine(x)
+	get := func(i int) *http.Request {
+		return httptest.NewRequest(http.MethodGet, userPaths[i%seedRows], nil)
+	}
+	post := func(int) *http.Request {
+		req := httptest.NewRequest(http.MethodPost, "/users", newUserBody())
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+	b.Run("GetUser", func(b *testing.B) { benchPairedCPU(b, ft, hw, get, http.StatusOK) })
+	b.Run("PostUser", func(b *testing.B) {
+		benchPairedCPU(b, ft, hw, post, http.StatusCreated)
+		trimUsers(b, x)
+	})
+}
+
+// cpuBlock is how many requests a side serves between two readings of the
+// process's CPU time: enough that the kernel's accounting granularity is
+// small against the block.
+const cpuBlock = 200
+
+func benchPairedCPU(b *testing.B, ft, hw *gin.Engine, req func(i int) *http.Request, status int) {
+	var cft, chw time.Duration
+	var nft, nhw int
+	block := func(e *gin.Engine, from, n int) time.Duration {
+		start := cpuTime()
+		for i := from; i < from+n; i++ {
+			w := httptest.NewRecorder()
+			e.ServeHTTP(w, req(i))
+			if w.Code != status {
+				body, _ := io.ReadAll(w.Body)
+				b.Fatalf("status %d, want %d: %s", w.Code, status, body)
+			}
+		}
+		return cpuTime() - start
+	}
+	b.ReportAllocs()
+	for i, k := 0, 0; i < b.N; k++ {
+		n := min(cpuBlock, b.N-i)
+		if k%2 == 0 {
+			cft += block(ft, i, n)
+			chw += block(hw, i, n)
+		} else {
+			chw += block(hw, i, n)
+			cft += block(ft, i, n)
+		}
+		nft, nhw = nft+n, nhw+n
+		i += n
+	}
+	b.ReportMetric(float64(cft.Nanoseconds())/float64(nft), "ft-cpu-ns/op")
+	b.ReportMetric(float64(chw.Nanoseconds())/float64(nhw), "hw-cpu-ns/op")
+	if chw > 0 {
+		b.ReportMetric(float64(cft)/float64(chw), "ft/hw-cpu")
+	}
+}
+
