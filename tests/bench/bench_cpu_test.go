@@ -90,4 +90,3 @@ func benchPairedCPU(b *testing.B, ft, hw *gin.Engine, req func(i int) *http.Requ
 		b.ReportMetric(float64(cft)/float64(chw), "ft/hw-cpu")
 	}
 }
-
