@@ -439,6 +439,46 @@ func merge(clients []*client, elapsed time.Duration) *Result {
 	return r
 }
 
+// Combine adds up runs of one load against one server — the slices of an
+// interleaved benchmark — into one Result: counts and statuses are summed,
+// latencies and created ids merged, and Elapsed is the sum of the runs'
+// elapsed times, so that Throughput is the requests answered per second of
+// load. Clients is the largest run's.
+func Combine(runs ...*Result) *Result {
+	r := &Result{Status: map[int]int64{}}
+	var all [][]time.Duration
+	var ops [NumOps][][]time.Duration
+	for _, x := range runs {
+		r.Clients = max(r.Clients, x.Clients)
+		r.Requests += x.Requests
+		r.Elapsed += x.Elapsed
+		for s, n := range x.Status {
+			r.Status[s] += n
+		}
+		for op := range NumOps {
+			r.Ops[op].Requests += x.Ops[op].Requests
+			r.Ops[op].Unexpected += x.Ops[op].Unexpected
+			ops[op] = append(ops[op], x.Ops[op].Latencies)
+		}
+		r.Unexpected += x.Unexpected
+		r.TransportErrors += x.TransportErrors
+		r.BadBodies += x.BadBodies
+		for _, smp := range x.Samples {
+			if len(r.Samples) < MaxSamples {
+				r.Samples = append(r.Samples, smp)
+			}
+		}
+		all = append(all, x.Latencies)
+		r.Created = append(r.Created, x.Created...)
+	}
+	for op := range NumOps {
+		r.Ops[op].Latencies = mergeSorted(ops[op])
+	}
+	r.Latencies = mergeSorted(all)
+	slices.Sort(r.Created)
+	return r
+}
+
 // mergeSorted merges sorted runs into one sorted slice, pairwise.
 func mergeSorted(runs [][]time.Duration) []time.Duration {
 	if len(runs) == 0 {

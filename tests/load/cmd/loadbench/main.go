@@ -14,10 +14,18 @@
 //	go run ./tests/load/cmd/loadbench -db postgres   # on $TEST_POSTGRES_URL
 //	go run ./tests/load/cmd/loadbench -db sqlite -memory -memory-long
 //	go run ./tests/load/cmd/loadbench -db postgres -together
+//	go run ./tests/load/cmd/loadbench -db postgres -slice 1s
 //
 // With -together, each round runs both servers at the same time, each with
 // half the clients, so that both see the same machine at the same moment:
-// their ratio does not move with the machine's drift between runs.
+// their ratio does not move with the machine's drift between runs. But
+// they compete for the CPUs, and the kernel's share between them weighs on
+// the ratio.
+//
+// With -slice, each round starts both servers and sends the whole load to
+// one, then the other, in turns of that length, the order alternating, until
+// each has had -duration of load: each server has the machine to itself
+// while it is measured, and both are measured across the same seconds.
 package main
 
 import (
@@ -26,6 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -48,7 +57,8 @@ type options struct {
 	seedUsers  int
 	memory     bool
 	memoryLong bool
-	together   bool // both servers at once, half the clients each
+	together   bool          // both servers at once, half the clients each
+	slice      time.Duration // > 0: both servers started, the load sent to each in turn
 	mix        load.Mix
 	tmp        string
 }
@@ -87,6 +97,7 @@ func main() {
 	flag.BoolVar(&o.memory, "memory", false, "also measure each server's VmRSS after 100,000 requests")
 	flag.BoolVar(&o.memoryLong, "memory-long", false, "with -memory, go on to 1,000,000 requests and measure again")
 	flag.BoolVar(&o.together, "together", false, "run both servers at the same time in each round, each with half the clients")
+	flag.DurationVar(&o.slice, "slice", 0, "when > 0, start both servers in each round and send the whole load to each in turn, for this long a turn, until each has had -duration")
 	mix := flag.String("mix", "20,60,10,10", "weights of POST, GET by id, PUT and list; 0,80,10,10 keeps the table's size steady")
 	flag.Parse()
 	if _, err := fmt.Sscanf(*mix, "%d,%d,%d,%d", &o.mix[load.OpCreate], &o.mix[load.OpGet], &o.mix[load.OpUpdate], &o.mix[load.OpList]); err != nil {
@@ -111,6 +122,9 @@ func run(o options) error {
 	}
 	if o.clients < 1 || o.rounds < 1 || o.seedUsers < 1 || (o.duration <= 0 && o.requests <= 0) {
 		return errors.New("-clients, -rounds and -seed-users must be ≥ 1, and -duration or -requests positive")
+	}
+	if o.slice < 0 || o.slice > 0 && (o.together || o.requests > 0 || o.slice > o.duration) {
+		return errors.New("-slice must be positive, at most -duration, and goes with neither -together nor -requests")
 	}
 	if o.memoryLong && !o.memory {
 		o.memory = true
@@ -144,6 +158,9 @@ func run(o options) error {
 	if o.together {
 		fmt.Printf("Both servers run at the same time in each round, %d clients each.\n\n", max(o.clients/2, 1))
 	}
+	if o.slice > 0 {
+		fmt.Printf("Both servers run in each round; the load goes to each in turn, %s a turn, the order alternating.\n\n", o.slice)
+	}
 	var rows []runRow
 	for round := 1; round <= o.rounds && o.together; round++ {
 		progress("round %d: both servers", round)
@@ -159,7 +176,21 @@ func run(o options) error {
 		}
 		rows = append(rows, pair...)
 	}
-	for round := 1; round <= o.rounds && !o.together; round++ {
+	for round := 1; round <= o.rounds && o.slice > 0; round++ {
+		progress("round %d: both servers, in turns of %s", round, o.slice)
+		pair, err := benchSlices(ctx, o, targets, round)
+		if err != nil {
+			return err
+		}
+		for _, row := range pair {
+			progress("  %s: %s", row.target, row.res.Summary())
+			if !row.res.Clean() || row.check != "ok" {
+				failed = true
+			}
+		}
+		rows = append(rows, pair...)
+	}
+	for round := 1; round <= o.rounds && !o.together && o.slice == 0; round++ {
 		// Alternate which server goes first, so that neither always runs
 		// on a machine the other has just warmed up (or worn out).
 		order := targets
@@ -340,6 +371,77 @@ func benchTogether(ctx context.Context, o options, targets []target, round int) 
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	for i, e := range envs {
+		rows[i].check = e.finish(ctx, o, rows[i].res.Created)
+	}
+	return rows, nil
+}
+
+// benchSlices starts every target on a fresh database, then sends the
+// whole load to each in turn, o.slice a turn, until each has had
+// o.duration; the order alternates from one pair of turns to the next. Each
+// target's turns are combined into its row; its CPU time is all it used
+// from its first turn to its last (idle, between turns, it uses next to
+// none). Then each is stopped and checked.
+func benchSlices(ctx context.Context, o options, targets []target, round int) ([]runRow, error) {
+	envs := make([]*env, 0, len(targets))
+	defer func() {
+		for _, e := range envs {
+			e.close()
+		}
+	}()
+	for _, t := range targets {
+		e, err := startEnv(ctx, o, t, fmt.Sprintf("%s-%d", t.name, round))
+		if err != nil {
+			return nil, err
+		}
+		envs = append(envs, e)
+	}
+	clients := make([]*http.Client, len(envs))
+	cpu0 := make([]time.Duration, len(envs))
+	for i, e := range envs {
+		clients[i] = load.NewClient(o.clients)
+		defer clients[i].CloseIdleConnections()
+		var err error
+		if cpu0[i], err = e.srv.CPUTime(); err != nil {
+			return nil, err
+		}
+	}
+	runs := make([][]*load.Result, len(envs))
+	turns := int((o.duration + o.slice - 1) / o.slice)
+	for turn := range turns {
+		d := min(o.slice, o.duration-time.Duration(turn)*o.slice)
+		for k := range envs {
+			i := k
+			if turn%2 == 1 {
+				i = len(envs) - 1 - k
+			}
+			e := envs[i]
+			res, err := load.Run(ctx, load.Options{
+				BaseURL: e.srv.URL, Clients: o.clients, Duration: d,
+				IDs: e.ids, Client: clients[i], RunID: fmt.Sprintf("%s-%d", e.runID, turn), Mix: o.mix,
+			})
+			if err != nil {
+				return nil, err
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			runs[i] = append(runs[i], res)
+		}
+	}
+	rows := make([]runRow, len(envs))
+	for i, e := range envs {
+		cpu1, err := e.srv.CPUTime()
+		if err != nil {
+			return nil, err
+		}
+		res := load.Combine(runs[i]...)
+		rows[i] = runRow{round: round, target: targets[i].name, res: res, cpu: cpu1 - cpu0[i], load1: load.LoadAverage()}
+		for _, smp := range res.Samples {
+			progress("  sample: %s", smp)
+		}
 	}
 	for i, e := range envs {
 		rows[i].check = e.finish(ctx, o, rows[i].res.Created)
