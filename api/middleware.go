@@ -28,13 +28,8 @@ type Options struct {
 	// only requests without a body.
 	ReplayLimit int64
 	// TxTimeout bounds each transaction from its BEGIN; zero for none.
-	// Timeouts (this one and the routes') are enforced by one db.Watchdog
-	// per middleware, which cancels a transaction at most TimeoutTick after
-	// its timeout.
+	// A route's own timeout (WithTx) replaces it.
 	TxTimeout time.Duration
-	// TimeoutTick is how often the watchdog checks the transactions'
-	// timeouts. Default TxTimeout/20, between 10 ms and 250 ms.
-	TimeoutTick time.Duration
 	// CommitStatus decides, by the response status, whether a request that
 	// raised no error and did not panic commits. Default: status < 400.
 	CommitStatus func(status int) bool
@@ -59,7 +54,6 @@ type Middleware struct {
 	log  *slog.Logger
 	pool sync.Pool
 	ids  *idSource
-	dog  *db.Watchdog
 }
 
 // NewMiddleware returns the middleware for reg.
@@ -76,20 +70,13 @@ func NewMiddleware(reg *scope.Registry, opts Options) *Middleware {
 	case opts.ReplayLimit < 0:
 		opts.ReplayLimit = 0
 	}
-	if opts.TimeoutTick <= 0 {
-		opts.TimeoutTick = min(max(opts.TxTimeout/20, 10*time.Millisecond), 250*time.Millisecond)
-	}
-	m := &Middleware{reg: reg, opts: opts, log: opts.Logger, ids: newIDSource(), dog: db.NewWatchdog(opts.TimeoutTick)}
+	m := &Middleware{reg: reg, opts: opts, log: opts.Logger, ids: newIDSource()}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
 	m.pool.New = func() any { return &request{m: m} }
 	return m
 }
-
-// Close stops the goroutine that enforces transaction timeouts, waiting
-// for it. Transactions begun later have a timer of their own.
-func (m *Middleware) Close() { m.dog.Stop() }
 
 // Registry returns the registry the middleware opens scopes from.
 func (m *Middleware) Registry() *scope.Registry { return m.reg }

@@ -13,7 +13,7 @@ import (
 )
 
 // TestRouteTimeoutAnswers503 runs a handler that outlives its route's
-// transaction timeout, enforced by the middleware's watchdog: the request
+// transaction timeout, enforced by the transaction's timer: the request
 // answers 503 problem+json, nothing is committed, and the connection is
 // back in the pool. A handler within its timeout commits.
 func TestRouteTimeoutAnswers503(t *testing.T) {

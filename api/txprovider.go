@@ -27,7 +27,6 @@ func TxProviders(x *sqlx.DB, d db.Dialect, stmts *db.Statements) []*scope.Provid
 			t := db.NewTx(ctx, x, d, opts)
 			t.SetStatements(stmts)
 			if r != nil {
-				t.SetWatchdog(r.m.dog)
 				// A handler passes c.Request.Context() or c itself: both
 				// stand for the request's, so its statements run bounded
 				// by the route's timeout.

@@ -46,27 +46,24 @@ type flakyTx struct{}
 func (flakyTx) Commit() error   { return nil }
 func (flakyTx) Rollback() error { return nil }
 
-// A BEGIN that failed under the watchdog does not spoil the timeout of the
-// BEGIN that follows it: the second attempt is watched, and a statement
-// after its timeout fails with context.DeadlineExceeded.
-func TestWatchdogAfterAFailedBegin(t *testing.T) {
+// A BEGIN that failed does not spoil the timeout of the BEGIN that follows
+// it: the second attempt is bounded, and a statement after its timeout
+// fails with context.DeadlineExceeded.
+func TestTimeoutAfterAFailedBegin(t *testing.T) {
 	pool := sql.OpenDB(flakyConnector{&flakyBegin{}})
 	defer pool.Close()
 	x := sqlx.NewDb(pool, "sqlite")
-	w := NewWatchdog(5 * time.Millisecond)
-	defer w.Stop()
 	ctx := context.Background()
 	tx := NewTx(ctx, x, SQLite, TxOptions{Timeout: 50 * time.Millisecond})
-	tx.SetWatchdog(w)
 	if _, err := tx.ExecContext(ctx, "INSERT 1"); err == nil {
 		t.Fatal("the first BEGIN did not fail")
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT 2"); err != nil {
 		t.Fatalf("the second BEGIN: %v", err)
 	}
-	// The watchdog marks the watch fired, then cancels, and database/sql
-	// rolls back on its own goroutine: a statement may slip in between,
-	// so keep trying until one fails (or give up after 5 s).
+	// The timer cancels the context, and database/sql rolls back on its
+	// own goroutine: a statement may slip in between, so keep trying until
+	// one fails (or give up after 5 s).
 	var err error
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -98,10 +98,7 @@ type Tx struct {
 	rollbackOnly atomic.Bool
 	afterCommit  *[]func(context.Context) // made by the first AfterCommit: most transactions have none
 	savepoints   int32
-	timer        bool        // the timeout is a timer of its own: watch.deadline, never fired
-	watchdog     *Watchdog   // enforces opts.Timeout, if set
-	watch        *watch      // the timeout's entry (&wd unless a begin failed), set by begin
-	wd           watch       // the watchdog's entry, kept here so that it costs no allocation
+	deadline     time.Time   // the timeout's end, set by the BEGIN that bounded bctx
 	stmts        *Statements // the pool's prepared statements, if any
 	prepared     []txStmt    // the cached statements this transaction has used
 }
@@ -111,18 +108,14 @@ func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
 	return &Tx{x: x, dialect: d, ctx: ctx, opts: opts}
 }
 
-// SetWatchdog makes w enforce the transaction's timeout instead of a timer
-// of its own (see Watchdog). Like SetStatements, it must be called before the
-// transaction is used, by the goroutine that made it: it takes no lock.
-func (t *Tx) SetWatchdog(w *Watchdog) { t.watchdog = w }
-
 // SameContexts names up to two contexts that stand for the one given to
 // NewTx — the request's, as a handler holds it. A statement run with one of
 // them, or with NewTx's, runs on the transaction's own context, which the
 // timeout (TxOptions.Timeout) cancels: a statement still running when the
 // timeout passes is interrupted, not only the statements after it. A
-// statement given any other context runs on it. Like SetWatchdog, it must
-// be called before the transaction is used.
+// statement given any other context runs on it. Like SetStatements, it
+// must be called before the transaction is used, by the goroutine that made
+// it: it takes no lock.
 func (t *Tx) SameContexts(ctxs ...context.Context) {
 	copy(t.same[:], ctxs)
 }
@@ -228,7 +221,6 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 	tx, err := t.x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
 	if err != nil {
 		if cancel != nil {
-			t.unwatch()
 			cancel()
 		}
 		return nil, fmt.Errorf("db: begin: %w", t.classify(err))
@@ -237,41 +229,12 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 	return tx, nil
 }
 
-// bound returns the context of a transaction with a timeout, and its
-// cancel func, which also stops the watch. t.mu is held.
+// bound returns the context of a transaction with a timeout: t.ctx with
+// a deadline opts.Timeout from now, enforced by a runtime timer. t.mu is
+// held.
 func (t *Tx) bound() (context.Context, context.CancelFunc) {
-	if t.watchdog != nil {
-		ctx, cancel := context.WithCancel(t.ctx)
-		e := &t.wd
-		if t.watch != nil {
-			// A failed begin left wd in the watchdog's list until its
-			// next tick: this attempt needs an entry of its own.
-			e = new(watch)
-		}
-		e.deadline, e.cancel = time.Now().Add(t.opts.Timeout), cancel
-		if t.watchdog.add(e) {
-			t.watch, t.timer = e, false
-			return ctx, cancel // Finish, or a failed begin, unwatches
-		}
-		e.cancel = nil
-		cancel() // the watchdog is stopped: fall back to a timer
-	}
-	// A timer of the transaction's own. Its entry is not watched; classify
-	// reads the deadline from it.
-	e := &t.wd
-	if t.watch != nil {
-		e = new(watch)
-	}
-	e.deadline = time.Now().Add(t.opts.Timeout)
-	t.watch, t.timer = e, true
-	return context.WithDeadline(t.ctx, e.deadline)
-}
-
-// unwatch stops the watchdog's watch of the transaction, if it has one.
-func (t *Tx) unwatch() {
-	if t.watch != nil && !t.timer {
-		t.watchdog.remove(t.watch)
-	}
+	t.deadline = time.Now().Add(t.opts.Timeout)
+	return context.WithDeadline(t.ctx, t.deadline)
 }
 
 // classify classifies err (see Dialect.Classify). Once the transaction has
@@ -279,10 +242,12 @@ func (t *Tx) unwatch() {
 // the driver or database/sql reports it otherwise (a transaction already
 // rolled back, a cancelled context).
 func (t *Tx) classify(err error) error {
+	if err == nil {
+		return nil
+	}
 	err = t.dialect.Classify(err)
-	timedOut := t.watch != nil &&
-		(t.watch.fired.Load() || t.timer && !time.Now().Before(t.watch.deadline))
-	if err != nil && timedOut && !errors.Is(err, context.DeadlineExceeded) {
+	timedOut := !t.deadline.IsZero() && !time.Now().Before(t.deadline)
+	if timedOut && !errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("%w (transaction timeout %s: %w)", err, t.opts.Timeout, context.DeadlineExceeded)
 	}
 	return err
@@ -441,7 +406,6 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 	t.outcome.Store(int32(out))
 	t.mu.Unlock()
 	if cancel != nil {
-		t.unwatch()
 		cancel()
 	}
 	if commit && err == nil && len(hooks) > 0 {

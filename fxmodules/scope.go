@@ -147,7 +147,6 @@ type middlewareIn struct {
 	Config   config.Config
 	Logger   *slog.Logger
 	Metrics  *api.Metrics `optional:"true"`
-	LC       fx.Lifecycle
 }
 
 func newMiddleware(in middlewareIn) *api.Middleware {
@@ -169,7 +168,6 @@ func newMiddleware(in middlewareIn) *api.Middleware {
 		AccessLog:     log.With("component", "http"),
 		Observer:      observer,
 	})
-	in.LC.Append(fx.StopHook(m.Close))
 	return m
 }
 

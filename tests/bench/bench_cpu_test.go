@@ -15,9 +15,9 @@ import (
 )
 
 // BenchmarkPairedCPUPostgres measures CPU time, not wall time, per request
-// of FastTrack configured as cmd/app runs it — the request timeout (30 s,
-// on the watchdog), Prometheus metrics, the request id, the access log at
-// a level that drops it — and of the hand-written engine, on the
+// of FastTrack configured as cmd/app runs it — the request timeout (30 s),
+// Prometheus metrics, the request id, the access log at a level that drops
+// it — and of the hand-written engine, on the
 // PostgreSQL server at TEST_POSTGRES_URL (skipped when unset). The two run
 // in alternating blocks of requests, and each block's process CPU time
 // (getrusage: user + system, the garbage collector included) is charged to

@@ -81,7 +81,6 @@ func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, op
 	}
 	e := gin.New()
 	mw := api.NewMiddleware(reg, opts)
-	b.Cleanup(mw.Close)
 	e.Use(api.BodyLimit(1<<20), mw.HandlerFunc())
 	get := func(c *gin.Context, r *UserRepo) (*User, error) {
 		id, err := strconv.ParseInt(c.Param("id"), 10, 64)

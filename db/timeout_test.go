@@ -11,75 +11,45 @@ import (
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 )
 
-// TestTxTimeout lets a transaction outlive its timeout, with a timer of its
-// own, with a Watchdog, and with a stopped Watchdog (a timer again), on
-// every database: the next statement fails with
-// an error wrapping context.DeadlineExceeded, nothing is committed, and the
-// connection goes back to the pool.
+// TestTxTimeout lets a transaction outlive its timeout on every database:
+// the next statement fails with an error wrapping context.DeadlineExceeded,
+// nothing is committed, and the connection is back in the pool.
 func TestTxTimeout(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d db.Dialect, url string) {
 		x, _ := testdb.Open(t, url)
 		x.MustExec("CREATE TABLE timeout_t (v INT)")
-		for _, tc := range []struct {
-			name string
-			dog  *db.Watchdog
-		}{
-			{"timer", nil},
-			{"watchdog", db.NewWatchdog(5 * time.Millisecond)},
-			{"stopped watchdog: a timer", stoppedWatchdog()},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				ctx := context.Background()
-				tx := db.NewTx(ctx, x, d, db.TxOptions{Timeout: 50 * time.Millisecond})
-				if tc.dog != nil {
-					defer tc.dog.Stop()
-					tx.SetWatchdog(tc.dog)
-				}
-				if _, err := tx.ExecContext(ctx, "INSERT INTO timeout_t (v) VALUES (1)"); err != nil {
-					t.Fatal(err)
-				}
-				time.Sleep(250 * time.Millisecond)
-				_, err := tx.ExecContext(ctx, "INSERT INTO timeout_t (v) VALUES (2)")
-				if !errors.Is(err, context.DeadlineExceeded) {
-					t.Errorf("a statement after the timeout: %v, want context.DeadlineExceeded", err)
-				}
-				if err := tx.Finish(ctx, true); err == nil {
-					t.Error("a commit after the timeout succeeded")
-				}
-				if tx.Outcome() != db.OutcomeRolledBack {
-					t.Errorf("outcome %v, want rolled back", tx.Outcome())
-				}
-				var n int
-				if err := x.Get(&n, "SELECT COUNT(*) FROM timeout_t"); err != nil || n != 0 {
-					t.Errorf("%d rows (%v), want none", n, err)
-				}
-				if in := x.Stats().InUse; in != 0 {
-					t.Errorf("%d connections in use", in)
-				}
-			})
+		ctx := context.Background()
+		tx := db.NewTx(ctx, x, d, db.TxOptions{Timeout: 50 * time.Millisecond})
+		if _, err := tx.ExecContext(ctx, "INSERT INTO timeout_t (v) VALUES (1)"); err != nil {
+			t.Fatal(err)
 		}
+		time.Sleep(250 * time.Millisecond)
+		_, err := tx.ExecContext(ctx, "INSERT INTO timeout_t (v) VALUES (2)")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a statement after the timeout: %v, want context.DeadlineExceeded", err)
+		}
+		if err := tx.Finish(ctx, true); err == nil {
+			t.Error("a commit after the timeout succeeded")
+		}
+		if tx.Outcome() != db.OutcomeRolledBack {
+			t.Errorf("outcome %v, want rolled back", tx.Outcome())
+		}
+		var n int
+		if err := x.Get(&n, "SELECT COUNT(*) FROM timeout_t"); err != nil || n != 0 {
+			t.Errorf("%d rows (%v), want none", n, err)
+		}
+		waitIdle(t, x)
 	})
 }
 
-// stoppedWatchdog returns a Watchdog already stopped: a transaction given
-// it falls back to a timer of its own.
-func stoppedWatchdog() *db.Watchdog {
-	w := db.NewWatchdog(5 * time.Millisecond)
-	w.Stop()
-	return w
-}
-
-// TestWatchdogLeavesAFinishedTxAlone checks that a transaction finished
-// before its timeout commits, and that the watchdog stops watching it.
-func TestWatchdogLeavesAFinishedTxAlone(t *testing.T) {
+// TestTxTimeoutLeavesAFinishedTxAlone checks that transactions finished
+// before their timeout commit, and that nothing undoes them once it passes.
+func TestTxTimeoutLeavesAFinishedTxAlone(t *testing.T) {
 	x, d := testdb.Open(t, testdb.New(t, db.SQLite))
 	x.MustExec("CREATE TABLE wd (v INT)")
-	dog := db.NewWatchdog(time.Millisecond)
-	defer dog.Stop()
 	ctx := context.Background()
 	for i := range 20 {
 		tx := db.NewTx(ctx, x, d, db.TxOptions{Timeout: 20 * time.Millisecond})
-		tx.SetWatchdog(dog)
 		if _, err := tx.ExecContext(ctx, "INSERT INTO wd (v) VALUES (?)", i); err != nil {
 			t.Fatal(err)
 		}
@@ -107,8 +77,7 @@ func longStatement(d db.Dialect) string {
 }
 
 // TestTxTimeoutInterruptsAStatement checks that the timeout interrupts a
-// statement still running when it passes — with the watchdog and with a
-// timer of the transaction's own — when the statement is given the
+// statement still running when it passes, when the statement is given the
 // transaction's context or one named by SameContexts: it fails wrapping
 // context.DeadlineExceeded long before it would end, the transaction rolls
 // back, and the connection goes back to the pool.
@@ -119,21 +88,15 @@ func TestTxTimeoutInterruptsAStatement(t *testing.T) {
 		type key struct{}
 		for _, tc := range []struct {
 			name    string
-			dog     *db.Watchdog
 			viaSame bool
 		}{
-			{"watchdog", db.NewWatchdog(5 * time.Millisecond), false},
-			{"timer", nil, false},
-			{"watchdog, a context named by SameContexts", db.NewWatchdog(5 * time.Millisecond), true},
+			{"the transaction's context", false},
+			{"a context named by SameContexts", true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				base := context.Background()
 				ctx := context.WithValue(base, key{}, "request")
 				tx := db.NewTx(ctx, x, d, db.TxOptions{Timeout: 200 * time.Millisecond})
-				if tc.dog != nil {
-					defer tc.dog.Stop()
-					tx.SetWatchdog(tc.dog)
-				}
 				stmtCtx := ctx
 				if tc.viaSame {
 					stmtCtx = context.WithValue(base, key{}, "handler")
@@ -169,11 +132,8 @@ func TestTxTimeoutInterruptsAStatement(t *testing.T) {
 // past the timeout; the transaction is rolled back after it.
 func TestTxTimeoutSparesOtherContexts(t *testing.T) {
 	x, d := testdb.Open(t, testdb.New(t, db.Postgres))
-	dog := db.NewWatchdog(5 * time.Millisecond)
-	defer dog.Stop()
 	ctx := context.Background()
 	tx := db.NewTx(ctx, x, d, db.TxOptions{Timeout: 100 * time.Millisecond})
-	tx.SetWatchdog(dog)
 	type key struct{}
 	other := context.WithValue(ctx, key{}, 1)
 	if _, err := tx.ExecContext(other, "SELECT pg_sleep(0.4)"); err != nil {
