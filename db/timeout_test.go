@@ -158,3 +158,28 @@ func waitIdle(t *testing.T, x interface{ Stats() sql.DBStats }) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// mapCtx is a context of an uncomparable type: == on two of them panics.
+type mapCtx struct {
+	context.Context
+	m map[string]int
+}
+
+// TestSameContextsNeverPanics runs statements given contexts of an
+// uncomparable type, on a transaction made with one and with a timeout:
+// matching them against the transaction's must not compare two of them.
+func TestSameContextsNeverPanics(t *testing.T) {
+	x, d := testdb.Open(t, testdb.New(t, db.SQLite))
+	ctx := mapCtx{context.Background(), map[string]int{}}
+	tx := db.NewTx(ctx, x, d, db.TxOptions{Timeout: time.Minute})
+	tx.SameContexts(mapCtx{context.Background(), nil})
+	if _, err := tx.ExecContext(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(mapCtx{context.Background(), map[string]int{}}, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Finish(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -91,8 +91,8 @@ type Tx struct {
 	mu           sync.Mutex
 	opts         TxOptions
 	tx           *sqlx.Tx
-	bctx         context.Context // the transaction's context once begun: ctx, bounded by the timeout
-	same         [2]context.Context
+	bctx         context.Context    // the transaction's context once begun: ctx, bounded by the timeout
+	same         [3]context.Context // contexts that stand for ctx (see SameContexts); pointers only
 	cancel       context.CancelFunc
 	outcome      atomic.Int32 // an Outcome; written under mu, read without it
 	rollbackOnly atomic.Bool
@@ -105,7 +105,9 @@ type Tx struct {
 
 // NewTx returns a Tx on x that will begin on ctx with opts.
 func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
-	return &Tx{x: x, dialect: d, ctx: ctx, opts: opts}
+	t := &Tx{x: x, dialect: d, ctx: ctx, opts: opts}
+	t.same[0] = comparableContext(ctx)
+	return t
 }
 
 // SameContexts names up to two contexts that stand for the one given to
@@ -113,11 +115,32 @@ func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
 // them, or with NewTx's, runs on the transaction's own context, which the
 // timeout (TxOptions.Timeout) cancels: a statement still running when the
 // timeout passes is interrupted, not only the statements after it. A
-// statement given any other context runs on it. Like SetStatements, it
-// must be called before the transaction is used, by the goroutine that made
-// it: it takes no lock.
+// statement given any other context, even one derived from these, runs on
+// it. Contexts are matched by identity, and only pointers and types without
+// size are (every context of the standard library and of Gin is one). Like SetStatements, it must
+// be called before the transaction is used, by the goroutine that made it:
+// it takes no lock.
 func (t *Tx) SameContexts(ctxs ...context.Context) {
-	copy(t.same[:], ctxs)
+	for i := 1; i < len(t.same); i++ {
+		t.same[i] = nil
+		if len(ctxs) >= i {
+			t.same[i] = comparableContext(ctxs[i-1])
+		}
+	}
+}
+
+// comparableContext returns ctx if it is a pointer, or of a type without
+// size (context.Background()), which == compares without panicking whatever
+// it is compared with; else nil. Every context of the standard library and
+// of Gin is one or the other.
+func comparableContext(ctx context.Context) context.Context {
+	if ctx == nil {
+		return nil
+	}
+	if t := reflect.TypeOf(ctx); t.Kind() == reflect.Pointer || t.Size() == 0 && t.Comparable() {
+		return ctx
+	}
+	return nil
 }
 
 // SetOptions replaces the options of a Tx that has not begun yet.
@@ -188,21 +211,12 @@ func (t *Tx) begin(ctx context.Context) (*sqlx.Tx, context.Context, error) {
 // stmtContext returns the context to run a statement given ctx on: the
 // transaction's own when ctx stands for it. t.mu is held.
 func (t *Tx) stmtContext(ctx context.Context) context.Context {
-	if t.bctx != nil && (sameContext(ctx, t.ctx) || sameContext(ctx, t.same[0]) || sameContext(ctx, t.same[1])) {
+	// The contexts in same are pointers, of types without size, or nil:
+	// comparing one with ctx, whatever ctx holds, cannot panic.
+	if t.bctx != nil && ctx != nil && (ctx == t.same[0] || ctx == t.same[1] || ctx == t.same[2]) {
 		return t.bctx
 	}
 	return ctx
-}
-
-// sameContext reports whether a and b are the same context. Contexts are
-// pointers in practice, but comparing two values of one uncomparable type
-// would panic: such contexts are never the same.
-func sameContext(a, b context.Context) bool {
-	if a == nil || b == nil {
-		return false
-	}
-	ta := reflect.TypeOf(a)
-	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }
 
 // beginLocked is begin with t.mu held.
@@ -220,10 +234,12 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 	}
 	tx, err := t.x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
 	if err != nil {
+		err = t.classify(err) // while the deadline is this attempt's
 		if cancel != nil {
 			cancel()
 		}
-		return nil, fmt.Errorf("db: begin: %w", t.classify(err))
+		t.deadline = time.Time{}
+		return nil, fmt.Errorf("db: begin: %w", err)
 	}
 	t.tx, t.bctx, t.cancel = tx, ctx, cancel
 	return tx, nil
@@ -325,12 +341,11 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 	if err != nil {
 		return err
 	}
-	ctx = sctx
 	t.mu.Lock()
 	t.savepoints++
 	name := fmt.Sprintf("fasttrack_sp_%d", t.savepoints)
 	t.mu.Unlock()
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	if _, err := tx.ExecContext(sctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("db: savepoint: %w", t.classify(err))
 	}
 	done := false
@@ -339,17 +354,17 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 			return
 		}
 		// fn panicked: undo its work, then let the panic go on.
-		_, _ = tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name)
+		_, _ = tx.ExecContext(context.WithoutCancel(sctx), "ROLLBACK TO SAVEPOINT "+name)
 	}()
 	ferr := fn(ctx)
 	done = true
 	if ferr != nil {
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
+		if _, err := tx.ExecContext(sctx, "ROLLBACK TO SAVEPOINT "+name); err != nil {
 			return errors.Join(ferr, fmt.Errorf("db: rollback to savepoint: %w", t.classify(err)))
 		}
 		return ferr
 	}
-	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+	if _, err := tx.ExecContext(sctx, "RELEASE SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("db: release savepoint: %w", t.classify(err))
 	}
 	return nil

@@ -53,11 +53,12 @@ var userPaths = func() []string {
 // size of the request transactions' statement cache (db.Statements), as
 // DB_STMT_CACHE sets it for an app: defaultStmtCache, or 0 for none.
 func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool, stmtCache int) *gin.Engine {
-	return fastTrackEngineWith(b, x, typed, stmtCache, api.Options{})
+	return fastTrackEngineWith(b, x, typed, stmtCache, api.Options{}, 0)
 }
 
-// fastTrackEngineWith is fastTrackEngine with the middleware's options.
-func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, opts api.Options) *gin.Engine {
+// fastTrackEngineWith is fastTrackEngine with the middleware's options and,
+// when bodyLimit > 0, api.BodyLimit before it, as fxmodules installs them.
+func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, opts api.Options, bodyLimit int64) *gin.Engine {
 	b.Helper()
 	d := db.DialectOf(x)
 	stmts := db.NewStatements(x, d, stmtCache)
@@ -80,8 +81,10 @@ func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, op
 		b.Fatal(err)
 	}
 	e := gin.New()
-	mw := api.NewMiddleware(reg, opts)
-	e.Use(api.BodyLimit(1<<20), mw.HandlerFunc())
+	if bodyLimit > 0 {
+		e.Use(api.BodyLimit(bodyLimit))
+	}
+	e.Use(api.NewMiddleware(reg, opts).HandlerFunc())
 	get := func(c *gin.Context, r *UserRepo) (*User, error) {
 		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 		if err != nil {

@@ -399,10 +399,16 @@ func benchSlices(ctx context.Context, o options, targets []target, round int) ([
 		envs = append(envs, e)
 	}
 	clients := make([]*http.Client, len(envs))
+	defer func() { // on an error; the servers' connections are closed before they stop
+		for _, hc := range clients {
+			if hc != nil {
+				hc.CloseIdleConnections()
+			}
+		}
+	}()
 	cpu0 := make([]time.Duration, len(envs))
 	for i, e := range envs {
 		clients[i] = load.NewClient(o.clients)
-		defer clients[i].CloseIdleConnections()
 		var err error
 		if cpu0[i], err = e.srv.CPUTime(); err != nil {
 			return nil, err
@@ -430,6 +436,9 @@ func benchSlices(ctx context.Context, o options, targets []target, round int) ([
 			}
 			runs[i] = append(runs[i], res)
 		}
+	}
+	for _, hc := range clients {
+		hc.CloseIdleConnections()
 	}
 	rows := make([]runRow, len(envs))
 	for i, e := range envs {
