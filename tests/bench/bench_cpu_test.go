@@ -39,17 +39,9 @@ func BenchmarkPairedCPUPostgres(b *testing.B) {
 		TxTimeout: 30 * time.Second, Logger: quiet, AccessLog: quiet, Observer: m,
 	}, 1<<20)
 	hw := handEngine(x)
-	get := func(i int) *http.Request {
-		return httptest.NewRequest(http.MethodGet, userPaths[i%seedRows], nil)
-	}
-	post := func(int) *http.Request {
-		req := httptest.NewRequest(http.MethodPost, "/users", newUserBody())
-		req.Header.Set("Content-Type", "application/json")
-		return req
-	}
-	b.Run("GetUser", func(b *testing.B) { benchPairedCPU(b, ft, hw, get, http.StatusOK) })
+	b.Run("GetUser", func(b *testing.B) { benchPairedCPU(b, ft, hw, getUserRequest, http.StatusOK) })
 	b.Run("PostUser", func(b *testing.B) {
-		benchPairedCPU(b, ft, hw, post, http.StatusCreated)
+		benchPairedCPU(b, ft, hw, postUserRequest, http.StatusCreated)
 		trimUsers(b, x)
 	})
 }

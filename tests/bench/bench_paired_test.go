@@ -52,18 +52,24 @@ func serverDB(b *testing.B, d db.Dialect) *sqlx.DB {
 	return x
 }
 
+// getUserRequest is the i-th GET /users/:id of a benchmark, over the seeded
+// users.
+func getUserRequest(i int) *http.Request {
+	return httptest.NewRequest(http.MethodGet, userPaths[i%seedRows], nil)
+}
+
+// postUserRequest is a POST /users of a new user.
+func postUserRequest(int) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/users", newUserBody())
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
 // pairedOn runs the paired benchmarks on x, whose users table holds
 // seedRows rows.
 func pairedOn(b *testing.B, x *sqlx.DB) {
 	hw := handEngine(x)
-	get := func(i int) *http.Request {
-		return httptest.NewRequest(http.MethodGet, userPaths[i%seedRows], nil)
-	}
-	post := func(int) *http.Request {
-		req := httptest.NewRequest(http.MethodPost, "/users", newUserBody())
-		req.Header.Set("Content-Type", "application/json")
-		return req
-	}
+	get, post := getUserRequest, postUserRequest
 	ping := func(int) *http.Request { return httptest.NewRequest(http.MethodGet, "/ping", nil) }
 	// FastTrack as an app runs it (the statement cache on), and without
 	// the statement cache: the same statements parsed at every run, as the

@@ -343,22 +343,35 @@ func benchRun(ctx context.Context, o options, t target, round int) (runRow, erro
 	return row, nil
 }
 
+// startEnvs starts every target on a fresh database. On an error it returns
+// those it started, for closeEnvs.
+func startEnvs(ctx context.Context, o options, targets []target, round int) ([]*env, error) {
+	envs := make([]*env, 0, len(targets))
+	for _, t := range targets {
+		e, err := startEnv(ctx, o, t, fmt.Sprintf("%s-%d", t.name, round))
+		if err != nil {
+			return envs, err
+		}
+		envs = append(envs, e)
+	}
+	return envs, nil
+}
+
+// closeEnvs stops the servers of envs and drops their databases.
+func closeEnvs(envs []*env) {
+	for _, e := range envs {
+		e.close()
+	}
+}
+
 // benchTogether starts every target on a fresh database, runs the load
 // against all of them at once, half the clients each, then stops and
 // checks each.
 func benchTogether(ctx context.Context, o options, targets []target, round int) ([]runRow, error) {
-	envs := make([]*env, 0, len(targets))
-	defer func() {
-		for _, e := range envs {
-			e.close()
-		}
-	}()
-	for _, t := range targets {
-		e, err := startEnv(ctx, o, t, fmt.Sprintf("%s-%d", t.name, round))
-		if err != nil {
-			return nil, err
-		}
-		envs = append(envs, e)
+	envs, err := startEnvs(ctx, o, targets, round)
+	defer closeEnvs(envs)
+	if err != nil {
+		return nil, err
 	}
 	half := o
 	half.clients = max(o.clients/2, 1)
@@ -385,18 +398,10 @@ func benchTogether(ctx context.Context, o options, targets []target, round int) 
 // from its first turn to its last (idle, between turns, it uses next to
 // none). Then each is stopped and checked.
 func benchSlices(ctx context.Context, o options, targets []target, round int) ([]runRow, error) {
-	envs := make([]*env, 0, len(targets))
-	defer func() {
-		for _, e := range envs {
-			e.close()
-		}
-	}()
-	for _, t := range targets {
-		e, err := startEnv(ctx, o, t, fmt.Sprintf("%s-%d", t.name, round))
-		if err != nil {
-			return nil, err
-		}
-		envs = append(envs, e)
+	envs, err := startEnvs(ctx, o, targets, round)
+	defer closeEnvs(envs)
+	if err != nil {
+		return nil, err
 	}
 	clients := make([]*http.Client, len(envs))
 	defer func() { // on an error; the servers' connections are closed before they stop
