@@ -13,8 +13,9 @@ import (
 // the same transaction for repositories. Outside a request (scope.Run) the
 // transaction has default options. Statements given the request's context
 // (c.Request.Context(), or the *gin.Context) run on the transaction's, so
-// that the route's timeout interrupts one still running. With stmts, the transaction runs the
-// statements it caches prepared (see db.Statements); nil prepares nothing.
+// that the route's timeout interrupts one still running. With stmts, the
+// transaction runs the statements it caches prepared (see db.Statements);
+// nil prepares nothing.
 func TxProviders(x *sqlx.DB, d db.Dialect, stmts *db.Statements) []*scope.Provider {
 	tx := scope.NewTypedProvider(scope.Scoped, nil, "fasttrack request transaction (*db.Tx)",
 		func(ctx context.Context, _ []any) (*db.Tx, func() error, error) {

@@ -92,7 +92,7 @@ type Tx struct {
 	opts         TxOptions
 	tx           *sqlx.Tx
 	bctx         context.Context    // the transaction's context once begun: ctx, bounded by the timeout
-	same         [3]context.Context // contexts that stand for ctx (see SameContexts); pointers only
+	same         [3]context.Context // ctx and the contexts that stand for it (see SameContexts, comparableContext)
 	cancel       context.CancelFunc
 	outcome      atomic.Int32 // an Outcome; written under mu, read without it
 	rollbackOnly atomic.Bool

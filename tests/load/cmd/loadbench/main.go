@@ -162,9 +162,17 @@ func run(o options) error {
 		fmt.Printf("Both servers run in each round; the load goes to each in turn, %s a turn, the order alternating.\n\n", o.slice)
 	}
 	var rows []runRow
-	for round := 1; round <= o.rounds && o.together; round++ {
+	// With -together or -slice, each round runs both servers at once.
+	var both func(context.Context, options, []target, int) ([]runRow, error)
+	switch {
+	case o.together:
+		both = benchTogether
+	case o.slice > 0:
+		both = benchSlices
+	}
+	for round := 1; round <= o.rounds && both != nil; round++ {
 		progress("round %d: both servers", round)
-		pair, err := benchTogether(ctx, o, targets, round)
+		pair, err := both(ctx, o, targets, round)
 		if err != nil {
 			return err
 		}
@@ -176,21 +184,7 @@ func run(o options) error {
 		}
 		rows = append(rows, pair...)
 	}
-	for round := 1; round <= o.rounds && o.slice > 0; round++ {
-		progress("round %d: both servers, in turns of %s", round, o.slice)
-		pair, err := benchSlices(ctx, o, targets, round)
-		if err != nil {
-			return err
-		}
-		for _, row := range pair {
-			progress("  %s: %s", row.target, row.res.Summary())
-			if !row.res.Clean() || row.check != "ok" {
-				failed = true
-			}
-		}
-		rows = append(rows, pair...)
-	}
-	for round := 1; round <= o.rounds && !o.together && o.slice == 0; round++ {
+	for round := 1; round <= o.rounds && both == nil; round++ {
 		// Alternate which server goes first, so that neither always runs
 		// on a machine the other has just warmed up (or worn out).
 		order := targets
