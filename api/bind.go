@@ -32,7 +32,7 @@ func BindJSON(c *gin.Context, dst any) error {
 	if c.Request.Body == nil {
 		return NewError(http.StatusBadRequest, "the body is empty")
 	}
-	body, err := io.ReadAll(c.Request.Body)
+	body, err := readBody(c.Request.Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -59,6 +59,15 @@ func BindJSON(c *gin.Context, dst any) error {
 		return &Error{Status: http.StatusUnprocessableEntity, Detail: "the request is invalid", Err: err}
 	}
 	return nil
+}
+
+// readBody reads what is left of body: a body kept for a retry is in
+// memory already, and is not copied again.
+func readBody(body io.Reader) ([]byte, error) {
+	if b, ok := body.(*replayBody); ok {
+		return b.rest(), nil
+	}
+	return io.ReadAll(body)
 }
 
 // decodeError maps an encoding/json error to the client's error.

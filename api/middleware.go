@@ -107,7 +107,8 @@ func (m *Middleware) serve(c *gin.Context) {
 			given = v[0]
 		}
 		r.id = m.ids.next(given)
-		c.Writer.Header()[RequestIDHeader] = []string{r.id}
+		r.idValue[0] = r.id
+		c.Writer.Header()[RequestIDHeader] = r.idValue[:]
 	}
 	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
 	rc := &requestCtx{Context: c.Request.Context(), r: r, gen: r.gen.Load()}
@@ -199,8 +200,10 @@ func (m *Middleware) put(r *request) {
 	r.c, r.ctx, r.scope, r.tx = nil, nil, nil, nil
 	r.opened.Store(false)
 	r.settled, r.commitErr, r.panicked = false, nil, false
-	r.replay, r.headers = nil, nil
-	r.id, r.errsBefore = "", 0
+	r.replay.reset()
+	r.replayed = false
+	r.headers.reset()
+	r.id, r.idValue[0], r.errsBefore = "", "", 0
 	r.deps = [len(r.deps)]any{} // after a panic in a handler they may still be set
 	r.gen.Add(1)
 	r.hold.reset(nil, nil, 0)

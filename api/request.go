@@ -79,10 +79,12 @@ type request struct {
 	commitErr error // the commit failed
 	panicked  bool
 
-	replay  []byte      // the body, kept for a retry
-	headers http.Header // the response headers before the handler ran
+	replay   replayBody     // the body, kept for a retry
+	replayed bool           // replay holds this request's body
+	headers  headerSnapshot // the response headers before the handler ran
 
 	id         string    // the request id, when the middleware observes
+	idValue    [1]string // the id as a header value, without an allocation
 	start      time.Time // when the middleware received the request
 	attempts   int       // how many times an api.Handle handler ran
 	errsBefore int       // len(c.Errors) when the handler first ran
@@ -190,16 +192,22 @@ func (r *request) writeDirect(p Problem) {
 func (r *request) prepareRetry() bool {
 	req := r.c.Request
 	if req.Body != nil && req.Body != http.NoBody {
-		limit := r.m.opts.ReplayLimit
-		b, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
-		if err != nil || int64(len(b)) > limit {
-			req.Body = readCloser{io.MultiReader(bytes.NewReader(b), req.Body), req.Body}
+		ok, err := r.replay.readFrom(req.Body, r.m.opts.ReplayLimit, req.ContentLength)
+		if !ok || err != nil {
+			// What was read goes first, then the rest; the handler
+			// runs once and sees the read error, if any, itself.
+			read := bytes.NewReader(r.replay.buf)
+			if err != nil {
+				req.Body = readCloser{io.MultiReader(read, errReader{err}), req.Body}
+			} else {
+				req.Body = readCloser{io.MultiReader(read, req.Body), req.Body}
+			}
 			return false
 		}
-		r.replay = b
-		req.Body = io.NopCloser(bytes.NewReader(b))
+		r.replayed = true
+		req.Body = &r.replay
 	}
-	r.headers = r.hold.w.Header().Clone()
+	r.headers.take(r.hold.w.Header())
 	r.errsBefore = len(r.c.Errors)
 	return true
 }
@@ -229,17 +237,19 @@ func (r *request) restart(attempt int) error {
 	}
 	r.settled, r.commitErr = false, nil
 	r.hold.discard()
-	h := r.hold.w.Header()
-	clear(h)
-	for k, v := range r.headers {
-		h[k] = v
-	}
+	r.headers.restore(r.hold.w.Header())
 	r.c.Errors = r.c.Errors[:r.errsBefore] // keep what earlier middlewares recorded
-	if r.replay != nil {
-		r.c.Request.Body = io.NopCloser(bytes.NewReader(r.replay))
+	if r.replayed {
+		r.replay.rewind()
+		r.c.Request.Body = &r.replay
 	}
 	return nil
 }
+
+// errReader fails every read with its error.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // readCloser reads from one reader and closes another.
 type readCloser struct {

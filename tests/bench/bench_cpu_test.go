@@ -11,6 +11,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -30,20 +31,28 @@ import (
 // requests of one iteration.
 func BenchmarkPairedCPUPostgres(b *testing.B) {
 	x := serverDB(b, db.Postgres)
-	m, err := api.NewMetrics(prometheus.NewRegistry())
-	if err != nil {
-		b.Fatal(err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	ft := fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{
-		TxTimeout: 30 * time.Second, Logger: quiet, AccessLog: quiet, Observer: m,
-	}, 1<<20)
+	ft := appEngine(b, x)
 	hw := handEngine(x)
 	b.Run("GetUser", func(b *testing.B) { benchPairedCPU(b, ft, hw, getUserRequest, http.StatusOK) })
 	b.Run("PostUser", func(b *testing.B) {
 		benchPairedCPU(b, ft, hw, postUserRequest, http.StatusCreated)
 		trimUsers(b, x)
 	})
+}
+
+// appEngine is fastTrackEngine configured as cmd/app runs it: the typed
+// forms, the statement cache, the request timeout (30 s), Prometheus
+// metrics, the request id, the access log at a level that drops it, the
+// body limit, and POST bound by api.BindJSON and retried up to 3 times.
+func appEngine(b *testing.B, x *sqlx.DB) *gin.Engine {
+	m, err := api.NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{
+		TxTimeout: 30 * time.Second, Logger: quiet, AccessLog: quiet, Observer: m,
+	}, 1<<20, 3)
 }
 
 // cpuBlock is how many requests a side serves between two readings of the

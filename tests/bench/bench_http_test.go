@@ -53,12 +53,14 @@ var userPaths = func() []string {
 // size of the request transactions' statement cache (db.Statements), as
 // DB_STMT_CACHE sets it for an app: defaultStmtCache, or 0 for none.
 func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool, stmtCache int) *gin.Engine {
-	return fastTrackEngineWith(b, x, typed, stmtCache, api.Options{}, 0)
+	return fastTrackEngineWith(b, x, typed, stmtCache, api.Options{}, 0, 1)
 }
 
 // fastTrackEngineWith is fastTrackEngine with the middleware's options and,
 // when bodyLimit > 0, api.BodyLimit before it, as fxmodules installs them.
-func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, opts api.Options, bodyLimit int64) *gin.Engine {
+// With postRetry > 1, POST binds with api.BindJSON and may run postRetry
+// times (api.WithRetry), as cmd/app's POST /users does.
+func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, opts api.Options, bodyLimit int64, postRetry int) *gin.Engine {
 	b.Helper()
 	d := db.DialectOf(x)
 	stmts := db.NewStatements(x, d, stmtCache)
@@ -94,7 +96,11 @@ func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, op
 	}
 	post := func(c *gin.Context, r *UserRepo) (*User, error) {
 		var in userIn
-		if err := c.ShouldBindJSON(&in); err != nil {
+		if postRetry > 1 {
+			if err := api.BindJSON(c, &in); err != nil {
+				return nil, err
+			}
+		} else if err := c.ShouldBindJSON(&in); err != nil {
 			return nil, api.NewError(http.StatusBadRequest, "invalid body")
 		}
 		u, err := r.Create(c.Request.Context(), in.Name, in.Email)
@@ -104,12 +110,16 @@ func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, op
 		c.Status(http.StatusCreated)
 		return u, nil
 	}
+	var postOpts []api.Option
+	if postRetry > 1 {
+		postOpts = append(postOpts, api.WithRetry(postRetry))
+	}
 	if typed {
 		e.GET("/users/:id", api.Handle1(get, api.WithReadOnly()))
-		e.POST("/users", api.Handle1(post))
+		e.POST("/users", api.Handle1(post, postOpts...))
 	} else {
 		e.GET("/users/:id", api.Handle(get, api.WithReadOnly()))
-		e.POST("/users", api.Handle(post))
+		e.POST("/users", api.Handle(post, postOpts...))
 	}
 	e.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
 	if err := api.CheckRoutes(e, reg); err != nil {
@@ -181,6 +191,7 @@ func BenchmarkGetUser(b *testing.B) {
 	b.Run("fasttrack", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), false, defaultStmtCache)) })
 	b.Run("fasttrack-typed", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), true, defaultStmtCache)) })
 	b.Run("fasttrack-typed-nocache", func(b *testing.B) { benchGet(b, fastTrackEngine(b, httpSQLite(b), true, 0)) })
+	b.Run("fasttrack-app", func(b *testing.B) { benchGet(b, appEngine(b, httpSQLite(b))) })
 	b.Run("handwritten", func(b *testing.B) { benchGet(b, handEngine(httpSQLite(b))) })
 }
 
@@ -205,6 +216,7 @@ func BenchmarkPostUser(b *testing.B) {
 	b.Run("fasttrack", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), false, defaultStmtCache)) })
 	b.Run("fasttrack-typed", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), true, defaultStmtCache)) })
 	b.Run("fasttrack-typed-nocache", func(b *testing.B) { benchPost(b, fastTrackEngine(b, httpSQLite(b), true, 0)) })
+	b.Run("fasttrack-app", func(b *testing.B) { benchPost(b, appEngine(b, httpSQLite(b))) })
 	b.Run("handwritten", func(b *testing.B) { benchPost(b, handEngine(httpSQLite(b))) })
 }
 
