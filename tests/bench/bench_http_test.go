@@ -241,6 +241,7 @@ func benchPost(b *testing.B, e *gin.Engine) {
 // FastTrack's middleware, and on plain gin without it.
 func BenchmarkPing(b *testing.B) {
 	b.Run("fasttrack", func(b *testing.B) { benchPing(b, fastTrackEngine(b, httpSQLite(b), false, defaultStmtCache)) })
+	b.Run("fasttrack-app", func(b *testing.B) { benchPing(b, appEngine(b, httpSQLite(b))) })
 	b.Run("plain-gin", func(b *testing.B) { benchPing(b, handEngine(httpSQLite(b))) })
 }
 
