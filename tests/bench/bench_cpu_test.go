@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,7 +20,8 @@ import (
 // of FastTrack configured as cmd/app runs it — the request timeout (30 s),
 // Prometheus metrics, the request id, the access log at a level that drops
 // it — and of the hand-written engine, on the
-// PostgreSQL server at TEST_POSTGRES_URL (skipped when unset). The two run
+// PostgreSQL server at TEST_POSTGRES_URL (skipped when unset). Each request
+// carries a cancellable context, as a served one does. The two run
 // in alternating blocks of requests, and each block's process CPU time
 // (getrusage: user + system, the garbage collector included) is charged to
 // its side. Waiting for the database costs no CPU, so this isolates what
@@ -66,8 +68,13 @@ func benchPairedCPU(b *testing.B, ft, hw *gin.Engine, req func(i int) *http.Requ
 	block := func(e *gin.Engine, from, n int) time.Duration {
 		start := cpuTime()
 		for i := from; i < from+n; i++ {
+			// A server's request context can be cancelled, and database/sql
+			// watches a cancellable context with a goroutine per transaction
+			// and per query: both sides pay for it, as they do when served.
+			ctx, cancel := context.WithCancel(context.Background())
 			w := httptest.NewRecorder()
-			e.ServeHTTP(w, req(i))
+			e.ServeHTTP(w, req(i).WithContext(ctx))
+			cancel()
 			if w.Code != status {
 				body, _ := io.ReadAll(w.Body)
 				b.Fatalf("status %d, want %d: %s", w.Code, status, body)
