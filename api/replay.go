@@ -27,6 +27,7 @@ func (b *replayBody) readFrom(body io.Reader, limit int64, sizeHint int64) (bool
 	if sizeHint > 0 && sizeHint <= limit && int64(cap(buf)) < sizeHint+1 {
 		buf = make([]byte, 0, sizeHint+1) // +1: room to see the EOF
 	}
+	defer func() { b.buf, b.off = buf, 0 }()
 	for {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, max(512, cap(buf)))
@@ -34,16 +35,12 @@ func (b *replayBody) readFrom(body io.Reader, limit int64, sizeHint int64) (bool
 		end := int(min(int64(cap(buf)), limit+1)) // no further than it takes to see the body is too large
 		n, err := body.Read(buf[len(buf):end])
 		buf = buf[:len(buf)+n]
-		if int64(len(buf)) > limit {
-			b.buf, b.off = buf, 0
+		switch {
+		case int64(len(buf)) > limit:
 			return false, nil
-		}
-		if errors.Is(err, io.EOF) {
-			b.buf, b.off = buf, 0
+		case errors.Is(err, io.EOF):
 			return true, nil
-		}
-		if err != nil {
-			b.buf, b.off = buf, 0
+		case err != nil:
 			return false, err
 		}
 	}

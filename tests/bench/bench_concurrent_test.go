@@ -1,11 +1,7 @@
 package bench
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,7 +9,6 @@ import (
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // concurrentClients and concurrentRequests shape BenchmarkConcurrentCPUPostgres:
@@ -42,21 +37,14 @@ const (
 func BenchmarkConcurrentCPUPostgres(b *testing.B) {
 	x := serverDB(b, db.Postgres)
 	hw := handEngine(x)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	metrics := func() api.Observer {
-		m, err := api.NewMetrics(prometheus.NewRegistry())
-		if err != nil {
-			b.Fatal(err)
-		}
-		return m
-	}
+	quiet := quietLogger()
 	for _, v := range []struct {
 		name string
 		ft   func() http.Handler
 	}{
 		{"app", func() http.Handler { return appEngine(b, x) }},
 		{"no-timeout", func() http.Handler {
-			return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{Logger: quiet, AccessLog: quiet, Observer: metrics()}, 1<<20, 3)
+			return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{Logger: quiet, AccessLog: quiet, Observer: newMetrics(b)}, 1<<20, 3)
 		}},
 		{"no-observe", func() http.Handler {
 			return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{TxTimeout: 30 * time.Second, Logger: quiet}, 1<<20, 3)
@@ -72,23 +60,11 @@ func BenchmarkConcurrentCPUPostgres(b *testing.B) {
 func benchConcurrentCPU(b *testing.B, ft, hw http.Handler, req func(i int) *http.Request) {
 	var cft, chw time.Duration
 	for k := 0; k < b.N; k++ {
-		if k%2 == 0 {
-			cft += serveConcurrently(b, ft, req)
-			chw += serveConcurrently(b, hw, req)
-		} else {
-			chw += serveConcurrently(b, hw, req)
-			cft += serveConcurrently(b, ft, req)
-		}
+		alternately(k, &cft, &chw,
+			func() time.Duration { return serveConcurrently(b, ft, req) },
+			func() time.Duration { return serveConcurrently(b, hw, req) })
 	}
-	if cft == 0 && chw == 0 {
-		return // CPU time is not measured on this platform
-	}
-	n := float64(b.N * concurrentRequests)
-	b.ReportMetric(float64(cft.Nanoseconds())/n, "ft-cpu-ns/req")
-	b.ReportMetric(float64(chw.Nanoseconds())/n, "hw-cpu-ns/req")
-	if chw > 0 {
-		b.ReportMetric(float64(cft)/float64(chw), "ft/hw-cpu")
-	}
+	reportCPU(b, cft, chw, b.N*concurrentRequests, "req")
 }
 
 // serveConcurrently serves concurrentRequests requests on e from
@@ -106,11 +82,7 @@ func serveConcurrently(b *testing.B, e http.Handler, req func(i int) *http.Reque
 				if i > concurrentRequests || failed.Load() != nil {
 					return
 				}
-				ctx, cancel := context.WithCancel(context.Background())
-				w := httptest.NewRecorder()
-				e.ServeHTTP(w, req(i).WithContext(ctx))
-				cancel()
-				if w.Code != http.StatusOK {
+				if w := serveCancellable(e, req(i)); w.Code != http.StatusOK {
 					failed.CompareAndSwap(nil, w.Body.String())
 				}
 			}

@@ -47,14 +47,64 @@ func BenchmarkPairedCPUPostgres(b *testing.B) {
 // metrics, the request id, the access log at a level that drops it, the
 // body limit, and POST bound by api.BindJSON and retried up to 3 times.
 func appEngine(b *testing.B, x *sqlx.DB) *gin.Engine {
+	quiet := quietLogger()
+	return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{
+		TxTimeout: 30 * time.Second, Logger: quiet, AccessLog: quiet, Observer: newMetrics(b),
+	}, 1<<20, 3)
+}
+
+// quietLogger logs warnings and errors only, to nowhere: the access log at
+// the level cmd/app's load runs use drops every line.
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// newMetrics returns FastTrack's Prometheus observer on a registry of its own.
+func newMetrics(b *testing.B) *api.Metrics {
 	m, err := api.NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		b.Fatal(err)
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{
-		TxTimeout: 30 * time.Second, Logger: quiet, AccessLog: quiet, Observer: m,
-	}, 1<<20, 3)
+	return m
+}
+
+// serveCancellable serves r on e with a context that can be cancelled, as a
+// server's request context can: database/sql watches such a context with a
+// goroutine per transaction and per query, and both sides pay for it, as
+// they do when served.
+func serveCancellable(e http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, r.WithContext(ctx))
+	return w
+}
+
+// alternately runs a block of each side, FastTrack first when k is even and
+// the hand-written side first otherwise, and adds each block's CPU time to
+// its side's total.
+func alternately(k int, cft, chw *time.Duration, ft, hw func() time.Duration) {
+	if k%2 == 0 {
+		*cft += ft()
+		*chw += hw()
+	} else {
+		*chw += hw()
+		*cft += ft()
+	}
+}
+
+// reportCPU reports each side's CPU time per request, in ft-cpu-ns/<per> and
+// hw-cpu-ns/<per>, and their ratio, ft/hw-cpu; nothing when the platform
+// does not measure CPU time.
+func reportCPU(b *testing.B, cft, chw time.Duration, n int, per string) {
+	if cft == 0 && chw == 0 {
+		return
+	}
+	b.ReportMetric(float64(cft.Nanoseconds())/float64(n), "ft-cpu-ns/"+per)
+	b.ReportMetric(float64(chw.Nanoseconds())/float64(n), "hw-cpu-ns/"+per)
+	if chw > 0 {
+		b.ReportMetric(float64(cft)/float64(chw), "ft/hw-cpu")
+	}
 }
 
 // cpuBlock is how many requests a side serves between two readings of the
@@ -64,43 +114,22 @@ const cpuBlock = 200
 
 func benchPairedCPU(b *testing.B, ft, hw *gin.Engine, req func(i int) *http.Request, status int) {
 	var cft, chw time.Duration
-	var nft, nhw int
-	block := func(e *gin.Engine, from, n int) time.Duration {
-		start := cpuTime()
-		for i := from; i < from+n; i++ {
-			// A server's request context can be cancelled, and database/sql
-			// watches a cancellable context with a goroutine per transaction
-			// and per query: both sides pay for it, as they do when served.
-			ctx, cancel := context.WithCancel(context.Background())
-			w := httptest.NewRecorder()
-			e.ServeHTTP(w, req(i).WithContext(ctx))
-			cancel()
-			if w.Code != status {
-				body, _ := io.ReadAll(w.Body)
-				b.Fatalf("status %d, want %d: %s", w.Code, status, body)
+	block := func(e *gin.Engine, from, n int) func() time.Duration {
+		return func() time.Duration {
+			start := cpuTime()
+			for i := from; i < from+n; i++ {
+				if w := serveCancellable(e, req(i)); w.Code != status {
+					b.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
+				}
 			}
+			return cpuTime() - start
 		}
-		return cpuTime() - start
 	}
 	b.ReportAllocs()
 	for i, k := 0, 0; i < b.N; k++ {
 		n := min(cpuBlock, b.N-i)
-		if k%2 == 0 {
-			cft += block(ft, i, n)
-			chw += block(hw, i, n)
-		} else {
-			chw += block(hw, i, n)
-			cft += block(ft, i, n)
-		}
-		nft, nhw = nft+n, nhw+n
+		alternately(k, &cft, &chw, block(ft, i, n), block(hw, i, n))
 		i += n
 	}
-	if cft == 0 && chw == 0 {
-		return // CPU time is not measured on this platform
-	}
-	b.ReportMetric(float64(cft.Nanoseconds())/float64(nft), "ft-cpu-ns/op")
-	b.ReportMetric(float64(chw.Nanoseconds())/float64(nhw), "hw-cpu-ns/op")
-	if chw > 0 {
-		b.ReportMetric(float64(cft)/float64(chw), "ft/hw-cpu")
-	}
+	reportCPU(b, cft, chw, b.N, "op")
 }
