@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 
 	"github.com/fasttrack-go/fasttrack/config"
@@ -20,7 +21,7 @@ func Open(cfg config.Config) (*sqlx.DB, Dialect, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	sqlDB, err := sql.Open(t.Driver, t.DSN)
+	sqlDB, err := open(t)
 	if err != nil {
 		return nil, "", fmt.Errorf("db: open %s: %s", config.Redact(cfg.DatabaseURL), redactText(err.Error(), urlPassword(cfg.DatabaseURL)))
 	}
@@ -38,6 +39,57 @@ func Open(cfg config.Config) (*sqlx.DB, Dialect, error) {
 	}
 	return x, t.Dialect, nil
 }
+
+// open opens the pool for t.
+func open(t Target) (*sql.DB, error) {
+	c, err := Connector(t)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
+}
+
+// Connector returns the connector Open opens t's pool with, for a pool
+// opened with sql.OpenDB through a wrapping driver (tracing, counting).
+// On PostgreSQL its connections send a transaction's BEGIN together with
+// the transaction's first statement, one round trip instead of two; the
+// other databases get their driver's own connector.
+func Connector(t Target) (driver.Connector, error) {
+	if t.Dialect == Postgres {
+		return newPGConnector(t.DSN)
+	}
+	d, err := driverOf(t.Driver)
+	if err != nil {
+		return nil, err
+	}
+	if dc, ok := d.(driver.DriverContext); ok {
+		return dc.OpenConnector(t.DSN)
+	}
+	return dsnConnector{d: d, dsn: t.DSN}, nil
+}
+
+// driverOf returns the registered driver called name.
+func driverOf(name string) (driver.Driver, error) {
+	probe, err := sql.Open(name, "")
+	if err != nil {
+		return nil, err
+	}
+	defer probe.Close()
+	return probe.Driver(), nil
+}
+
+// dsnConnector opens connections of a driver without a connector of its
+// own.
+type dsnConnector struct {
+	d   driver.Driver
+	dsn string
+}
+
+// Connect opens a connection.
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
+
+// Driver returns the driver.
+func (c dsnConnector) Driver() driver.Driver { return c.d }
 
 // Wrap makes a *sqlx.DB of a pool opened with driver, mapping struct fields
 // without a db tag to snake_case columns (see SnakeCase), as Open does.

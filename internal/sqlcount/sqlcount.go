@@ -29,40 +29,29 @@ func Open(databaseURL string) (*sqlx.DB, *Counter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	probe, err := sql.Open(t.Driver, t.DSN)
+	inner, err := db.Connector(t)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlcount: %w", err)
 	}
-	drv := probe.Driver()
-	probe.Close()
 	c := &Counter{}
-	return db.Wrap(sql.OpenDB(&connector{drv: drv, dsn: t.DSN, c: c}), t.Driver), c, nil
+	return db.Wrap(sql.OpenDB(&connector{inner: inner, c: c}), t.Driver), c, nil
 }
 
+// connector wraps the connections of the connector db.Open uses.
 type connector struct {
-	drv driver.Driver
-	dsn string
-	c   *Counter
+	inner driver.Connector
+	c     *Counter
 }
 
 func (k *connector) Connect(ctx context.Context) (driver.Conn, error) {
-	var cn driver.Conn
-	var err error
-	if dc, ok := k.drv.(driver.DriverContext); ok {
-		var inner driver.Connector
-		if inner, err = dc.OpenConnector(k.dsn); err == nil {
-			cn, err = inner.Connect(ctx)
-		}
-	} else {
-		cn, err = k.drv.Open(k.dsn)
-	}
+	cn, err := k.inner.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &conn{Conn: cn, c: k.c}, nil
 }
 
-func (k *connector) Driver() driver.Driver { return k.drv }
+func (k *connector) Driver() driver.Driver { return k.inner.Driver() }
 
 // conn counts and forwards to the driver's connection.
 type conn struct {

@@ -35,8 +35,8 @@ const (
 // no-observe the request id, access log and metrics, and bare all of them
 // with the body limit and the retry.
 func BenchmarkConcurrentCPUPostgres(b *testing.B) {
-	x := serverDB(b, db.Postgres)
-	hw := handEngine(x)
+	x, hx := serverDB(b, db.Postgres)
+	hw := handEngine(hx)
 	quiet := quietLogger()
 	for _, v := range []struct {
 		name string

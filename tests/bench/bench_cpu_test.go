@@ -32,9 +32,9 @@ import (
 // which pulls the ratio towards 1. B/op and allocs/op count both sides'
 // requests of one iteration.
 func BenchmarkPairedCPUPostgres(b *testing.B) {
-	x := serverDB(b, db.Postgres)
+	x, hx := serverDB(b, db.Postgres)
 	ft := appEngine(b, x)
-	hw := handEngine(x)
+	hw := handEngine(hx)
 	b.Run("GetUser", func(b *testing.B) { benchPairedCPU(b, ft, hw, getUserRequest, http.StatusOK) })
 	b.Run("PostUser", func(b *testing.B) {
 		benchPairedCPU(b, ft, hw, postUserRequest, http.StatusCreated)

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"database/sql"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,33 +24,55 @@ import (
 //
 //   - ft/hw: FastTrack's time ÷ the hand-written time (1/ratio of throughput);
 //   - extra-ns/op: FastTrack's time − the hand-written time.
-func BenchmarkPaired(b *testing.B) { pairedOn(b, httpSQLite(b)) }
+func BenchmarkPaired(b *testing.B) { x := httpSQLite(b); pairedOn(b, x, x) }
 
 // BenchmarkPairedPostgres is BenchmarkPaired on a new database of the
 // PostgreSQL server at TEST_POSTGRES_URL (skipped when it is unset), seeded
 // the same way. pgx keeps a statement cache of its own, so the
 // NoStmtCache forms run as the others do.
-func BenchmarkPairedPostgres(b *testing.B) { pairedOn(b, serverDB(b, db.Postgres)) }
+func BenchmarkPairedPostgres(b *testing.B) {
+	x, hx := serverDB(b, db.Postgres)
+	pairedOn(b, x, hx)
+}
 
 // BenchmarkPairedMySQL is BenchmarkPaired on a new database of the MySQL
 // server at TEST_MYSQL_URL (skipped when it is unset; MariaDB 10.5 or later,
 // for INSERT … RETURNING).
-func BenchmarkPairedMySQL(b *testing.B) { pairedOn(b, serverDB(b, db.MySQL)) }
+func BenchmarkPairedMySQL(b *testing.B) {
+	x, hx := serverDB(b, db.MySQL)
+	pairedOn(b, x, hx)
+}
 
-// serverDB returns a pool on a new database of dialect d's test server,
-// seeded with seedRows users, or skips.
-func serverDB(b *testing.B, d db.Dialect) *sqlx.DB {
+// serverDB returns two pools on a new database of dialect d's test server,
+// seeded with seedRows users, or skips: ft opened by db.Open, for
+// FastTrack, and hw opened as a hand-written service opens it, with
+// sql.Open and the driver's own connector, for the hand-written engine.
+// Both have the default configuration's limits.
+func serverDB(b *testing.B, d db.Dialect) (ft, hw *sqlx.DB) {
 	cfg := config.Default()
 	cfg.DatabaseURL = testdb.New(b, d)
-	x, _, err := db.Open(cfg)
+	ft, _, err := db.Open(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = x.Close() })
-	if err := seed(x); err != nil {
+	b.Cleanup(func() { _ = ft.Close() })
+	if err := seed(ft); err != nil {
 		b.Fatal(err)
 	}
-	return x
+	t, err := db.ParseURL(cfg.DatabaseURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool, err := sql.Open(t.Driver, t.DSN)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = pool.Close() })
+	pool.SetMaxOpenConns(cfg.DBMaxOpenConns)
+	pool.SetMaxIdleConns(cfg.DBMaxIdleConns)
+	pool.SetConnMaxLifetime(cfg.DBConnMaxLifetime)
+	pool.SetConnMaxIdleTime(cfg.DBConnMaxIdleTime)
+	return ft, db.Wrap(pool, t.Driver)
 }
 
 // getUserRequest is the i-th GET /users/:id of a benchmark, over the seeded
@@ -65,10 +88,11 @@ func postUserRequest(int) *http.Request {
 	return req
 }
 
-// pairedOn runs the paired benchmarks on x, whose users table holds
-// seedRows rows.
-func pairedOn(b *testing.B, x *sqlx.DB) {
-	hw := handEngine(x)
+// pairedOn runs the paired benchmarks, FastTrack's on x and the
+// hand-written ones on hx, two pools on one database whose users table
+// holds seedRows rows.
+func pairedOn(b *testing.B, x, hx *sqlx.DB) {
+	hw := handEngine(hx)
 	get, post := getUserRequest, postUserRequest
 	ping := func(int) *http.Request { return httptest.NewRequest(http.MethodGet, "/ping", nil) }
 	// FastTrack as an app runs it (the statement cache on), and without

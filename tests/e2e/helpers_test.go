@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -61,18 +62,27 @@ func randHex(t testing.TB, n int) string {
 	return hex.EncodeToString(b)
 }
 
-// freeAddr returns 127.0.0.1:port for a port that was free a moment ago.
+// freeAddr returns 127.0.0.1:port for a port that was free a moment ago,
+// picked at random. The port is below
+// Linux's range of ephemeral ports (32768–60999), from which the kernel
+// picks the local port of every outgoing connection, so that the tests'
+// own database connections cannot take it before the app binds it.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		port := 20000 + mrand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		if err := ln.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return addr
 	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
+	t.Fatal("no free port between 20000 and 32000")
+	return ""
 }
 
 // openDB opens and pings a pool on databaseURL with the framework's own

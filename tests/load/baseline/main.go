@@ -8,7 +8,10 @@
 // It reads the same environment as cmd/app (DATABASE_URL, HTTP_ADDR, the
 // pool limits, the HTTP timeouts, LOG_LEVEL…) through config.Load, so that
 // both run with the same pool, and migrates the database with the same
-// migration files (db.NewMigrator over cmd/app/migrations.FS).
+// migration files (db.NewMigrator over cmd/app/migrations.FS). It opens its
+// pool as a hand-written service does, with sql.Open and the driver's own
+// connector, not with db.Open, whose PostgreSQL connections send BEGIN
+// with the transaction's first statement.
 package main
 
 import (
@@ -107,7 +110,7 @@ func run() error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	x, d, err := db.Open(cfg)
+	x, d, err := openPool(cfg)
 	if err != nil {
 		return err
 	}
@@ -157,6 +160,24 @@ func run() error {
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.StopTimeout)
 	defer cancelStop()
 	return srv.Shutdown(stopCtx)
+}
+
+// openPool opens the pool for cfg.DatabaseURL with sql.Open and cfg's
+// limits.
+func openPool(cfg config.Config) (*sqlx.DB, db.Dialect, error) {
+	t, err := db.ParseURL(cfg.DatabaseURL)
+	if err != nil {
+		return nil, "", err
+	}
+	pool, err := sql.Open(t.Driver, t.DSN)
+	if err != nil {
+		return nil, "", fmt.Errorf("opening the database: %w", err)
+	}
+	pool.SetMaxOpenConns(cfg.DBMaxOpenConns)
+	pool.SetMaxIdleConns(cfg.DBMaxIdleConns)
+	pool.SetConnMaxLifetime(cfg.DBConnMaxLifetime)
+	pool.SetConnMaxIdleTime(cfg.DBConnMaxIdleTime)
+	return db.Wrap(pool, t.Driver), t.Dialect, nil
 }
 
 // problem answers status as application/problem+json.

@@ -1,0 +1,453 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// PostgreSQL connections are pgx's database/sql connections (stdlib.Conn),
+// wrapped so that a transaction's BEGIN travels with its first statement:
+// database/sql sends BEGIN on its own and waits for it, one round trip of
+// three for a request that reads a row. The wrapper's BeginTx sends
+// nothing; the transaction's first statement goes out as BEGIN, then the
+// statement, in one write, and its answer comes back in one read. A
+// transaction that runs no statement sends nothing at all.
+//
+// The statement rides with BEGIN only when the connection has prepared it
+// before (pgRows must know its columns to ask for each in the format pgx's
+// stdlib asks for, so that the first statement scans exactly as the others
+// do). The first time, BEGIN goes alone, the statement is prepared under
+// the name pgx's stdlib uses for a statement it was asked to prepare, and
+// it runs through stdlib as usual, which finds it prepared. Each connection
+// keeps at most maxPipelined such statements, least recently used out.
+// Connections whose DSN chose another query mode than pgx's default (the
+// simple protocol, for a pooler that cannot keep prepared statements) are
+// not changed.
+
+// maxPipelined bounds the statements one connection keeps prepared for
+// riding with BEGIN.
+const maxPipelined = 256
+
+// pgConnector opens pgx stdlib connections and wraps them (see pgConn).
+type pgConnector struct{ base driver.Connector }
+
+// newPGConnector returns the connector for a pgx DSN.
+func newPGConnector(dsn string) (driver.Connector, error) {
+	base, err := stdlib.GetDefaultDriver().(driver.DriverContext).OpenConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return pgConnector{base: base}, nil
+}
+
+// Connect opens a connection and wraps it.
+func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	dc, err := c.base.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := dc.(*stdlib.Conn)
+	if !ok {
+		return dc, nil
+	}
+	pc := sc.Conn()
+	return &pgConn{
+		Conn:      sc,
+		pgx:       pc,
+		pipelines: pc.Config().DefaultQueryExecMode == pgx.QueryExecModeCacheStatement,
+		known:     make(map[string]*pgKnown),
+	}, nil
+}
+
+// Driver returns pgx's driver.
+func (c pgConnector) Driver() driver.Driver { return c.base.Driver() }
+
+// pgConn is a pgx stdlib connection whose transactions begin with their
+// first statement. Like every driver connection, it is used by one
+// goroutine at a time.
+type pgConn struct {
+	*stdlib.Conn
+	pgx       *pgx.Conn
+	pipelines bool
+
+	// begin is the BEGIN of the open transaction while it is unsent; ""
+	// otherwise. beginErr is set when the BEGIN sent failed: the
+	// transaction's statements fail with it, they must not run outside
+	// a transaction.
+	begin    string
+	beginErr error
+	txCtx    context.Context // BeginTx's, for COMMIT and ROLLBACK
+	inTx     bool
+
+	known map[string]*pgKnown // statements prepared to ride with BEGIN
+	stale []string            // known statements to deallocate
+	tick  uint64
+	eqb   pgx.ExtendedQueryBuilder
+}
+
+// pgKnown is a statement prepared on the connection, with its last use.
+type pgKnown struct {
+	sd   *pgconn.StatementDescription
+	used uint64
+}
+
+// errNotBegun fails the statements of a transaction whose BEGIN failed.
+var errNotBegun = errors.New("db: the transaction did not begin")
+
+// Begin begins a transaction (see BeginTx).
+func (c *pgConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// BeginTx begins a transaction that sends its BEGIN with its first
+// statement.
+func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if !c.pipelines {
+		return c.Conn.BeginTx(ctx, opts)
+	}
+	if c.pgx.IsClosed() {
+		return nil, driver.ErrBadConn
+	}
+	begin, err := beginStatement(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.dropStale(ctx); err != nil {
+		return nil, err
+	}
+	c.begin, c.beginErr, c.txCtx, c.inTx = begin, nil, ctx, true
+	return pgTx{c}, nil
+}
+
+// beginStatement returns the BEGIN statement for opts.
+func beginStatement(opts driver.TxOptions) (string, error) {
+	s := "begin"
+	switch sql.IsolationLevel(opts.Isolation) {
+	case sql.LevelDefault:
+	case sql.LevelReadUncommitted:
+		s += " isolation level read uncommitted"
+	case sql.LevelReadCommitted:
+		s += " isolation level read committed"
+	case sql.LevelRepeatableRead, sql.LevelSnapshot:
+		s += " isolation level repeatable read"
+	case sql.LevelSerializable:
+		s += " isolation level serializable"
+	default:
+		return "", fmt.Errorf("db: unsupported isolation level %v", sql.IsolationLevel(opts.Isolation))
+	}
+	if opts.ReadOnly {
+		s += " read only"
+	}
+	return s, nil
+}
+
+// pgTx ends the connection's transaction.
+type pgTx struct{ c *pgConn }
+
+// Commit commits; a transaction that sent nothing commits nothing.
+func (t pgTx) Commit() error { return t.c.end("commit") }
+
+// Rollback rolls back; a transaction that sent nothing rolls back nothing.
+func (t pgTx) Rollback() error { return t.c.end("rollback") }
+
+// end sends COMMIT or ROLLBACK for the open transaction, if it began.
+func (c *pgConn) end(stmt string) error {
+	ctx, beginErr, unsent := c.txCtx, c.beginErr, c.begin != ""
+	c.txCtx, c.beginErr, c.begin, c.inTx = nil, nil, "", false
+	switch {
+	case unsent:
+		return nil
+	case beginErr != nil:
+		if stmt == "commit" {
+			return beginErr
+		}
+		return nil
+	}
+	tag, err := c.pgx.Exec(ctx, stmt)
+	if err == nil && stmt == "commit" && tag.String() == "ROLLBACK" {
+		// The transaction had failed: the server rolled it back.
+		return pgx.ErrTxCommitRollback
+	}
+	return err
+}
+
+// sendBegin sends the transaction's BEGIN on its own, if it is unsent.
+func (c *pgConn) sendBegin(ctx context.Context) error {
+	if c.beginErr != nil {
+		return c.beginErr
+	}
+	if c.begin == "" {
+		return nil
+	}
+	begin := c.begin
+	c.begin = ""
+	if _, err := c.pgx.Exec(ctx, begin); err != nil {
+		c.beginErr = fmt.Errorf("%w: %w", errNotBegun, err)
+		if pgconn.SafeToRetry(err) {
+			return driver.ErrBadConn
+		}
+		return err
+	}
+	return nil
+}
+
+// pending reports whether the transaction's BEGIN is unsent or failed.
+func (c *pgConn) pending() bool { return c.begin != "" || c.beginErr != nil }
+
+// ExecContext runs query; the first statement of a transaction carries
+// its BEGIN.
+func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if !c.inTx && len(c.stale) > 0 {
+		if err := c.dropStale(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if c.pending() {
+		// Without arguments pgx runs a statement by the simple protocol
+		// (it may hold several): it cannot be prepared.
+		if k := c.lookup(query); k != nil && len(args) > 0 && c.beginErr == nil {
+			return c.execWithBegin(ctx, query, k.sd, args)
+		}
+		if err := c.sendBegin(ctx); err != nil {
+			return nil, err
+		}
+		if len(args) > 0 {
+			if err := c.learn(ctx, query); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res, err := c.Conn.ExecContext(ctx, query, args)
+	c.noteError(query, err)
+	return res, err
+}
+
+// QueryContext runs query; the first statement of a transaction carries
+// its BEGIN.
+func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if !c.inTx && len(c.stale) > 0 {
+		if err := c.dropStale(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if c.pending() {
+		if k := c.lookup(query); k != nil && c.beginErr == nil {
+			return c.queryWithBegin(ctx, query, k.sd, args)
+		}
+		if err := c.sendBegin(ctx); err != nil {
+			return nil, err
+		}
+		if err := c.learn(ctx, query); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := c.Conn.QueryContext(ctx, query, args)
+	c.noteError(query, err)
+	return rows, err
+}
+
+// PrepareContext prepares query; its runs go through the connection, so
+// that a transaction's first statement still carries its BEGIN.
+func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := c.Conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return &pgStmt{Stmt: st.(*stdlib.Stmt), c: c, query: query}, nil
+}
+
+// Prepare prepares query (see PrepareContext).
+func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+// pgStmt is a prepared statement run through its connection.
+type pgStmt struct {
+	*stdlib.Stmt
+	c     *pgConn
+	query string
+}
+
+// ExecContext runs the statement.
+func (s *pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	return s.c.ExecContext(ctx, s.query, args)
+}
+
+// Close closes the statement. pgx's stdlib deallocates it when no other
+// statement of the connection shares it: the connection forgets it too,
+// and prepares it again on its next use (at no cost if it is still
+// prepared).
+func (s *pgStmt) Close() error {
+	delete(s.c.known, s.query)
+	return s.Stmt.Close()
+}
+
+// QueryContext runs the statement.
+func (s *pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return s.c.QueryContext(ctx, s.query, args)
+}
+
+// lookup returns the connection's prepared statement for query, or nil.
+func (c *pgConn) lookup(query string) *pgKnown {
+	k := c.known[query]
+	if k != nil {
+		c.tick++
+		k.used = c.tick
+	}
+	return k
+}
+
+// learn prepares query on the connection, as pgx's stdlib prepares a
+// statement it is asked to (pgx then runs query as that statement), so
+// that the next transaction beginning with query sends both at once. The
+// least recently used statement makes room.
+func (c *pgConn) learn(ctx context.Context, query string) error {
+	if _, ok := c.known[query]; ok {
+		return nil
+	}
+	if len(c.known) >= maxPipelined {
+		var oldest string
+		var at uint64
+		for q, k := range c.known {
+			if oldest == "" || k.used < at {
+				oldest, at = q, k.used
+			}
+		}
+		if err := c.pgx.Deallocate(ctx, oldest); err != nil {
+			return err
+		}
+		delete(c.known, oldest)
+	}
+	sd, err := c.pgx.Prepare(ctx, query, query)
+	if err != nil {
+		return err
+	}
+	c.tick++
+	c.known[query] = &pgKnown{sd: sd, used: c.tick}
+	return nil
+}
+
+// noteError forgets a statement that the server no longer runs as
+// prepared: its table changed ("cached plan must not change result
+// type"), or the server dropped it. It is deallocated before the next
+// transaction, and prepared again on its next use.
+func (c *pgConn) noteError(query string, err error) {
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) || (pe.Code != "0A000" && pe.Code != "26000") {
+		return
+	}
+	if _, ok := c.known[query]; ok {
+		delete(c.known, query)
+		c.stale = append(c.stale, query)
+	}
+}
+
+// dropStale deallocates the statements noteError forgot.
+func (c *pgConn) dropStale(ctx context.Context) error {
+	for len(c.stale) > 0 {
+		if err := c.pgx.Deallocate(ctx, c.stale[0]); err != nil {
+			return err
+		}
+		c.stale = c.stale[1:]
+	}
+	return nil
+}
+
+// sendWithBegin sends the transaction's BEGIN and the prepared statement
+// sd in one write, reads BEGIN's answer, and returns the reader of the
+// statement's. Arguments that cannot be encoded fail before anything is
+// sent: the transaction has not begun.
+func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.StatementDescription, args []driver.NamedValue, formats []int16) (*pgconn.MultiResultReader, error) {
+	values := make([]any, len(args))
+	for i, a := range args {
+		values[i] = a.Value
+	}
+	if len(sd.ParamOIDs) != len(values) {
+		return nil, fmt.Errorf("expected %d arguments, got %d", len(sd.ParamOIDs), len(values))
+	}
+	if err := c.eqb.Build(c.pgx.TypeMap(), sd, values); err != nil {
+		return nil, err
+	}
+	if formats == nil {
+		formats = c.eqb.ResultFormats
+	}
+	var b pgconn.Batch
+	b.ExecParams(c.begin, nil, nil, nil, nil)
+	b.ExecStatement(sd, c.eqb.ParamValues, c.eqb.ParamFormats, formats)
+	c.begin = ""
+	mrr := c.pgx.PgConn().ExecBatch(ctx, &b)
+	if !mrr.NextResult() {
+		err := mrr.Close()
+		return nil, c.failedBegin(err)
+	}
+	if _, err := mrr.ResultReader().Close(); err != nil {
+		_ = mrr.Close()
+		return nil, c.failedBegin(err)
+	}
+	if !mrr.NextResult() {
+		err := mrr.Close()
+		if err == nil {
+			err = errors.New("db: no result for the statement sent with BEGIN")
+		}
+		c.noteError(query, err)
+		return nil, err
+	}
+	return mrr, nil
+}
+
+// failedBegin records that BEGIN failed with err, and returns err as
+// database/sql expects it: driver.ErrBadConn when nothing was sent.
+func (c *pgConn) failedBegin(err error) error {
+	if err == nil {
+		err = errors.New("no result for BEGIN")
+	}
+	c.beginErr = fmt.Errorf("%w: %w", errNotBegun, err)
+	if pgconn.SafeToRetry(err) {
+		return driver.ErrBadConn
+	}
+	return err
+}
+
+// execWithBegin runs the prepared statement sd with its BEGIN.
+func (c *pgConn) execWithBegin(ctx context.Context, query string, sd *pgconn.StatementDescription, args []driver.NamedValue) (driver.Result, error) {
+	mrr, err := c.sendWithBegin(ctx, query, sd, args, nil)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := mrr.ResultReader().Close()
+	if cerr := mrr.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		c.noteError(query, err)
+		return nil, err
+	}
+	return driver.RowsAffected(tag.RowsAffected()), nil
+}
+
+// queryWithBegin runs the prepared query sd with its BEGIN. Like pgx's
+// stdlib, it reads the first row before it returns, so that a failed
+// statement fails here.
+func (c *pgConn) queryWithBegin(ctx context.Context, query string, sd *pgconn.StatementDescription, args []driver.NamedValue) (driver.Rows, error) {
+	mrr, err := c.sendWithBegin(ctx, query, sd, args, stdlibFormats(sd))
+	if err != nil {
+		return nil, err
+	}
+	rr := mrr.ResultReader()
+	more := rr.NextRow()
+	if !more {
+		if _, err := rr.Close(); err != nil {
+			_ = mrr.Close()
+			c.noteError(query, err)
+			return nil, err
+		}
+	}
+	return newPGRows(c.pgx.TypeMap(), mrr, rr, more), nil
+}

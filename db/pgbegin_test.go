@@ -1,0 +1,530 @@
+package db_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jmoiron/sqlx"
+)
+
+// writeCounter counts the writes of the connections it dials: one per
+// round trip the driver starts.
+type writeCounter struct{ n atomic.Int64 }
+
+type countingConn struct {
+	net.Conn
+	w *writeCounter
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.w.n.Add(1)
+	return c.Conn.Write(b)
+}
+
+// openPG opens a one-connection pool on a fresh PostgreSQL database, through
+// FastTrack's connector (fasttrack) or pgx's own (stdlib), counting writes.
+func openPG(t *testing.T, fasttrack bool) (*sqlx.DB, *writeCounter) {
+	t.Helper()
+	return openPGOn(t, testdb.New(t, db.Postgres), fasttrack)
+}
+
+func openPGOn(t *testing.T, u string, fasttrack bool) (*sqlx.DB, *writeCounter) {
+	t.Helper()
+	tgt, err := db.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(tgt.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &writeCounter{}
+	var d net.Dialer
+	cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: c, w: w}, nil
+	}
+	var pool *sql.DB
+	if fasttrack {
+		pool = sql.OpenDB(db.PGConnector(cfg))
+	} else {
+		pool = sql.OpenDB(stdlib.GetConnector(*cfg))
+	}
+	pool.SetMaxOpenConns(1)
+	pool.SetMaxIdleConns(1)
+	t.Cleanup(func() { pool.Close() })
+	x := db.Wrap(pool, "pgx")
+	if _, err := x.Exec(`CREATE TABLE IF NOT EXISTS items (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)`); err != nil {
+		t.Fatal(err)
+	}
+	// pgx's stdlib pings a connection on its first reuse: do it now.
+	for range 2 {
+		if _, err := x.Exec("SELECT 1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return x, w
+}
+
+// inTx runs fn in a transaction of x with opts, and commits.
+func inTx(t *testing.T, x *sqlx.DB, opts *sql.TxOptions, fn func(tx *sqlx.Tx) error) error {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := x.BeginTxx(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			t.Errorf("rollback: %v", rerr)
+		}
+		return err
+	}
+	return tx.Commit()
+}
+
+// writesOf returns how many writes one run of fn takes, after a first run
+// has prepared its statements.
+func writesOf(t *testing.T, x *sqlx.DB, w *writeCounter, opts *sql.TxOptions, fn func(tx *sqlx.Tx) error) int64 {
+	t.Helper()
+	if err := inTx(t, x, opts, fn); err != nil {
+		t.Fatal(err)
+	}
+	before := w.n.Load()
+	if err := inTx(t, x, opts, fn); err != nil {
+		t.Fatal(err)
+	}
+	return w.n.Load() - before
+}
+
+func TestPGBeginTravelsWithTheFirstStatement(t *testing.T) {
+	u := testdb.New(t, db.Postgres)
+	read := func(tx *sqlx.Tx) error {
+		var name string
+		err := tx.Get(&name, "SELECT name FROM items WHERE id = $1", 1)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
+	}
+	var next int64 = 100
+	write := func(tx *sqlx.Tx) error {
+		next++
+		_, err := tx.Exec("INSERT INTO items (id, name) VALUES ($1, $2)", next, "n"+time.Now().String()+string(rune('a'+next%26)))
+		return err
+	}
+	ro := &sql.TxOptions{ReadOnly: true}
+	for _, c := range []struct {
+		name string
+		opts *sql.TxOptions
+		fn   func(*sqlx.Tx) error
+	}{{"read", ro, read}, {"write", nil, write}} {
+		x, w := openPGOn(t, u, true)
+		got := writesOf(t, x, w, c.opts, c.fn)
+		xs, ws := openPGOn(t, u, false)
+		std := writesOf(t, xs, ws, c.opts, c.fn)
+		if got != 2 || std != 3 {
+			t.Errorf("%s: a transaction of one statement took %d writes through FastTrack's connector, %d through pgx's; want 2 and 3", c.name, got, std)
+		}
+	}
+}
+
+func TestPGTransactionWithoutStatementsSendsNothing(t *testing.T) {
+	x, w := openPG(t, true)
+	ctx := context.Background()
+	for _, commit := range []bool{true, false} {
+		before := w.n.Load()
+		tx, err := x.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := w.n.Load() - before; n != 0 {
+			t.Errorf("commit=%v: an empty transaction sent %d writes", commit, n)
+		}
+	}
+}
+
+// typesQuery reads one value of many PostgreSQL types.
+const typesQuery = `SELECT $1::int AS k, true AS b, 2::int2 AS i2, 3::int4 AS i4, 4::int8 AS i8,
+	1.5::float4 AS f4, 2.25::float8 AS f8, 12.50::numeric(10,2) AS num, 'text'::text AS t,
+	'vc'::varchar(5) AS vc, 'ch'::char(3) AS ch, '\x0102'::bytea AS by, '{"a": 1}'::json AS j,
+	'{"b": [2]}'::jsonb AS jb, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS id,
+	'2026-11-26'::date AS d, '2026-11-26 05:06:07.123456'::timestamp AS ts,
+	'2026-11-26 05:06:07.123456+02'::timestamptz AS tstz, '1 day 02:03:04'::interval AS iv,
+	ARRAY[1, 2]::int[] AS ai, ARRAY['x', NULL]::text[] AS at, '10.0.0.1/8'::inet AS ip,
+	26::oid AS o, NULL::int AS n, 'infinity'::timestamptz AS inf, '12:34'::time AS tm,
+	'<a/>'::xml AS x, '$1.25'::money AS m`
+
+// scanAll returns the columns, type names and values of typesQuery's row.
+func scanAll(t *testing.T, rows *sqlx.Rows) ([]string, []any) {
+	t.Helper()
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(types))
+	for i, ct := range types {
+		names[i] = ct.Name() + " " + ct.DatabaseTypeName()
+	}
+	if !rows.Next() {
+		t.Fatalf("no row: %v", rows.Err())
+	}
+	vals := make([]any, len(types))
+	ptrs := make([]any, len(types))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	if rows.Next() {
+		t.Fatal("a second row")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names, vals
+}
+
+func TestPGFirstStatementScansAsTheOthers(t *testing.T) {
+	x, w := openPG(t, true)
+	ctx := context.Background()
+	// The first transaction prepares the query; the second sends it with
+	// BEGIN, then runs it again as its second statement.
+	for range 2 {
+		tx, err := x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := w.n.Load()
+		rows, err := tx.QueryxContext(ctx, typesQuery, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		firstNames, first := scanAll(t, rows)
+		sent := w.n.Load() - before
+		rows, err = tx.QueryxContext(ctx, typesQuery, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names, second := scanAll(t, rows)
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(firstNames, names) {
+			t.Errorf("column types: first statement %v, second %v", firstNames, names)
+		}
+		for i := range first {
+			if !reflect.DeepEqual(first[i], second[i]) {
+				t.Errorf("%s: first statement %#v (%T), second %#v (%T)", names[i], first[i], first[i], second[i], second[i])
+			}
+		}
+		if sent == 1 {
+			return // sent with BEGIN, and compared
+		}
+	}
+	t.Error("the query never went with BEGIN")
+}
+
+func TestPGBeginKeepsTheOptions(t *testing.T) {
+	x, _ := openPG(t, true)
+	setting := func(opts *sql.TxOptions, name string) string {
+		var v string
+		for range 2 { // the second time, with BEGIN
+			if err := inTx(t, x, opts, func(tx *sqlx.Tx) error {
+				return tx.Get(&v, "SELECT current_setting($1)", name)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return v
+	}
+	if v := setting(&sql.TxOptions{Isolation: sql.LevelSerializable}, "transaction_isolation"); v != "serializable" {
+		t.Errorf("serializable transaction runs at %q", v)
+	}
+	if v := setting(&sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, "transaction_isolation"); v != "repeatable read" {
+		t.Errorf("repeatable read transaction runs at %q", v)
+	}
+	if v := setting(&sql.TxOptions{ReadOnly: true}, "transaction_read_only"); v != "on" {
+		t.Errorf("read-only transaction has transaction_read_only %q", v)
+	}
+	if v := setting(nil, "transaction_read_only"); v != "off" {
+		t.Errorf("read-write transaction has transaction_read_only %q", v)
+	}
+	if _, err := x.BeginTx(context.Background(), &sql.TxOptions{Isolation: sql.LevelLinearizable}); err == nil {
+		t.Error("an isolation level PostgreSQL does not have began")
+	}
+	// A write sent with a read-only BEGIN fails as in any read-only
+	// transaction.
+	for i := range 2 {
+		err := inTx(t, x, &sql.TxOptions{ReadOnly: true}, func(tx *sqlx.Tx) error {
+			_, err := tx.Exec("INSERT INTO items (id, name) VALUES ($1, $2)", 1, "ro")
+			return err
+		})
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "25006" {
+			t.Fatalf("attempt %d: insert in a read-only transaction: %v, want SQLSTATE 25006", i, err)
+		}
+	}
+	var n int
+	if err := x.Get(&n, "SELECT count(*) FROM items"); err != nil || n != 0 {
+		t.Fatalf("rows after read-only inserts: %d, %v", n, err)
+	}
+}
+
+func TestPGFirstStatementCommitsAndRollsBack(t *testing.T) {
+	x, _ := openPG(t, true)
+	ctx := context.Background()
+	insert := func(id int, name string, commit bool) {
+		tx, err := x.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO items (id, name) VALUES ($1, $2)", id, name); err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(1, "kept", true)     // prepares the insert
+	insert(2, "dropped", false) // sent with BEGIN, rolled back
+	insert(3, "kept too", true) // sent with BEGIN, committed
+	var ids []int
+	if err := x.Select(&ids, "SELECT id FROM items ORDER BY id"); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ids, []int{1, 3}) {
+		t.Errorf("rows %v, want [1 3]", ids)
+	}
+}
+
+func TestPGFailedFirstStatement(t *testing.T) {
+	x, _ := openPG(t, true)
+	ctx := context.Background()
+	if _, err := x.Exec("INSERT INTO items (id, name) VALUES (1, 'taken')"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		tx, err := x.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int
+		err = tx.GetContext(ctx, &id, "INSERT INTO items (id, name) VALUES ($1, $2) RETURNING id", 10+i, "taken")
+		if !errors.Is(db.Postgres.Classify(err), db.ErrUniqueViolation) {
+			t.Fatalf("attempt %d: duplicate insert: %v", i, err)
+		}
+		// The transaction began, and failed: it takes no more statements.
+		if _, err := tx.ExecContext(ctx, "INSERT INTO items (id, name) VALUES ($1, $2)", 20+i, "other"); err == nil {
+			t.Fatalf("attempt %d: a statement ran after the failed one", i)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatalf("attempt %d: rollback: %v", i, err)
+		}
+		if n := x.Stats().InUse; n != 0 {
+			t.Fatalf("attempt %d: %d connections in use", i, n)
+		}
+	}
+	var names []string
+	if err := x.Select(&names, "SELECT name FROM items"); err != nil || !reflect.DeepEqual(names, []string{"taken"}) {
+		t.Fatalf("rows %v, %v; want [taken]", names, err)
+	}
+	// A commit of a failed transaction reports it.
+	tx, err := x.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO items (id, name) VALUES ($1, $2)", 30, "taken"); err == nil {
+		t.Fatal("duplicate insert succeeded")
+	}
+	if err := tx.Commit(); err == nil {
+		t.Error("the commit of a failed transaction succeeded")
+	}
+}
+
+func TestPGStatementsWithoutArgumentsAndPrepared(t *testing.T) {
+	x, _ := openPG(t, true)
+	ctx := context.Background()
+	for i := range 2 {
+		// Without arguments, as pgx runs them: by the simple protocol,
+		// several statements at once.
+		tx, err := x.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO items (id, name) VALUES (1, 'a'); INSERT INTO items (id, name) VALUES (2, 'b')"); err != nil {
+			t.Fatal(err)
+		}
+		// Prepared in the transaction.
+		st, err := tx.PreparexContext(ctx, "INSERT INTO items (id, name) VALUES ($1, $2)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ExecContext(ctx, 3, "c"); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := x.Get(&n, "SELECT count(*) FROM items"); err != nil || n != 0 {
+			t.Fatalf("round %d: %d rows after a rollback (%v)", i, n, err)
+		}
+	}
+	// A prepared statement that is a transaction's first statement.
+	for i := range 2 {
+		tx, err := x.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := tx.PreparexContext(ctx, "INSERT INTO items (id, name) VALUES ($1, $2)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.ExecContext(ctx, 10+i, "p"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := x.Get(&n, "SELECT count(*) FROM items"); err != nil || n != 0 {
+		t.Fatalf("%d rows after rollbacks (%v)", n, err)
+	}
+}
+
+func TestPGTableChangedUnderAPreparedStatement(t *testing.T) {
+	x, _ := openPG(t, true)
+	if _, err := x.Exec("INSERT INTO items (id, name) VALUES (1, 'a')"); err != nil {
+		t.Fatal(err)
+	}
+	read := func() ([]string, error) {
+		var cols []string
+		err := inTx(t, x, nil, func(tx *sqlx.Tx) error {
+			rows, err := tx.Queryx("SELECT * FROM items")
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			cols, err = rows.Columns()
+			for rows.Next() {
+			}
+			return errors.Join(err, rows.Err())
+		})
+		return cols, err
+	}
+	for range 2 {
+		if _, err := read(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := x.Exec("ALTER TABLE items ADD COLUMN note TEXT"); err != nil {
+		t.Fatal(err)
+	}
+	// The statement prepared before may fail once; then it is prepared
+	// again, and sees the new column.
+	failures := 0
+	for range 3 {
+		cols, err := read()
+		switch {
+		case err != nil:
+			failures++
+		case len(cols) != 3:
+			t.Fatalf("columns %v after the change", cols)
+		}
+	}
+	if failures > 1 {
+		t.Errorf("%d of 3 reads failed after the table changed; at most the first may", failures)
+	}
+}
+
+func TestPGCancelledFirstStatementLeaksNothing(t *testing.T) {
+	x, _ := openPG(t, true)
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		tx, err := x.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.ExecContext(ctx, "SELECT pg_sleep($1)", 5)
+		cancel()
+		if err == nil {
+			t.Fatalf("attempt %d: a 5 s sleep outlived its 200 ms context", i)
+		}
+		_ = tx.Rollback()
+		if err := inTx(t, x, nil, func(tx *sqlx.Tx) error {
+			_, err := tx.Exec("INSERT INTO items (id, name) VALUES ($1, $2)", i, "after "+itoa(i))
+			return err
+		}); err != nil {
+			t.Fatalf("attempt %d: the pool after a cancelled statement: %v", i, err)
+		}
+		if n := x.Stats().InUse; n != 0 {
+			t.Fatalf("attempt %d: %d connections in use", i, n)
+		}
+	}
+}
+
+func TestPGPreparedStatementsAreBounded(t *testing.T) {
+	x, w := openPG(t, true)
+	// More distinct first statements than a connection keeps.
+	for i := range 300 {
+		if err := inTx(t, x, nil, func(tx *sqlx.Tx) error {
+			var n int
+			return tx.Get(&n, "SELECT $1::int + "+itoa(i), 1)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := x.Get(&n, "SELECT count(*) FROM pg_prepared_statements"); err != nil {
+		t.Fatal(err)
+	}
+	if n > 260 {
+		t.Errorf("%d statements prepared on one connection", n)
+	}
+	// The most recent one still goes with BEGIN.
+	if got := writesOf(t, x, w, nil, func(tx *sqlx.Tx) error {
+		var n int
+		return tx.Get(&n, "SELECT $1::int + 299", 1)
+	}); got != 2 {
+		t.Errorf("a recent statement took %d writes, want 2", got)
+	}
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
