@@ -90,12 +90,17 @@ type pgConn struct {
 	stale []string            // known statements to deallocate
 	tick  uint64
 	eqb   pgx.ExtendedQueryBuilder
+	args  []any // the arguments being encoded, kept for the next statement
 }
 
-// pgKnown is a statement prepared on the connection, with its last use.
+// pgKnown is a statement prepared on the connection, with its last use,
+// and, once it has run as a query, the formats its columns are asked in
+// and their conversions (see pgRows).
 type pgKnown struct {
-	sd   *pgconn.StatementDescription
-	used uint64
+	sd      *pgconn.StatementDescription
+	used    uint64
+	formats []int16
+	decode  []func([]byte) (driver.Value, error)
 }
 
 // errNotBegun fails the statements of a transaction whose BEGIN failed.
@@ -213,7 +218,7 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 		// Without arguments pgx runs a statement by the simple protocol
 		// (it may hold several): it cannot be prepared.
 		if k := c.lookup(query); k != nil && len(args) > 0 && c.beginErr == nil {
-			return c.execWithBegin(ctx, query, k.sd, args)
+			return c.execWithBegin(ctx, query, k, args)
 		}
 		if err := c.sendBegin(ctx); err != nil {
 			return nil, err
@@ -238,8 +243,10 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 		}
 	}
 	if c.pending() {
-		if k := c.lookup(query); k != nil && c.beginErr == nil {
-			return c.queryWithBegin(ctx, query, k.sd, args)
+		// A statement whose columns were not known when it was prepared
+		// (a FETCH) cannot have its formats chosen in advance.
+		if k := c.lookup(query); k != nil && len(k.sd.Fields) > 0 && c.beginErr == nil {
+			return c.queryWithBegin(ctx, query, k, args)
 		}
 		if err := c.sendBegin(ctx); err != nil {
 			return nil, err
@@ -365,14 +372,17 @@ func (c *pgConn) dropStale(ctx context.Context) error {
 // statement's. Arguments that cannot be encoded fail before anything is
 // sent: the transaction has not begun.
 func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.StatementDescription, args []driver.NamedValue, formats []int16) (*pgconn.MultiResultReader, error) {
-	values := make([]any, len(args))
-	for i, a := range args {
-		values[i] = a.Value
+	if len(sd.ParamOIDs) != len(args) {
+		return nil, fmt.Errorf("expected %d arguments, got %d", len(sd.ParamOIDs), len(args))
 	}
-	if len(sd.ParamOIDs) != len(values) {
-		return nil, fmt.Errorf("expected %d arguments, got %d", len(sd.ParamOIDs), len(values))
+	values := c.args[:0]
+	for _, a := range args {
+		values = append(values, a.Value)
 	}
-	if err := c.eqb.Build(c.pgx.TypeMap(), sd, values); err != nil {
+	err := c.eqb.Build(c.pgx.TypeMap(), sd, values)
+	clear(values)
+	c.args = values[:0]
+	if err != nil {
 		return nil, err
 	}
 	if formats == nil {
@@ -416,8 +426,8 @@ func (c *pgConn) failedBegin(err error) error {
 }
 
 // execWithBegin runs the prepared statement sd with its BEGIN.
-func (c *pgConn) execWithBegin(ctx context.Context, query string, sd *pgconn.StatementDescription, args []driver.NamedValue) (driver.Result, error) {
-	mrr, err := c.sendWithBegin(ctx, query, sd, args, nil)
+func (c *pgConn) execWithBegin(ctx context.Context, query string, k *pgKnown, args []driver.NamedValue) (driver.Result, error) {
+	mrr, err := c.sendWithBegin(ctx, query, k.sd, args, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -435,8 +445,12 @@ func (c *pgConn) execWithBegin(ctx context.Context, query string, sd *pgconn.Sta
 // queryWithBegin runs the prepared query sd with its BEGIN. Like pgx's
 // stdlib, it reads the first row before it returns, so that a failed
 // statement fails here.
-func (c *pgConn) queryWithBegin(ctx context.Context, query string, sd *pgconn.StatementDescription, args []driver.NamedValue) (driver.Rows, error) {
-	mrr, err := c.sendWithBegin(ctx, query, sd, args, stdlibFormats(sd))
+func (c *pgConn) queryWithBegin(ctx context.Context, query string, k *pgKnown, args []driver.NamedValue) (driver.Rows, error) {
+	if k.formats == nil {
+		k.formats = stdlibFormats(k.sd)
+		k.decode = decoders(c.pgx.TypeMap(), k.sd.Fields, k.formats)
+	}
+	mrr, err := c.sendWithBegin(ctx, query, k.sd, args, k.formats)
 	if err != nil {
 		return nil, err
 	}
@@ -449,5 +463,5 @@ func (c *pgConn) queryWithBegin(ctx context.Context, query string, sd *pgconn.St
 			return nil, err
 		}
 	}
-	return newPGRows(c.pgx.TypeMap(), mrr, rr, more), nil
+	return newPGRows(c.pgx.TypeMap(), mrr, rr, more, k.decode), nil
 }

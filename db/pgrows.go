@@ -47,9 +47,9 @@ type pgRows struct {
 }
 
 // newPGRows returns the rows of rr, whose first row has been read when
-// more is true.
-func newPGRows(m *pgtype.Map, mrr *pgconn.MultiResultReader, rr *pgconn.ResultReader, more bool) *pgRows {
-	return &pgRows{m: m, mrr: mrr, rr: rr, first: more, done: !more}
+// more is true, converted by decode (see decoders).
+func newPGRows(m *pgtype.Map, mrr *pgconn.MultiResultReader, rr *pgconn.ResultReader, more bool, decode []func([]byte) (driver.Value, error)) *pgRows {
+	return &pgRows{m: m, mrr: mrr, rr: rr, first: more, done: !more, decode: decode}
 }
 
 // Columns returns the column names.
@@ -76,9 +76,6 @@ func (r *pgRows) ColumnTypeDatabaseTypeName(i int) string {
 
 // Next reads the next row into dest.
 func (r *pgRows) Next(dest []driver.Value) error {
-	if r.decode == nil {
-		r.decoders()
-	}
 	switch {
 	case r.first:
 		r.first = false
@@ -119,13 +116,15 @@ func (r *pgRows) Close() error {
 	return err
 }
 
-// decoders plans the conversion of each column.
-func (r *pgRows) decoders() {
-	fields := r.rr.FieldDescriptions()
-	r.decode = make([]func([]byte) (driver.Value, error), len(fields))
+// decoders plans the conversion of each column of fields, asked for in
+// formats. A connection keeps them with its statement: like pgx's stdlib
+// within one result, they reuse their scan targets from row to row.
+func decoders(m *pgtype.Map, fields []pgconn.FieldDescription, formats []int16) []func([]byte) (driver.Value, error) {
+	decode := make([]func([]byte) (driver.Value, error), len(fields))
 	for i, f := range fields {
-		r.decode[i] = decoder(r.m, f.DataTypeOID, f.Format)
+		decode[i] = decoder(m, f.DataTypeOID, formats[i])
 	}
+	return decode
 }
 
 // decoder returns the conversion of a column of type oid sent in format
