@@ -289,10 +289,7 @@ func TestPGBeginKeepsTheOptions(t *testing.T) {
 			t.Fatalf("attempt %d: insert in a read-only transaction: %v, want SQLSTATE 25006", i, err)
 		}
 	}
-	var n int
-	if err := x.Get(&n, "SELECT count(*) FROM items"); err != nil || n != 0 {
-		t.Fatalf("rows after read-only inserts: %d, %v", n, err)
-	}
+	assertNoItems(t, x)
 }
 
 func TestPGFirstStatementCommitsAndRollsBack(t *testing.T) {
@@ -374,7 +371,7 @@ func TestPGFailedFirstStatement(t *testing.T) {
 func TestPGStatementsWithoutArgumentsAndPrepared(t *testing.T) {
 	x, _ := openPG(t, true)
 	ctx := context.Background()
-	for i := range 2 {
+	for range 2 {
 		// Without arguments, as pgx runs them: by the simple protocol,
 		// several statements at once.
 		tx, err := x.BeginTxx(ctx, nil)
@@ -396,10 +393,7 @@ func TestPGStatementsWithoutArgumentsAndPrepared(t *testing.T) {
 		if err := tx.Rollback(); err != nil {
 			t.Fatal(err)
 		}
-		var n int
-		if err := x.Get(&n, "SELECT count(*) FROM items"); err != nil || n != 0 {
-			t.Fatalf("round %d: %d rows after a rollback (%v)", i, n, err)
-		}
+		assertNoItems(t, x)
 	}
 	// A prepared statement that is a transaction's first statement.
 	for i := range 2 {
@@ -418,10 +412,7 @@ func TestPGStatementsWithoutArgumentsAndPrepared(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var n int
-	if err := x.Get(&n, "SELECT count(*) FROM items"); err != nil || n != 0 {
-		t.Fatalf("%d rows after rollbacks (%v)", n, err)
-	}
+	assertNoItems(t, x)
 }
 
 func TestPGTableChangedUnderAPreparedStatement(t *testing.T) {
@@ -486,10 +477,7 @@ func TestPGQueryWithoutColumns(t *testing.T) {
 			t.Fatalf("round %d: %v", i, err)
 		}
 	}
-	var n int
-	if err := x.Get(&n, "SELECT count(*) FROM items"); err != nil || n != 0 {
-		t.Fatalf("%d rows after rollbacks (%v)", n, err)
-	}
+	assertNoItems(t, x)
 }
 
 func TestPGCancelledFirstStatementLeaksNothing(t *testing.T) {
@@ -542,6 +530,15 @@ func TestPGPreparedStatementsAreBounded(t *testing.T) {
 		return tx.Get(&n, "SELECT $1::int + 299", 1)
 	}); got != 2 {
 		t.Errorf("a recent statement took %d writes, want 2", got)
+	}
+}
+
+// assertNoItems fails t unless the items table is empty.
+func assertNoItems(t *testing.T, x *sqlx.DB) {
+	t.Helper()
+	var n int
+	if err := x.Get(&n, "SELECT count(*) FROM items"); err != nil || n != 0 {
+		t.Fatalf("%d rows in items, want none (%v)", n, err)
 	}
 }
 
