@@ -176,11 +176,28 @@ func (c *pgConn) end(stmt string) error {
 		return nil
 	}
 	tag, err := c.pgx.Exec(ctx, stmt)
-	if err == nil && stmt == "commit" && tag.String() == "ROLLBACK" {
+	if err != nil {
+		if stmt == "rollback" || c.pgx.PgConn().TxStatus() != 'I' {
+			// The connection may still be in the transaction (a
+			// cancelled context sends nothing): it must not serve
+			// another one, which would join this one. Closed, it is
+			// dropped by database/sql at its next use.
+			c.abandon()
+		}
+		return err
+	}
+	if stmt == "commit" && tag.String() == "ROLLBACK" {
 		// The transaction had failed: the server rolled it back.
 		return pgx.ErrTxCommitRollback
 	}
-	return err
+	return nil
+}
+
+// abandon closes the connection at once, without waiting for the server.
+func (c *pgConn) abandon() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = c.pgx.PgConn().Close(ctx)
 }
 
 // sendBegin sends the transaction's BEGIN on its own, if it is unsent.
@@ -217,13 +234,14 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 	if c.pending() {
 		// Without arguments pgx runs a statement by the simple protocol
 		// (it may hold several): it cannot be prepared.
-		if k := c.lookup(query); k != nil && len(args) > 0 && c.beginErr == nil {
+		prepared := len(args) > 0 && !pgxOption(args)
+		if k := c.lookup(query); k != nil && prepared && c.beginErr == nil {
 			return c.execWithBegin(ctx, query, k, args)
 		}
 		if err := c.sendBegin(ctx); err != nil {
 			return nil, err
 		}
-		if len(args) > 0 {
+		if prepared {
 			if err := c.learn(ctx, query); err != nil {
 				return nil, err
 			}
@@ -245,14 +263,17 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 	if c.pending() {
 		// A statement whose columns were not known when it was prepared
 		// (a FETCH) cannot have its formats chosen in advance.
-		if k := c.lookup(query); k != nil && len(k.sd.Fields) > 0 && c.beginErr == nil {
+		option := pgxOption(args)
+		if k := c.lookup(query); k != nil && !option && len(k.sd.Fields) > 0 && c.beginErr == nil {
 			return c.queryWithBegin(ctx, query, k, args)
 		}
 		if err := c.sendBegin(ctx); err != nil {
 			return nil, err
 		}
-		if err := c.learn(ctx, query); err != nil {
-			return nil, err
+		if !option {
+			if err := c.learn(ctx, query); err != nil {
+				return nil, err
+			}
 		}
 	}
 	rows, err := c.Conn.QueryContext(ctx, query, args)
@@ -299,6 +320,20 @@ func (s *pgStmt) Close() error {
 // QueryContext runs the statement.
 func (s *pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	return s.c.QueryContext(ctx, s.query, args)
+}
+
+// pgxOption reports whether args begins with one of the options pgx takes
+// before a statement's arguments (a query mode, result formats, named
+// arguments): such a statement runs as pgx runs it, not with BEGIN.
+func pgxOption(args []driver.NamedValue) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch args[0].Value.(type) {
+	case pgx.QueryExecMode, pgx.QueryResultFormats, pgx.QueryResultFormatsByOID, pgx.QueryRewriter:
+		return true
+	}
+	return false
 }
 
 // lookup returns the connection's prepared statement for query, or nil.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net"
 	"reflect"
 	"sync/atomic"
@@ -187,7 +188,10 @@ func scanAll(t *testing.T, rows *sqlx.Rows) ([]string, []any) {
 	}
 	names := make([]string, len(types))
 	for i, ct := range types {
-		names[i] = ct.Name() + " " + ct.DatabaseTypeName()
+		length, hasLength := ct.Length()
+		prec, scale, hasDec := ct.DecimalSize()
+		names[i] = fmt.Sprintf("%s %s %v length %d %v decimal %d,%d %v", ct.Name(), ct.DatabaseTypeName(), ct.ScanType(),
+			length, hasLength, prec, scale, hasDec)
 	}
 	if !rows.Next() {
 		t.Fatalf("no row: %v", rows.Err())
@@ -478,6 +482,64 @@ func TestPGQueryWithoutColumns(t *testing.T) {
 		}
 	}
 	assertNoItems(t, x)
+}
+
+func TestPGFailedRollbackEndsTheConnection(t *testing.T) {
+	x, _ := openPG(t, true)
+	bg := context.Background()
+	conn, err := x.Conn(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO items (id, name) VALUES ($1, $2)", 1, "rolled back"); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := tx.Rollback(); err == nil {
+		t.Log("the rollback went out before the context was cancelled")
+	}
+	// The next transaction on the same connection must not join the
+	// first: it fails, or it runs on its own.
+	if tx2, err := conn.BeginTx(bg, nil); err == nil {
+		if _, err := tx2.ExecContext(bg, "INSERT INTO items (id, name) VALUES ($1, $2)", 2, "second"); err == nil {
+			_ = tx2.Commit()
+		} else {
+			_ = tx2.Rollback()
+		}
+	}
+	conn.Close()
+	var names []string
+	if err := x.Select(&names, "SELECT name FROM items WHERE name = 'rolled back'"); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 0 {
+		t.Error("a rolled-back insert was committed by the next transaction on its connection")
+	}
+}
+
+func TestPGOptionsOfPgx(t *testing.T) {
+	x, _ := openPG(t, true)
+	for i := range 3 {
+		for _, c := range []struct {
+			query string
+			args  []any
+		}{
+			{"SELECT $1::int + 1", []any{pgx.QueryExecModeExec, 1}},
+			{"SELECT @a::int + 1", []any{pgx.NamedArgs{"a": 1}}},
+		} {
+			var n int
+			if err := inTx(t, x, nil, func(tx *sqlx.Tx) error {
+				return tx.QueryRow(c.query, c.args...).Scan(&n)
+			}); err != nil || n != 2 {
+				t.Fatalf("round %d: %s with %v: %d, %v", i, c.query, c.args, n, err)
+			}
+		}
+	}
 }
 
 func TestPGCancelledFirstStatementLeaksNothing(t *testing.T) {

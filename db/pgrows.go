@@ -4,30 +4,27 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"io"
+	"math"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// stdlibBinary lists the column types pgx's stdlib asks for in binary;
-// it asks for every other in text, and answers it as a string.
-var stdlibBinary = [...]uint32{
-	pgtype.BoolOID, pgtype.ByteaOID, pgtype.CIDOID, pgtype.DateOID, pgtype.Float4OID, pgtype.Float8OID,
-	pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.OIDOID, pgtype.TimestampOID,
-	pgtype.TimestamptzOID, pgtype.XIDOID,
-}
-
 // stdlibFormats returns the result formats pgx's stdlib asks for sd's
-// columns.
+// columns: binary for the types below, text for every other, which it
+// answers as a string.
 func stdlibFormats(sd *pgconn.StatementDescription) []int16 {
 	formats := make([]int16, len(sd.Fields))
 	for i, f := range sd.Fields {
-		for _, oid := range stdlibBinary {
-			if f.DataTypeOID == oid {
-				formats[i] = pgtype.BinaryFormatCode
-			}
+		switch f.DataTypeOID {
+		case pgtype.BoolOID, pgtype.ByteaOID, pgtype.CIDOID, pgtype.DateOID, pgtype.Float4OID, pgtype.Float8OID,
+			pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.OIDOID, pgtype.TimestampOID,
+			pgtype.TimestamptzOID, pgtype.XIDOID:
+			formats[i] = pgtype.BinaryFormatCode
 		}
 	}
 	return formats
@@ -72,6 +69,57 @@ func (r *pgRows) ColumnTypeDatabaseTypeName(i int) string {
 		return strings.ToUpper(t.Name)
 	}
 	return strconv.FormatUint(uint64(oid), 10)
+}
+
+// ColumnTypeLength returns the length of a text, bytea, varchar, char or
+// varbit column, as pgx's stdlib does.
+func (r *pgRows) ColumnTypeLength(i int) (int64, bool) {
+	f := r.rr.FieldDescriptions()[i]
+	switch f.DataTypeOID {
+	case pgtype.TextOID, pgtype.ByteaOID:
+		return math.MaxInt64, true
+	case pgtype.VarcharOID, pgtype.BPCharOID:
+		return int64(f.TypeModifier - varlenaHeader), true
+	case pgtype.VarbitOID:
+		return int64(f.TypeModifier), true
+	}
+	return 0, false
+}
+
+// varlenaHeader is what a varchar's or numeric's type modifier adds.
+const varlenaHeader = 4
+
+// ColumnTypePrecisionScale returns a numeric column's precision and scale.
+func (r *pgRows) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool) {
+	f := r.rr.FieldDescriptions()[i]
+	if f.DataTypeOID != pgtype.NumericOID {
+		return 0, 0, false
+	}
+	mod := f.TypeModifier - varlenaHeader
+	return int64(mod>>16) & 0xffff, int64(mod) & 0xffff, true
+}
+
+// ColumnTypeScanType returns the Go type pgx's stdlib names for the column.
+func (r *pgRows) ColumnTypeScanType(i int) reflect.Type {
+	switch r.rr.FieldDescriptions()[i].DataTypeOID {
+	case pgtype.Float8OID, pgtype.NumericOID:
+		return reflect.TypeFor[float64]()
+	case pgtype.Float4OID:
+		return reflect.TypeFor[float32]()
+	case pgtype.Int8OID:
+		return reflect.TypeFor[int64]()
+	case pgtype.Int4OID:
+		return reflect.TypeFor[int32]()
+	case pgtype.Int2OID:
+		return reflect.TypeFor[int16]()
+	case pgtype.BoolOID:
+		return reflect.TypeFor[bool]()
+	case pgtype.DateOID, pgtype.TimestampOID, pgtype.TimestamptzOID:
+		return reflect.TypeFor[time.Time]()
+	case pgtype.ByteaOID:
+		return reflect.TypeFor[[]byte]()
+	}
+	return reflect.TypeFor[string]()
 }
 
 // Next reads the next row into dest.
