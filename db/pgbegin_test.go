@@ -98,6 +98,18 @@ func inTx(t *testing.T, x *sqlx.DB, opts *sql.TxOptions, fn func(tx *sqlx.Tx) er
 	return tx.Commit()
 }
 
+// finish commits tx, or rolls it back.
+func finish(t *testing.T, tx *sqlx.Tx, commit bool) {
+	t.Helper()
+	end := tx.Rollback
+	if commit {
+		end = tx.Commit
+	}
+	if err := end(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // writesOf returns how many writes one run of fn takes, after a first run
 // has prepared its statements.
 func writesOf(t *testing.T, x *sqlx.DB, w *writeCounter, opts *sql.TxOptions, fn func(tx *sqlx.Tx) error) int64 {
@@ -153,14 +165,7 @@ func TestPGTransactionWithoutStatementsSendsNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if commit {
-			err = tx.Commit()
-		} else {
-			err = tx.Rollback()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		finish(t, tx, commit)
 		if n := w.n.Load() - before; n != 0 {
 			t.Errorf("commit=%v: an empty transaction sent %d writes", commit, n)
 		}
@@ -307,14 +312,7 @@ func TestPGFirstStatementCommitsAndRollsBack(t *testing.T) {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO items (id, name) VALUES ($1, $2)", id, name); err != nil {
 			t.Fatal(err)
 		}
-		if commit {
-			err = tx.Commit()
-		} else {
-			err = tx.Rollback()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		finish(t, tx, commit)
 	}
 	insert(1, "kept", true)     // prepares the insert
 	insert(2, "dropped", false) // sent with BEGIN, rolled back
