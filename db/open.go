@@ -21,15 +21,12 @@ func Open(cfg config.Config) (*sqlx.DB, Dialect, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	sqlDB, err := open(t)
+	c, err := Connector(t)
 	if err != nil {
 		return nil, "", fmt.Errorf("db: open %s: %s", config.Redact(cfg.DatabaseURL), redactText(err.Error(), urlPassword(cfg.DatabaseURL)))
 	}
-	x := Wrap(sqlDB, t.Driver)
-	x.SetMaxOpenConns(cfg.DBMaxOpenConns)
-	x.SetMaxIdleConns(cfg.DBMaxIdleConns)
-	x.SetConnMaxLifetime(cfg.DBConnMaxLifetime)
-	x.SetConnMaxIdleTime(cfg.DBConnMaxIdleTime)
+	x := Wrap(sql.OpenDB(c), t.Driver)
+	SetLimits(x.DB, cfg)
 	if t.Memory {
 		// An in-memory database vanishes with its last connection: keep
 		// the pool's connections for the life of the pool.
@@ -40,13 +37,13 @@ func Open(cfg config.Config) (*sqlx.DB, Dialect, error) {
 	return x, t.Dialect, nil
 }
 
-// open opens the pool for t.
-func open(t Target) (*sql.DB, error) {
-	c, err := Connector(t)
-	if err != nil {
-		return nil, err
-	}
-	return sql.OpenDB(c), nil
+// SetLimits sets cfg's pool limits (DB_MAX_OPEN_CONNS, DB_MAX_IDLE_CONNS,
+// DB_CONN_MAX_LIFETIME, DB_CONN_MAX_IDLE_TIME) on pool, as Open does.
+func SetLimits(pool *sql.DB, cfg config.Config) {
+	pool.SetMaxOpenConns(cfg.DBMaxOpenConns)
+	pool.SetMaxIdleConns(cfg.DBMaxIdleConns)
+	pool.SetConnMaxLifetime(cfg.DBConnMaxLifetime)
+	pool.SetConnMaxIdleTime(cfg.DBConnMaxIdleTime)
 }
 
 // Connector returns the connector Open opens t's pool with, for a pool

@@ -83,8 +83,7 @@ type pgConn struct {
 	// a transaction.
 	begin    string
 	beginErr error
-	txCtx    context.Context // BeginTx's, for COMMIT and ROLLBACK
-	inTx     bool
+	txCtx    context.Context // BeginTx's, for COMMIT and ROLLBACK; nil outside a transaction
 
 	known map[string]*pgKnown // statements prepared to ride with BEGIN
 	stale []string            // known statements to deallocate
@@ -127,7 +126,7 @@ func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 	if err := c.dropStale(ctx); err != nil {
 		return nil, err
 	}
-	c.begin, c.beginErr, c.txCtx, c.inTx = begin, nil, ctx, true
+	c.begin, c.beginErr, c.txCtx = begin, nil, ctx
 	return pgTx{c}, nil
 }
 
@@ -165,7 +164,7 @@ func (t pgTx) Rollback() error { return t.c.end("rollback") }
 // end sends COMMIT or ROLLBACK for the open transaction, if it began.
 func (c *pgConn) end(stmt string) error {
 	ctx, beginErr, unsent := c.txCtx, c.beginErr, c.begin != ""
-	c.txCtx, c.beginErr, c.begin, c.inTx = nil, nil, "", false
+	c.txCtx, c.beginErr, c.begin = nil, nil, ""
 	switch {
 	case unsent:
 		return nil
@@ -224,28 +223,15 @@ func (c *pgConn) sendBegin(ctx context.Context) error {
 func (c *pgConn) pending() bool { return c.begin != "" || c.beginErr != nil }
 
 // ExecContext runs query; the first statement of a transaction carries
-// its BEGIN.
+// its BEGIN. Without arguments pgx runs a statement by the simple protocol
+// (it may hold several): such a statement cannot be prepared.
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if !c.inTx && len(c.stale) > 0 {
-		if err := c.dropStale(ctx); err != nil {
-			return nil, err
-		}
+	k, err := c.beforeRun(ctx, query, len(args) > 0 && !pgxOption(args), false)
+	if err != nil {
+		return nil, err
 	}
-	if c.pending() {
-		// Without arguments pgx runs a statement by the simple protocol
-		// (it may hold several): it cannot be prepared.
-		prepared := len(args) > 0 && !pgxOption(args)
-		if k := c.lookup(query); k != nil && prepared && c.beginErr == nil {
-			return c.execWithBegin(ctx, query, k, args)
-		}
-		if err := c.sendBegin(ctx); err != nil {
-			return nil, err
-		}
-		if prepared {
-			if err := c.learn(ctx, query); err != nil {
-				return nil, err
-			}
-		}
+	if k != nil {
+		return c.execWithBegin(ctx, query, k, args)
 	}
 	res, err := c.Conn.ExecContext(ctx, query, args)
 	c.noteError(query, err)
@@ -255,30 +241,42 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 // QueryContext runs query; the first statement of a transaction carries
 // its BEGIN.
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if !c.inTx && len(c.stale) > 0 {
-		if err := c.dropStale(ctx); err != nil {
-			return nil, err
-		}
+	k, err := c.beforeRun(ctx, query, !pgxOption(args), true)
+	if err != nil {
+		return nil, err
 	}
-	if c.pending() {
-		// A statement whose columns were not known when it was prepared
-		// (a FETCH) cannot have its formats chosen in advance.
-		option := pgxOption(args)
-		if k := c.lookup(query); k != nil && !option && len(k.sd.Fields) > 0 && c.beginErr == nil {
-			return c.queryWithBegin(ctx, query, k, args)
-		}
-		if err := c.sendBegin(ctx); err != nil {
-			return nil, err
-		}
-		if !option {
-			if err := c.learn(ctx, query); err != nil {
-				return nil, err
-			}
-		}
+	if k != nil {
+		return c.queryWithBegin(ctx, query, k, args)
 	}
 	rows, err := c.Conn.QueryContext(ctx, query, args)
 	c.noteError(query, err)
 	return rows, err
+}
+
+// beforeRun readies the connection for query. Outside a transaction it
+// deallocates the statements noteError forgot. In a transaction whose
+// BEGIN is unsent, it returns the prepared statement to send with BEGIN;
+// or, when query is not prepared (or cannot be: preparable is false), it
+// sends BEGIN alone, prepares query for the next transaction, and returns
+// nil. A query whose rows are read needs its columns known when it was
+// prepared (a FETCH's are not): needColumns.
+func (c *pgConn) beforeRun(ctx context.Context, query string, preparable, needColumns bool) (*pgKnown, error) {
+	if c.txCtx == nil {
+		return nil, c.dropStale(ctx)
+	}
+	if !c.pending() {
+		return nil, nil
+	}
+	if k := c.lookup(query); k != nil && preparable && c.beginErr == nil && (!needColumns || len(k.sd.Fields) > 0) {
+		return k, nil
+	}
+	if err := c.sendBegin(ctx); err != nil {
+		return nil, err
+	}
+	if preparable {
+		return nil, c.learn(ctx, query)
+	}
+	return nil, nil
 }
 
 // PrepareContext prepares query; its runs go through the connection, so

@@ -68,10 +68,7 @@ func serverDB(b *testing.B, d db.Dialect) (ft, hw *sqlx.DB) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = pool.Close() })
-	pool.SetMaxOpenConns(cfg.DBMaxOpenConns)
-	pool.SetMaxIdleConns(cfg.DBMaxIdleConns)
-	pool.SetConnMaxLifetime(cfg.DBConnMaxLifetime)
-	pool.SetConnMaxIdleTime(cfg.DBConnMaxIdleTime)
+	db.SetLimits(pool, cfg)
 	return ft, db.Wrap(pool, t.Driver)
 }
 

@@ -173,10 +173,7 @@ func openPool(cfg config.Config) (*sqlx.DB, db.Dialect, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("opening the database: %w", err)
 	}
-	pool.SetMaxOpenConns(cfg.DBMaxOpenConns)
-	pool.SetMaxIdleConns(cfg.DBMaxIdleConns)
-	pool.SetConnMaxLifetime(cfg.DBConnMaxLifetime)
-	pool.SetConnMaxIdleTime(cfg.DBConnMaxIdleTime)
+	db.SetLimits(pool, cfg)
 	return db.Wrap(pool, t.Driver), t.Dialect, nil
 }
 
