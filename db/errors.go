@@ -16,8 +16,16 @@ import (
 // Error classes. Classify wraps a driver error so that errors.Is reports its
 // class; the driver error stays reachable with errors.As.
 var (
-	// ErrUniqueViolation: an insert or update broke a unique constraint.
+	// ErrUniqueViolation: an insert or update broke a unique constraint, or
+	// a commit broke a deferred one.
 	ErrUniqueViolation = errors.New("db: unique violation")
+	// ErrForeignKeyViolation: an insert, update or delete broke a foreign
+	// key (a row that references a missing row, or a referenced row deleted
+	// or changed), or a commit broke a deferred one. The driver's error,
+	// reachable with errors.As, names the constraint where the database
+	// reports it (PostgreSQL's PgError.ConstraintName, MySQL's message;
+	// SQLite does not name it).
+	ErrForeignKeyViolation = errors.New("db: foreign key violation")
 	// ErrRetryable: a serialization failure, deadlock, lock timeout or
 	// SQLite busy; running the transaction again may succeed.
 	ErrRetryable = errors.New("db: retryable transaction failure")
@@ -34,6 +42,7 @@ const (
 	ClassUniqueViolation
 	ClassRetryable
 	ClassConnLost
+	ClassForeignKeyViolation
 )
 
 // sentinel returns the sentinel error of a class, nil for ClassOther.
@@ -45,6 +54,8 @@ func (c Class) sentinel() error {
 		return ErrRetryable
 	case ClassConnLost:
 		return ErrConnLost
+	case ClassForeignKeyViolation:
+		return ErrForeignKeyViolation
 	}
 	return nil
 }
@@ -61,8 +72,8 @@ func (e *classifiedError) Error() string { return e.err.Error() }
 func (e *classifiedError) Unwrap() []error { return []error{e.class.sentinel(), e.err} }
 
 // Classify wraps err so that errors.Is(err, ErrUniqueViolation),
-// errors.Is(err, ErrRetryable) or errors.Is(err, ErrConnLost) tells its
-// class. Other errors, and nil, are returned unchanged.
+// errors.Is(err, ErrForeignKeyViolation), errors.Is(err, ErrRetryable) or
+// errors.Is(err, ErrConnLost) tells its class. Other errors, and nil, are returned unchanged.
 func (d Dialect) Classify(err error) error {
 	if err == nil {
 		return nil
@@ -81,6 +92,8 @@ func (d Dialect) ClassOf(err error) Class {
 		return ClassOther
 	case errors.Is(err, ErrUniqueViolation):
 		return ClassUniqueViolation
+	case errors.Is(err, ErrForeignKeyViolation):
+		return ClassForeignKeyViolation
 	case errors.Is(err, ErrRetryable):
 		return ClassRetryable
 	case errors.Is(err, ErrConnLost):
@@ -107,6 +120,8 @@ func classifyPostgres(err error) Class {
 		switch {
 		case pg.Code == "23505":
 			return ClassUniqueViolation
+		case pg.Code == "23503":
+			return ClassForeignKeyViolation
 		case pg.Code == "40001", pg.Code == "40P01", pg.Code == "55P03":
 			return ClassRetryable
 		case pg.Code == "57P01", pg.Code == "57P02", pg.Code == "57P03", len(pg.Code) == 5 && pg.Code[:2] == "08":
@@ -127,6 +142,8 @@ func classifyMySQL(err error) Class {
 		switch my.Number {
 		case 1062, 1586:
 			return ClassUniqueViolation
+		case 1451, 1452, 1216, 1217: // the last two: the forms without the constraint's name
+			return ClassForeignKeyViolation
 		case 1213, 1205:
 			return ClassRetryable
 		case 2006, 2013, 1053, 1927:
@@ -148,6 +165,8 @@ func classifySQLite(err error) Class {
 	switch code := se.Code(); {
 	case code == sqlite3.SQLITE_CONSTRAINT_UNIQUE, code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 		return ClassUniqueViolation
+	case code == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return ClassForeignKeyViolation
 	case code&0xff == sqlite3.SQLITE_BUSY, code&0xff == sqlite3.SQLITE_LOCKED:
 		return ClassRetryable
 	}

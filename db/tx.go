@@ -374,8 +374,11 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 // transaction is not rollback-only, else rolls back. A Tx that never began
 // sends nothing. After a successful commit (or a successful finish with
 // nothing begun) the after-commit hooks run; otherwise they are dropped. A
-// failed commit is returned classified (errors.Is(err, ErrRetryable) tells a
-// retryable one). A commit asked for after the context given to NewTx was
+// failed commit is returned classified like a statement's error, with the
+// driver's error in its chain: errors.Is(err, ErrRetryable) tells a retryable
+// one, and a deferred constraint broken at commit (PostgreSQL's DEFERRABLE
+// INITIALLY DEFERRED unique and foreign keys, SQLite's deferred foreign
+// keys) wraps ErrUniqueViolation or ErrForeignKeyViolation. A commit asked for after the context given to NewTx was
 // cancelled rolls back and returns the context's error. Later calls return
 // nil. Finish implements scope.Finisher.
 func (t *Tx) Finish(_ context.Context, commit bool) error {
