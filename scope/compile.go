@@ -59,9 +59,10 @@ type compiled struct {
 // Compile binds every provider's parameters once. A parameter is bound to
 // the scope's context if its type is context.Context, else to the provider of
 // its type in r, else to singletons[type]. Compile reports, joined with
-// errors.Join, every parameter it cannot bind (naming the constructor and the
-// type), every dependency cycle among providers, every type both provided by
-// r and present in singletons and every singleton not assignable to its key.
+// errors.Join, every parameter it cannot bind (naming the constructor, the
+// type and the parameter's position, counted from 1), every dependency
+// cycle among providers, every type both provided by r and present in
+// singletons and every singleton not assignable to its key.
 //
 // Compile is called once, before the registry is used. After a successful
 // Compile, Add and Compile fail and the registry is read-only and safe for
@@ -113,7 +114,7 @@ func (r *Registry) Compile(singletons map[reflect.Type]any) error {
 		for j, t := range nd.p.params {
 			a, ok := c.arg(t)
 			if !ok {
-				errs = append(errs, fmt.Errorf("scope: %s: missing dependency %s (parameter %d): not scoped, transient, singleton or context.Context", nd.p.name, t, j))
+				errs = append(errs, fmt.Errorf("scope: %s: missing dependency %s (parameter %d): not scoped, transient, singleton or context.Context", nd.p.name, t, j+1))
 				continue
 			}
 			nd.args[j] = a

@@ -219,7 +219,7 @@ func (p *Provider) validate() error {
 	}
 	for i, t := range p.params {
 		if t == nil {
-			return fmt.Errorf("scope: %s: nil type for parameter %d", p.name, i)
+			return fmt.Errorf("scope: %s: nil type for parameter %d", p.name, i+1)
 		}
 	}
 	return nil
