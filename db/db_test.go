@@ -101,14 +101,29 @@ func mustExec(t *testing.T, x *sqlx.DB, q string) {
 	}
 }
 
+// beginTwo begins two transactions on x with opts, rolled back when t ends
+// (a no-op for one already finished).
+func beginTwo(t *testing.T, ctx context.Context, x *sqlx.DB, opts *sql.TxOptions) (*sqlx.Tx, *sqlx.Tx) {
+	t.Helper()
+	var txs [2]*sqlx.Tx
+	for i := range txs {
+		tx, err := x.BeginTxx(ctx, opts)
+		if err != nil {
+			t.Fatalf("begin %d: %v", i+1, err)
+		}
+		t.Cleanup(func() { _ = tx.Rollback() })
+		txs[i] = tx
+	}
+	return txs[0], txs[1]
+}
+
 // serializationFailure runs two SERIALIZABLE transactions that read and write
 // the same row; the second to commit fails with 40001.
 func serializationFailure(t *testing.T, x *sqlx.DB) error {
-	ctx := context.Background()
-	t1, _ := x.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
-	t2, _ := x.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
-	defer t1.Rollback()
-	defer t2.Rollback()
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	t1, t2 := beginTwo(t, ctx, x, &sql.TxOptions{Isolation: sql.LevelSerializable})
 	var n int
 	if err := t1.GetContext(ctx, &n, "SELECT n FROM r WHERE id = 1"); err != nil {
 		t.Fatal(err)
@@ -128,13 +143,14 @@ func serializationFailure(t *testing.T, x *sqlx.DB) error {
 	return t2.Commit()
 }
 
-// deadlock locks rows 1 and 2 in opposite orders in two transactions.
+// deadlock locks rows 1 and 2 in opposite orders in two transactions. The
+// server detects the deadlock at once; the context bounds the wait should it
+// not.
 func deadlock(t *testing.T, x *sqlx.DB) error {
-	ctx := context.Background()
-	t1, _ := x.BeginTxx(ctx, nil)
-	t2, _ := x.BeginTxx(ctx, nil)
-	defer t1.Rollback()
-	defer t2.Rollback()
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	t1, t2 := beginTwo(t, ctx, x, nil)
 	if _, err := t1.ExecContext(ctx, "UPDATE r SET n = 1 WHERE id = 1"); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +171,8 @@ func TestUnreachableServerIsConnLost(t *testing.T) {
 		"postgres://u:hunter2@127.0.0.1:1/app?sslmode=disable&connect_timeout=2",
 		"mysql://u:hunter2@127.0.0.1:1/app?timeout=2s",
 	} {
-		t.Run(strings.SplitN(u, ":", 2)[0], func(t *testing.T) {
+		scheme, _, _ := strings.Cut(u, ":")
+		t.Run(scheme, func(t *testing.T) {
 			cfg := config.Default()
 			cfg.DatabaseURL = u
 			x, d, err := db.Open(cfg)
