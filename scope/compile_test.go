@@ -129,10 +129,7 @@ func TestCompileBindsContextAndSingletons(t *testing.T) {
 	ctx := context.WithValue(context.Background(), key{}, "v")
 	s := r.Open(ctx)
 	defer s.Release()
-	svc, err := scope.Get[*Svc](s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := mustGet[*Svc](t, s)
 	if svc.cfg != cfg || svc.log != (stdLogger{}) || svc.ctx != ctx {
 		t.Errorf("Svc = %+v", svc)
 	}
@@ -178,7 +175,11 @@ func TestPlan(t *testing.T) {
 	if err := s.ResolvePlan(p, dst); err != nil {
 		t.Fatal(err)
 	}
-	a, b := dst[0].(*A), dst[3].(*B)
+	a, okA := dst[0].(*A)
+	b, okB := dst[3].(*B)
+	if !okA || !okB || a == nil {
+		t.Fatalf("dst = %v, want *A and *B at 0 and 3", dst)
+	}
 	if a.b != b || dst[1] != ctx || dst[2] != cfg {
 		t.Errorf("dst = %v", dst)
 	}

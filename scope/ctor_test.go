@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,15 +72,14 @@ func TestCtorBuildsLikeReflection(t *testing.T) {
 			ctx := context.WithValue(context.Background(), key{}, "v")
 			s := reg.Open(ctx)
 			defer s.Release()
-			top, err := scope.Get[*ctorTop](s)
-			if err != nil {
-				t.Fatal(err)
+			top := mustGet[*ctorTop](t, s)
+			if top.ctx == nil || top.m == nil || top.m.b == nil || top.g == nil {
+				t.Fatalf("wired wrong: %+v", top)
 			}
 			if top.ctx.Value(key{}) != "v" || top.m.b.n != 7 || top.g.Greet() != "hello" {
 				t.Fatalf("wired wrong: %+v", top)
 			}
-			mid, _ := scope.Get[*ctorMid](s)
-			if mid != top.m {
+			if mid := mustGet[*ctorMid](t, s); mid != top.m {
 				t.Error("a scoped *ctorMid was built twice in one scope")
 			}
 		})
@@ -129,7 +127,7 @@ func TestCtorErrorForms(t *testing.T) {
 			}
 			fail = false
 			b, err := scope.Get[*ctorBase](s)
-			if err != nil || b.n != 1 {
+			if err != nil || b == nil || b.n != 1 {
 				t.Fatalf("after a failure: %v, %v", b, err)
 			}
 		})
@@ -210,13 +208,13 @@ func TestPanickingConstructorLeavesNothingBehind(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			reg := registryOf(t, func() *arg { return &arg{} }, boom)
 			s := reg.Open(context.Background())
-			var collected atomic.Bool
+			collected := make(chan struct{}, 1)
 			func() {
 				a, err := scope.Get[*arg](s)
 				if err != nil {
 					t.Fatal(err)
 				}
-				runtime.AddCleanup(a, func(int) { collected.Store(true) }, 0)
+				runtime.AddCleanup(a, func(int) { collected <- struct{}{} }, 0)
 				defer func() {
 					if recover() == nil {
 						t.Error("the constructor did not panic")
@@ -228,10 +226,9 @@ func TestPanickingConstructorLeavesNothingBehind(t *testing.T) {
 				t.Fatal(err)
 			}
 			runtime.GC() // one GC: the pool keeps the state in its victim cache
-			for i := 0; i < 500 && !collected.Load(); i++ {
-				time.Sleep(time.Millisecond)
-			}
-			if !collected.Load() {
+			select {
+			case <-collected:
+			case <-time.After(10 * time.Second):
 				t.Error("the argument of a panicking constructor is still referenced after Release")
 			}
 			runtime.KeepAlive(reg)

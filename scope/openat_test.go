@@ -33,7 +33,7 @@ func TestOpenAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a, _ := scope.Get[*A](s); a != a1 {
+	if a := mustGet[*A](t, s); a != a1 {
 		t.Error("scoped instance differs within an OpenAt scope")
 	}
 	if err := s.Release(); err != nil {
@@ -60,7 +60,7 @@ func TestOpenAt(t *testing.T) {
 	// Nor may an open one.
 	s2 := r.Open(context.Background())
 	defer s2.Release()
-	a2, _ := scope.Get[*A](s2)
+	a2 := mustGet[*A](t, s2)
 	func() {
 		defer func() {
 			if recover() == nil {

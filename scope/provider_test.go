@@ -103,7 +103,7 @@ func TestFuncProviderAccessors(t *testing.T) {
 		t.Errorf("got %v %v %q", p.Type(), p.Lifetime(), p.Name())
 	}
 	if got := p.Params(); len(got) != 1 || got[0] != reflect.TypeFor[*B]() {
-		t.Errorf("Params = %v", got)
+		t.Fatalf("Params = %v", got)
 	}
 	p.Params()[0] = nil // Params returns a copy
 	if p.Params()[0] == nil {
@@ -114,8 +114,11 @@ func TestFuncProviderAccessors(t *testing.T) {
 func TestAdd(t *testing.T) {
 	r := scope.NewRegistry()
 	mustAdd(t, r, scope.Scoped, newB)
-	p, _ := scope.NewProvider(scope.Transient, newBErr)
-	err := r.Add(p)
+	p, err := scope.NewProvider(scope.Transient, newBErr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Add(p)
 	if err == nil || !strings.Contains(err.Error(), "newB (") || !strings.Contains(err.Error(), "newBErr") || !strings.Contains(err.Error(), "*scope_test.B") {
 		t.Errorf("duplicate Add: %v, want error naming both constructors and the type", err)
 	}
@@ -140,7 +143,9 @@ func TestAdd(t *testing.T) {
 	if err := r.Compile(nil); err != nil {
 		t.Fatal(err)
 	}
-	p, _ = scope.NewProvider(scope.Scoped, newA)
+	if p, err = scope.NewProvider(scope.Scoped, newA); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.Add(p); err == nil || !strings.Contains(err.Error(), "after Compile") {
 		t.Errorf("Add after Compile: %v", err)
 	}

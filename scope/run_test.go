@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fasttrack-go/fasttrack/scope"
 )
@@ -70,11 +71,14 @@ func TestRun(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Errorf("Run = %v, want %v", err, tt.wantErr)
 			}
-			if tt.finishErr != nil && !strings.HasPrefix(err.Error(), "scope: end: ") {
-				t.Errorf("End error not wrapped: %q", err)
+			if tt.finishErr != nil && (err == nil || !strings.HasPrefix(err.Error(), "scope: end: ")) {
+				t.Errorf("End error not wrapped: %v", err)
 			}
 			if !slices.Equal(log, tt.want) {
 				t.Errorf("log %q, want %q", log, tt.want)
+			}
+			if scoped == nil {
+				t.Fatal("Run did not call fn")
 			}
 			if _, err := scope.Get[*txn](scoped); !errors.Is(err, scope.ErrReleased) {
 				t.Errorf("scope not released: %v", err)
@@ -94,7 +98,9 @@ func TestRunPanic(t *testing.T) {
 		if want := []string{"rollback", "close"}; !slices.Equal(log, want) {
 			t.Errorf("log %q, want %q", log, want)
 		}
-		if _, err := scope.Get[*txn](scoped); !errors.Is(err, scope.ErrReleased) {
+		if scoped == nil {
+			t.Error("Run did not call fn")
+		} else if _, err := scope.Get[*txn](scoped); !errors.Is(err, scope.ErrReleased) {
 			t.Errorf("scope not released: %v", err)
 		}
 	}()
@@ -114,16 +120,25 @@ func TestRunConstructorPanicDoesNotDeadlock(t *testing.T) {
 	mustAdd(t, r, scope.Scoped, func(ctx context.Context) *txn { return &txn{ctx: ctx, log: &log} })
 	mustAdd(t, r, scope.Scoped, func(*txn) *B { panic("ctor") })
 	compile(t, r)
-	defer func() {
-		if v := recover(); v != "ctor" {
-			t.Errorf("recovered %v", v)
-		}
-		if want := []string{"rollback", "close"}; !slices.Equal(log, want) {
-			t.Errorf("log %q, want %q", log, want)
-		}
+	// Run in a goroutine, so that a deadlock fails the test instead of
+	// hanging it.
+	recovered := make(chan any, 1)
+	go func() {
+		defer func() { recovered <- recover() }()
+		r.Run(context.Background(), func(s *scope.Scope) error {
+			_, err := scope.Get[*B](s)
+			return err
+		})
 	}()
-	r.Run(context.Background(), func(s *scope.Scope) error {
-		_, err := scope.Get[*B](s)
-		return err
-	})
+	select {
+	case v := <-recovered:
+		if v != "ctor" {
+			t.Errorf("recovered %v, want the constructor's panic", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return or panic within 10 s after a constructor panicked")
+	}
+	if want := []string{"rollback", "close"}; !slices.Equal(log, want) {
+		t.Errorf("log %q, want %q", log, want)
+	}
 }

@@ -23,6 +23,34 @@ func compile(t testing.TB, r *scope.Registry) {
 	}
 }
 
+// mustGet resolves T in s. It fails the test, instead of letting it panic
+// later, when Get returns an error or a nil pointer.
+func mustGet[T any](t testing.TB, s *scope.Scope) T {
+	t.Helper()
+	v, err := scope.Get[T](s)
+	if err != nil {
+		t.Fatalf("Get[%v]: %v", reflect.TypeFor[T](), err)
+	}
+	if rv := reflect.ValueOf(&v).Elem(); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		t.Fatalf("Get[%v] returned nil without an error", reflect.TypeFor[T]())
+	}
+	return v
+}
+
+// waitFor waits until ch has received n values, failing the test if it has
+// not within a generous bound.
+func waitFor(t testing.TB, ch <-chan struct{}, n int, what string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for i := range n {
+		select {
+		case <-ch:
+		case <-timeout:
+			t.Fatalf("after 10 s, %d of %d %s", i, n, what)
+		}
+	}
+}
+
 func TestScopedSameWithinScopeDifferentAcross(t *testing.T) {
 	r := scope.NewRegistry()
 	mustAdd(t, r, scope.Scoped, newA)
@@ -31,13 +59,10 @@ func TestScopedSameWithinScopeDifferentAcross(t *testing.T) {
 	s1, s2 := r.Open(context.Background()), r.Open(context.Background())
 	defer s1.Release()
 	defer s2.Release()
-	a1, _ := scope.Get[*A](s1)
-	a1b, _ := scope.Get[*A](s1)
-	b1, _ := scope.Get[*B](s1)
-	a2, err := scope.Get[*A](s2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a1 := mustGet[*A](t, s1)
+	a1b := mustGet[*A](t, s1)
+	b1 := mustGet[*B](t, s1)
+	a2 := mustGet[*A](t, s2)
 	if a1 != a1b || a1.b != b1 {
 		t.Error("scoped instance differs within a scope")
 	}
@@ -45,7 +70,7 @@ func TestScopedSameWithinScopeDifferentAcross(t *testing.T) {
 		t.Error("scoped instance shared across scopes")
 	}
 	v, err := s1.Resolve(reflect.TypeFor[*A]())
-	if err != nil || v.(*A) != a1 {
+	if err != nil || v != any(a1) {
 		t.Errorf("Resolve = %v, %v", v, err)
 	}
 	if _, err := s1.Resolve(reflect.TypeFor[*X]()); err == nil || !strings.Contains(err.Error(), "*scope_test.X") {
@@ -60,11 +85,8 @@ func TestTransientNewEachTime(t *testing.T) {
 	compile(t, r)
 	s := r.Open(context.Background())
 	defer s.Release()
-	a1, _ := scope.Get[*A](s)
-	a2, err := scope.Get[*A](s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a1 := mustGet[*A](t, s)
+	a2 := mustGet[*A](t, s)
 	if a1 == a2 {
 		t.Error("transient instance reused")
 	}
@@ -75,10 +97,11 @@ func TestTransientNewEachTime(t *testing.T) {
 
 func TestConcurrentResolveBuildsOnce(t *testing.T) {
 	var calls atomic.Int32
+	gate := make(chan struct{})
 	r := scope.NewRegistry()
 	mustAdd(t, r, scope.Scoped, func() *B {
 		calls.Add(1)
-		time.Sleep(time.Millisecond)
+		<-gate // held until every goroutine is on its way to Get
 		return &B{}
 	})
 	mustAdd(t, r, scope.Scoped, newA)
@@ -86,9 +109,11 @@ func TestConcurrentResolveBuildsOnce(t *testing.T) {
 	s := r.Open(context.Background())
 	defer s.Release()
 	var wg sync.WaitGroup
+	started := make(chan struct{}, 100)
 	got := make([]*A, 100)
 	for i := range got {
 		wg.Go(func() {
+			started <- struct{}{}
 			a, err := scope.Get[*A](s)
 			if err != nil {
 				t.Error(err)
@@ -96,7 +121,11 @@ func TestConcurrentResolveBuildsOnce(t *testing.T) {
 			got[i] = a
 		})
 	}
-	wg.Wait()
+	waitFor(t, started, len(got), "goroutines started")
+	close(gate)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	waitFor(t, done, 1, "resolutions returned")
 	if n := calls.Load(); n != 1 {
 		t.Errorf("constructor called %d times, want 1", n)
 	}
@@ -177,11 +206,12 @@ func TestReleaseReverseOrderOnce(t *testing.T) {
 	if !slices.Equal(log, want) {
 		t.Errorf("log:\n got %q\nwant %q", log, want)
 	}
+	released := slices.Clone(log)
 	if err := s.Release(); err != nil {
 		t.Errorf("second Release = %v", err)
 	}
-	if len(log) != len(want) {
-		t.Errorf("second Release released again: %q", log[len(want):])
+	if !slices.Equal(log, released) {
+		t.Errorf("second Release released again:\n got %q\nwant %q", log, released)
 	}
 }
 
@@ -190,8 +220,8 @@ func TestReleaseErrorsJoined(t *testing.T) {
 	e1, e2 := errors.New("close failed"), errors.New("release failed")
 	r := releaseRegistry(t, &log, e1, e2)
 	s := r.Open(context.Background())
-	scope.Get[*closeErr](s)
-	scope.Get[*funcRel](s)
+	mustGet[*closeErr](t, s)
+	mustGet[*funcRel](t, s)
 	err := s.Release()
 	if !errors.Is(err, e1) || !errors.Is(err, e2) || len(errs(err)) != 2 {
 		t.Fatalf("Release = %v, want both errors joined", err)
@@ -215,7 +245,7 @@ func TestUseAfterRelease(t *testing.T) {
 	}
 
 	s1 := r.Open(context.Background())
-	a1, _ := scope.Get[*A](s1)
+	a1 := mustGet[*A](t, s1)
 	if err := s1.Release(); err != nil {
 		t.Fatal(err)
 	}
@@ -278,9 +308,9 @@ func TestReleaseRetainsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	type key struct{}
-	var collected atomic.Int32
+	collected := make(chan struct{}, 3)
 	ctx := context.WithValue(context.Background(), key{}, new([64]byte))
-	runtime.AddCleanup(ctx.Value(key{}).(*[64]byte), func(int) { collected.Add(1) }, 0)
+	runtime.AddCleanup(ctx.Value(key{}).(*[64]byte), func(int) { collected <- struct{}{} }, 0)
 	s := r.Open(ctx)
 	ctx = nil
 	func() {
@@ -288,9 +318,12 @@ func TestReleaseRetainsNothing(t *testing.T) {
 		if err := s.ResolvePlan(p, dst); err != nil {
 			t.Fatal(err)
 		}
-		b2 := dst[0].(*big2)
-		runtime.AddCleanup(b2, func(int) { collected.Add(1) }, 0)
-		runtime.AddCleanup(b2.b, func(int) { collected.Add(1) }, 0)
+		b2, ok := dst[0].(*big2)
+		if !ok || b2 == nil || b2.b == nil {
+			t.Fatalf("ResolvePlan gave %v, want a *big2 built on a *big1", dst)
+		}
+		runtime.AddCleanup(b2, func(int) { collected <- struct{}{} }, 0)
+		runtime.AddCleanup(b2.b, func(int) { collected <- struct{}{} }, 0)
 	}()
 	if err := s.Release(); err != nil || closed != 1 {
 		t.Fatal(err, closed)
@@ -298,12 +331,7 @@ func TestReleaseRetainsNothing(t *testing.T) {
 	// One GC only: a sync.Pool keeps its items through one GC (in its victim
 	// cache), so pooled state that still referenced an instance would keep it.
 	runtime.GC()
-	for i := 0; i < 500 && collected.Load() < 3; i++ {
-		time.Sleep(time.Millisecond)
-	}
-	if n := collected.Load(); n != 3 {
-		t.Errorf("%d of 3 objects (two instances, context value) collected after Release", n)
-	}
+	waitFor(t, collected, 3, "objects (two instances, context value) collected after Release")
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(r)
 }
@@ -358,8 +386,8 @@ func TestEnd(t *testing.T) {
 			type key struct{}
 			ctx := context.WithValue(context.Background(), key{}, 1)
 			s := r.Open(ctx)
-			scope.Get[*B](s)
-			scope.Get[*fin3](s)
+			mustGet[*B](t, s)
+			mustGet[*fin3](t, s)
 			err := s.End(tt.commit)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Errorf("End = %v, want %v", err, tt.wantErr)
@@ -388,7 +416,7 @@ func TestReleaseEndsWithRollback(t *testing.T) {
 	var gotCtx context.Context
 	r := finishRegistry(t, &log, &gotCtx, nil)
 	s := r.Open(context.Background())
-	scope.Get[*fin2](s)
+	mustGet[*fin2](t, s)
 	if err := s.Release(); err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +455,7 @@ func TestConstructorErrorDoesNotPoison(t *testing.T) {
 	if _, err := scope.Get[*C](s); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := scope.Get[*B](s)
+	b := mustGet[*B](t, s)
 	if bBuilt != 1 || a.b != b {
 		t.Errorf("dependency built %d times", bBuilt)
 	}
@@ -443,11 +471,20 @@ func TestFuncProvider(t *testing.T) {
 	type key struct{}
 	var gotCtx, gotArgCtx context.Context
 	build := func(ctx context.Context, args []any) (any, func() error, error) {
-		gotCtx, gotArgCtx = ctx, args[1].(context.Context)
-		if args[2].(*Config).DSN == "fail" {
+		if len(args) != 3 {
+			return nil, nil, fmt.Errorf("makeA got %d arguments, want 3", len(args))
+		}
+		b, okB := args[0].(*B)
+		argCtx, okCtx := args[1].(context.Context)
+		cfg, okCfg := args[2].(*Config)
+		if !okB || !okCtx || !okCfg || cfg == nil {
+			return nil, nil, fmt.Errorf("makeA got arguments %v, want *B, context.Context, *Config", args)
+		}
+		gotCtx, gotArgCtx = ctx, argCtx
+		if cfg.DSN == "fail" {
 			return nil, nil, boom
 		}
-		return &A{b: args[0].(*B)}, nil, nil
+		return &A{b: b}, nil, nil
 	}
 	params := []reflect.Type{reflect.TypeFor[*B](), reflect.TypeFor[context.Context](), reflect.TypeFor[*Config]()}
 	if err := r.Add(scope.NewFuncProvider(scope.Scoped, reflect.TypeFor[*A](), params, "makeA", build)); err != nil {
@@ -470,8 +507,8 @@ func TestFuncProvider(t *testing.T) {
 	if _, err := scope.Get[*C](s); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := scope.Get[*A](s)
-	b, _ := scope.Get[*B](s)
+	a := mustGet[*A](t, s)
+	b := mustGet[*B](t, s)
 	if a.b != b || gotCtx != ctx || gotArgCtx != ctx {
 		t.Error("func provider got wrong arguments")
 	}
@@ -505,7 +542,7 @@ func TestInterfaceTypes(t *testing.T) {
 	compile(t, r)
 	s := r.Open(context.Background())
 	svc, err := scope.Get[*Service](s)
-	if err != nil || svc.repo.Find() != "found" {
+	if err != nil || svc == nil || svc.repo == nil || svc.repo.Find() != "found" {
 		t.Fatalf("Get = %v, %v", svc, err)
 	}
 	if n, err := scope.Get[nilIface](s); err != nil || n != nil {

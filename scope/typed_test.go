@@ -60,14 +60,17 @@ func TestTypedProviderOfAnInterface(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if got == nil {
+				t.Fatal("Get returned a nil *speaker without an error")
+			}
 			switch {
 			case tc.want == "" && got.g != nil:
 				t.Fatalf("got %v, want a nil greeter", got.g)
 			case tc.want != "" && (got.g == nil || got.g.Greet() != tc.want):
 				t.Fatalf("got %v", got.g)
 			}
-			if again, _ := scope.Get[greeter](s); again != got.g {
-				t.Fatal("the scoped interface instance differs between resolutions")
+			if again, err := scope.Get[greeter](s); err != nil || again != got.g {
+				t.Fatalf("the scoped interface instance differs between resolutions: %v, %v", again, err)
 			}
 		})
 	}
@@ -129,14 +132,17 @@ func TestInterfaceCellsAreNotSharedAcrossScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	s1 := reg.Open(context.Background())
-	first, _ := scope.Get[greeter](s1)
+	first, err := scope.Get[greeter](s1)
+	if err != nil || first == nil {
+		t.Fatalf("scope 1 got %v, %v", first, err)
+	}
 	if err := s1.Release(); err != nil {
 		t.Fatal(err)
 	}
 	for i := 2; i <= 5; i++ {
 		s := reg.Open(context.Background())
 		got, err := scope.Get[greeter](s)
-		if err != nil || got.Greet() != fmt.Sprint("g", i) {
+		if err != nil || got == nil || got.Greet() != fmt.Sprint("g", i) {
 			t.Fatalf("scope %d got %v, %v", i, got, err)
 		}
 		s.Release()
