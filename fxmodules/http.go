@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/api"
@@ -30,7 +31,10 @@ const readyTimeout = 2 * time.Second
 // start, and so does a route whose api.Handle dependencies nothing provides —
 // and sets Server.Addr to the bound address (useful with port 0); on
 // stop it shuts down gracefully within config.StopTimeout, letting in-flight
-// requests finish. Applications add routes in an fx.Invoke taking
+// requests finish, and logs the drain at info level: "http server shutting
+// down" with the number of requests in flight, "http server drained" (or a
+// warning when the drain runs out of time) and "http server shut down" with
+// the stop's duration. Applications add routes in an fx.Invoke taking
 // *gin.Engine.
 func HTTP() fx.Option {
 	return fx.Module("http",
@@ -67,9 +71,10 @@ func newEngine(in engineIn) *gin.Engine {
 }
 
 func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, mw *api.Middleware, log *slog.Logger) *http.Server {
+	var inFlight atomic.Int64
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
-		Handler:           e,
+		Handler:           countInFlight(e, &inFlight),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
@@ -99,10 +104,19 @@ func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, mw *api.Middle
 			return nil
 		},
 		OnStop: func(ctx context.Context) error {
+			began := time.Now()
+			n := inFlight.Load()
+			log.Info("http server shutting down", "in_flight", n, "stop_timeout", cfg.StopTimeout)
 			ctx, cancel := context.WithTimeout(ctx, cfg.StopTimeout)
 			defer cancel()
 			err := srv.Shutdown(ctx)
+			if err != nil {
+				log.Warn("http server drain did not finish", "in_flight", n, "still_in_flight", inFlight.Load(), "error", err)
+			} else {
+				log.Info("http server drained", "in_flight", n)
+			}
 			<-done
+			log.Info("http server shut down", "duration", time.Since(began))
 			if err != nil {
 				return fmt.Errorf("http: graceful shutdown: %w", err)
 			}
@@ -110,4 +124,14 @@ func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, mw *api.Middle
 		},
 	})
 	return srv
+}
+
+// countInFlight wraps h to keep n equal to the number of requests it is
+// serving, for the shutdown logs.
+func countInFlight(h http.Handler, n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		defer n.Add(-1)
+		h.ServeHTTP(w, r)
+	})
 }
