@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
@@ -298,7 +299,7 @@ func (b Base[T]) FindOrFail(ctx context.Context, id int64) (*T, error) {
 func (t *Table[T]) column(op, name string) (int, error) {
 	i, ok := t.byName[name]
 	if !ok {
-		return 0, fmt.Errorf("repo: %s: unknown column %q in %s: %w", op, name, t.name, ErrInvalidQuery)
+		return 0, unknownColumn(op, t.name, "", "columns", name, t.Columns())
 	}
 	return i, nil
 }
@@ -429,7 +430,7 @@ func (b Base[T]) All(ctx context.Context, p Page) ([]T, error) {
 		return nil, err
 	}
 	if p.Offset < 0 {
-		return nil, fmt.Errorf("repo: all %s: negative offset %d: %w", t.name, p.Offset, ErrInvalidQuery)
+		return nil, &QueryError{Op: "page", Table: t.name, Detail: "the offset must not be negative, got " + strconv.Itoa(p.Offset)}
 	}
 	query := st.all
 	var args []any

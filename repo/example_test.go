@@ -2,6 +2,7 @@ package repo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/fasttrack-go/fasttrack/config"
@@ -64,7 +65,26 @@ func ExampleNewTable() {
 	// 2 Emma
 	// 2 3
 	// repo: find book id 1: repo: not found
-	// repo: sort: unknown column "password" in book: repo: invalid query
+	// repo: sort book: unknown sort column "password"; sortable: id, title, author, created_at, updated_at, deleted_at: repo: invalid query
+}
+
+// A rejected sort, filter or page is a *QueryError: its Detail is written
+// for the client, and the whole error is for the log.
+func ExampleQueryError() {
+	books, _ := repo.NewTable[Book](db.SQLite)
+	_, err := books.ParseSort("title,-password") // from ?sort=title,-password
+	var qe *repo.QueryError
+	if errors.As(err, &qe) {
+		fmt.Println(qe.Detail)
+		fmt.Println(qe.Column, qe.Allowed)
+	}
+	fmt.Println(errors.Is(err, repo.ErrInvalidQuery))
+	fmt.Println(err)
+	// Output:
+	// unknown sort column "password"; sortable: id, title, author, created_at, updated_at, deleted_at
+	// password [id title author created_at updated_at deleted_at]
+	// true
+	// repo: sort book: unknown sort column "password"; sortable: id, title, author, created_at, updated_at, deleted_at: repo: invalid query
 }
 
 func ExampleBase_Keyset() {

@@ -2,7 +2,6 @@ package repo
 
 import (
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -63,7 +62,7 @@ type KeysetPage struct {
 func limitOf(limit int) (int, error) {
 	switch {
 	case limit < 0:
-		return 0, fmt.Errorf("repo: negative limit %d: %w", limit, ErrInvalidQuery)
+		return 0, &QueryError{Op: "page", Detail: "the limit must not be negative, got " + strconv.Itoa(limit)}
 	case limit == 0:
 		return DefaultLimit, nil
 	case limit > MaxLimit:
@@ -75,8 +74,9 @@ func limitOf(limit int) (int, error) {
 // ParseSort parses a sort parameter as in a query string: column names
 // separated by commas, each with an optional leading '-' for descending
 // order ("name,-created_at"). Spaces around names are ignored. Unknown
-// columns, empty names and a column given twice are errors (ErrInvalidQuery).
-// An empty s gives no order.
+// columns, empty names and a column given twice are errors: a *QueryError
+// (ErrInvalidQuery) whose Detail names the column and, for an unknown or
+// empty one, lists the sortable columns. An empty s gives no order.
 func (t *Table[T]) ParseSort(s string) ([]Order, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -89,28 +89,45 @@ func (t *Table[T]) ParseSort(s string) ([]Order, error) {
 		if c, ok := strings.CutPrefix(p, "-"); ok {
 			o = Order{Column: c, Desc: true}
 		}
-		if o.Column == "" {
-			return nil, fmt.Errorf("repo: sort %q: empty column name: %w", s, ErrInvalidQuery)
-		}
-		if !t.HasColumn(o.Column) {
-			return nil, fmt.Errorf("repo: sort: unknown column %q in %s: %w", o.Column, t.name, ErrInvalidQuery)
-		}
-		for _, prev := range out {
-			if prev.Column == o.Column {
-				return nil, fmt.Errorf("repo: sort: column %q given twice: %w", o.Column, ErrInvalidQuery)
-			}
-		}
 		out = append(out, o)
+	}
+	if err := t.CheckSort(out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
+
+// CheckSort applies ParseSort's rules to a sort built in code: every
+// column is one of T's, named once. The first order that breaks them gives
+// a *QueryError (ErrInvalidQuery); nil when all pass.
+func (t *Table[T]) CheckSort(sort []Order) error {
+	for i, o := range sort {
+		if o.Column == "" {
+			return &QueryError{Op: "sort", Table: t.name, Allowed: t.Columns(),
+				Detail: "empty sort column name; sortable: " + strings.Join(t.names, ", ")}
+		}
+		if !t.HasColumn(o.Column) {
+			return unknownColumn("sort", t.name, "sort", "sortable", o.Column, t.Columns())
+		}
+		for _, prev := range sort[:i] {
+			if prev.Column == o.Column {
+				return &QueryError{Op: "sort", Table: t.name, Column: o.Column,
+					Detail: "sort column " + quoteValue(o.Column) + " is given twice"}
+			}
+		}
+	}
+	return nil
+}
+
+// filterOps returns the operators a Filter accepts, "" aside.
+func filterOps() []string { return []string{"=", "<>", "<", "<=", ">", ">=", "LIKE"} }
 
 // filters writes the conditions of fs and appends their values to args.
 func (t *Table[T]) filters(s *sqlBuf, args []any, fs []Filter) ([]any, error) {
 	for _, f := range fs {
 		i, ok := t.byName[f.Column]
 		if !ok {
-			return nil, fmt.Errorf("repo: filter: unknown column %q in %s: %w", f.Column, t.name, ErrInvalidQuery)
+			return nil, unknownColumn("filter", t.name, "filter", "filterable", f.Column, t.Columns())
 		}
 		op := f.Op
 		switch op {
@@ -118,7 +135,9 @@ func (t *Table[T]) filters(s *sqlBuf, args []any, fs []Filter) ([]any, error) {
 			op = "="
 		case "=", "<>", "<", "<=", ">", ">=", "LIKE":
 		default:
-			return nil, fmt.Errorf("repo: filter on %q: unknown operator %q (want =, <>, <, <=, >, >= or LIKE): %w", f.Column, f.Op, ErrInvalidQuery)
+			return nil, &QueryError{Op: "filter", Table: t.name, Column: f.Column, Allowed: filterOps(),
+				Detail: "unknown filter operator " + quoteValue(f.Op) + " on column " + quoteValue(f.Column) +
+					"; operators: " + strings.Join(filterOps(), ", ")}
 		}
 		s.cond()
 		s.WriteString(t.cols[i].quoted)
@@ -129,7 +148,8 @@ func (t *Table[T]) filters(s *sqlBuf, args []any, fs []Filter) ([]any, error) {
 			case "<>":
 				s.WriteString(" IS NOT NULL")
 			default:
-				return nil, fmt.Errorf("repo: filter on %q: a nil value needs = or <>, not %s: %w", f.Column, op, ErrInvalidQuery)
+				return nil, &QueryError{Op: "filter", Table: t.name, Column: f.Column,
+					Detail: "filter on column " + quoteValue(f.Column) + ": a null value needs = or <>, not " + op}
 			}
 			continue
 		}
@@ -149,7 +169,7 @@ func (t *Table[T]) orderBy(s *sqlBuf, sort []Order) error {
 	for n, o := range sort {
 		i, ok := t.byName[o.Column]
 		if !ok {
-			return fmt.Errorf("repo: sort: unknown column %q in %s: %w", o.Column, t.name, ErrInvalidQuery)
+			return unknownColumn("sort", t.name, "sort", "sortable", o.Column, t.Columns())
 		}
 		if n > 0 {
 			s.WriteString(", ")
