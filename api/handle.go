@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"sync/atomic"
 
-	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/gin-gonic/gin"
 )
@@ -36,7 +35,7 @@ func Resolve[T any](c *gin.Context) (T, error) {
 // count), a retryable failure of fn or of its commit runs fn again.
 //
 // Options set the route's transaction policy (WithReadOnly, WithRetry, …);
-// set this way, it is also listed by RoutePolicies.
+// set this way, it is also listed by [DescribeRoutes].
 func Handle(fn any, opts ...Option) gin.HandlerFunc {
 	return typedHandler(fn, nil, opts)
 }
@@ -127,7 +126,9 @@ func (h *handler) serve(c *gin.Context) {
 	}
 }
 
-// run calls fn, retrying on a fresh scope when allowed.
+// run calls fn on the request's current scope. When the route allows
+// retries, the first attempt keeps the request body; the middleware runs
+// the chain again if fn or the commit fails with a retryable error.
 func (h *handler) run(c *gin.Context, r *request) {
 	plan, err := h.planFor(r.m.reg)
 	if err != nil {
@@ -138,37 +139,16 @@ func (h *handler) run(c *gin.Context, r *request) {
 		h.fail(c, r, err)
 		return
 	}
-	attempts := r.policy.attempts
-	if attempts > 1 && !r.prepareRetry() {
-		attempts = 1
+	if r.policy.attempts > 1 {
+		r.prepareRetry()
 	}
-	for attempt := 1; ; attempt++ {
-		r.attempts = attempt
-		res, err := h.call(c, r, plan)
-		retryable := err != nil && errors.Is(err, db.ErrRetryable)
-		if err == nil && attempts > 1 {
-			// Commit here, while the handler can still run again. The
-			// result is encoded first, so that a failure to encode it
-			// rolls back.
-			h.respond(c, res)
-			if !r.settle() {
-				retryable = errors.Is(r.commitErr, db.ErrRetryable)
-			}
-		}
-		if retryable && attempt < attempts && !r.hold.direct && !r.hold.dropped {
-			if rerr := r.restart(attempt); rerr == nil {
-				r.m.log.Debug("retrying request", "request", r.String(), "attempt", attempt+1, "error", errors.Join(err, r.commitErr))
-				continue
-			}
-		}
-		switch {
-		case err != nil:
-			h.fail(c, r, err)
-		case attempts == 1:
-			h.respond(c, res) // the middleware commits at the end of the chain
-		}
+	res, err := h.call(c, r, plan)
+	if err != nil {
+		r.handlerErr = err
+		h.fail(c, r, err)
 		return
 	}
+	h.respond(c, res) // the middleware commits at the end of the chain
 }
 
 // call resolves the dependencies from the request's current scope and calls
@@ -240,7 +220,10 @@ func (h *handler) respond(c *gin.Context, res any) {
 func (h *handler) fail(c *gin.Context, r *request, err error) {
 	_ = c.Error(err)
 	p := ProblemFor(err)
-	if p.Status >= http.StatusInternalServerError {
+	switch {
+	case r.clientGone():
+		r.m.log.Info("client closed the request", "request_id", r.id, "request", r.String(), "handler", h.name, "error", err)
+	case p.Status >= http.StatusInternalServerError:
 		r.m.log.Error("handler failed", "request_id", r.id, "request", r.String(), "handler", h.name, "error", err)
 	}
 	if !c.Writer.Written() {

@@ -25,6 +25,7 @@ type holdWriter struct {
 	r       *request
 	buf     bytes.Buffer
 	limit   int
+	initial int // the status the connection's writer carried (Gin's 404 for no route)
 	status  int
 	size    int  // bytes the handler wrote, -1 for none
 	direct  bool // released: writes go straight to w
@@ -36,14 +37,18 @@ var _ gin.ResponseWriter = (*holdWriter)(nil)
 func (h *holdWriter) reset(w gin.ResponseWriter, r *request, limit int) {
 	h.w, h.r, h.limit = w, r, limit
 	h.buf.Reset()
-	h.status, h.size = http.StatusOK, -1
+	h.initial = http.StatusOK
+	if w != nil {
+		h.initial = w.Status()
+	}
+	h.status, h.size = h.initial, -1
 	h.direct, h.dropped = false, false
 }
 
 // discard forgets what the handler wrote, before a retry or an error answer.
 func (h *holdWriter) discard() {
 	h.buf.Reset()
-	h.status, h.size = http.StatusOK, -1
+	h.status, h.size = h.initial, -1
 }
 
 // release settles the transaction and, unless that failed, sends what was
@@ -52,6 +57,18 @@ func (h *holdWriter) release() error {
 	if h.direct {
 		return nil
 	}
+	if err := h.settleForRelease(); err != nil {
+		return err
+	}
+	h.direct = true
+	return h.flushHeld()
+}
+
+// settleForRelease settles the transaction before the response leaves
+// early. When the commit failed, or the request's work was rolled back
+// while its response says success, it answers that instead and returns
+// errResponseDropped.
+func (h *holdWriter) settleForRelease() error {
 	if h.dropped {
 		return errResponseDropped
 	}
@@ -65,13 +82,18 @@ func (h *holdWriter) release() error {
 		h.r.answerRollback()
 		return errResponseDropped
 	}
-	h.direct = true
-	return h.flushHeld()
+	return nil
 }
 
-// flushHeld writes the held status and body to the client.
+// flushHeld writes the held status and body to the client. A response the
+// chain never wrote to gets its status only: whoever called the middleware
+// (Gin, for a missing route its 404 body) finishes it, as it would have
+// without the middleware.
 func (h *holdWriter) flushHeld() error {
 	h.w.WriteHeader(h.status)
+	if h.size < 0 {
+		return nil
+	}
 	h.w.WriteHeaderNow()
 	if h.buf.Len() > 0 {
 		_, err := h.w.Write(h.buf.Bytes())
@@ -159,13 +181,8 @@ func (h *holdWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if h.direct {
 		return h.w.Hijack()
 	}
-	if h.dropped {
-		return nil, nil, errResponseDropped
-	}
-	if !h.r.settle() {
-		h.dropped = true
-		h.r.answerCommitFailure()
-		return nil, nil, errResponseDropped
+	if err := h.settleForRelease(); err != nil {
+		return nil, nil, err
 	}
 	h.direct = true
 	return h.w.Hijack()
@@ -176,7 +193,14 @@ func (h *holdWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 //nolint:staticcheck // part of gin.ResponseWriter
 func (h *holdWriter) CloseNotify() <-chan bool { return h.w.CloseNotify() }
 
-func (h *holdWriter) Pusher() http.Pusher { return h.w.Pusher() }
+// Pusher returns nil while the response is held: a push would reach the
+// client before the commit.
+func (h *holdWriter) Pusher() http.Pusher {
+	if !h.direct {
+		return nil
+	}
+	return h.w.Pusher()
+}
 
 // Unwrap gives http.ResponseController the connection's writer.
 func (h *holdWriter) Unwrap() http.ResponseWriter { return h.w }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 
@@ -36,6 +37,8 @@ func requestOf(c *gin.Context) (*request, error) {
 		switch x := w.(type) {
 		case nil:
 			return nil, errNoMiddleware
+		case *doneWriter:
+			return nil, fmt.Errorf("api: the request on this gin.Context has ended: %w", scope.ErrReleased)
 		case *holdWriter:
 			if x.r != nil && x.r.c == c {
 				return x.r, nil

@@ -2,6 +2,8 @@ package api
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/repo"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/gin-gonic/gin"
 )
@@ -41,6 +44,12 @@ type Options struct {
 	AccessLog *slog.Logger
 	// Observer, when set, receives a Report per request (see Metrics).
 	Observer Observer
+	// CommitProblem, when set, maps an error returned by the commit to the
+	// problem the client sees, for example to name a constraint checked at
+	// commit; ok false leaves the default: ProblemFor's answer (409 for a
+	// unique or foreign-key violation, 503 with Retry-After when retryable
+	// or when the connection was lost), or 500 where ProblemFor has none.
+	CommitProblem func(err error) (p Problem, ok bool)
 }
 
 // Middleware runs every request in its own scope of reg: it opens the scope,
@@ -54,6 +63,8 @@ type Middleware struct {
 	log  *slog.Logger
 	pool sync.Pool
 	ids  *idSource
+	// cursor rewinds a request's chain for a retry.
+	cursor chainCursor
 }
 
 // NewMiddleware returns the middleware for reg.
@@ -70,9 +81,12 @@ func NewMiddleware(reg *scope.Registry, opts Options) *Middleware {
 	case opts.ReplayLimit < 0:
 		opts.ReplayLimit = 0
 	}
-	m := &Middleware{reg: reg, opts: opts, log: opts.Logger, ids: newIDSource()}
+	m := &Middleware{reg: reg, opts: opts, log: opts.Logger, ids: newIDSource(), cursor: newChainCursor()}
 	if m.log == nil {
 		m.log = slog.Default()
+	}
+	if !m.cursor.ok {
+		m.log.Warn("api: this Gin release hides the handler index of gin.Context: requests are not retried")
 	}
 	m.pool.New = func() any { return &request{m: m} }
 	return m
@@ -86,6 +100,24 @@ func (m *Middleware) commitStatus(status int) bool {
 		return m.opts.CommitStatus(status)
 	}
 	return status < http.StatusBadRequest
+}
+
+// commitProblem is the problem answered for a failed commit: the
+// application's (Options.CommitProblem), else one classified as a
+// statement's error would be.
+func (m *Middleware) commitProblem(err error) Problem {
+	if m.opts.CommitProblem != nil {
+		if p, ok := m.opts.CommitProblem(err); ok && p.Status >= http.StatusBadRequest {
+			return p
+		}
+	}
+	switch {
+	case errors.Is(err, db.ErrUniqueViolation), errors.Is(err, repo.ErrConflict):
+		return NewProblem(http.StatusConflict, "the transaction could not be committed: the request conflicts with existing data")
+	case errors.Is(err, db.ErrRetryable), errors.Is(err, db.ErrConnLost), errors.Is(err, context.DeadlineExceeded):
+		return NewProblem(http.StatusServiceUnavailable, "the transaction could not be committed; try again")
+	}
+	return NewProblem(http.StatusInternalServerError, "the transaction could not be committed")
 }
 
 // HandlerFunc returns the middleware as a gin.HandlerFunc; install it before
@@ -112,12 +144,16 @@ func (m *Middleware) serve(c *gin.Context) {
 	}
 	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
 	rc := &requestCtx{Context: c.Request.Context(), r: r, gen: r.gen.Load()}
-	r.ctx, r.scope = rc, &rc.scope // opened on first use (see request.open)
+	r.rc, r.ctx, r.scope = rc, rc, &rc.scope // opened on first use (see request.open)
 	conn := c.Writer
 	r.hold.reset(conn, r, m.opts.HoldLimit)
 	c.Writer = &r.hold
+	r.enter()
 	defer m.finish(r, conn)
 	c.Next()
+	for r.again() {
+		c.Next()
+	}
 }
 
 // finish settles and answers the request, recovers a panic, and releases
@@ -153,7 +189,10 @@ func (m *Middleware) finish(r *request, conn gin.ResponseWriter) {
 		m.report(r, conn, p != nil)
 	}
 	c := r.c
-	c.Writer = conn
+	// From now on the request scope answers scope.ErrReleased to whoever
+	// reaches it through c (see Scope), until Gin reuses c.
+	r.rc.done.ResponseWriter = conn
+	c.Writer = &r.rc.done
 	m.put(r)
 	if p != nil && (streamed || p == http.ErrAbortHandler) {
 		// Part of the response is out: only aborting the connection tells
@@ -173,7 +212,10 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 		Tx:        db.OutcomeNone,
 		Attempts:  r.attempts,
 	}
-	if panicked && !conn.Written() {
+	switch {
+	case r.clientGone():
+		rep.Status = StatusClientClosedRequest
+	case panicked && !conn.Written():
 		rep.Status = http.StatusInternalServerError
 	}
 	if r.tx != nil {
@@ -197,13 +239,15 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 
 // put clears r and returns it to the pool.
 func (m *Middleware) put(r *request) {
-	r.c, r.ctx, r.scope, r.tx = nil, nil, nil, nil
+	r.c, r.rc, r.ctx, r.scope, r.tx = nil, nil, nil, nil, nil
 	r.opened.Store(false)
 	r.settled, r.commitErr, r.panicked = false, nil, false
+	r.entry = entryState{}
+	r.retry, r.retryOK, r.handlerErr = false, false, nil
 	r.replay.reset()
 	r.replayed = false
 	r.headers.reset()
-	r.id, r.idValue[0], r.errsBefore = "", "", 0
+	r.id, r.idValue[0] = "", ""
 	r.deps = [len(r.deps)]any{} // after a panic in a handler they may still be set
 	r.gen.Add(1)
 	r.hold.reset(nil, nil, 0)

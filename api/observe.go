@@ -17,13 +17,20 @@ import (
 // middleware reads and writes it without canonicalizing it per request.
 const RequestIDHeader = "X-Request-Id"
 
+// StatusClientClosedRequest (499, nginx's "client closed request") is the
+// status reported in the access log and metrics for a request whose client
+// went away before it was answered; its transaction is rolled back.
+const StatusClientClosedRequest = 499
+
 // Report describes a finished request, for logs and metrics.
 type Report struct {
 	RequestID string
 	Method    string
 	// Route is the matched route pattern ("/users/:id"), or "" when no
 	// route matched.
-	Route    string
+	Route string
+	// Status is the status sent, or StatusClientClosedRequest when the
+	// client closed the connection before the answer.
 	Status   int
 	Duration time.Duration
 	// Tx is how the request's transaction ended: db.OutcomeNone when the

@@ -54,7 +54,7 @@ func Retry(attempts int) gin.HandlerFunc {
 }
 
 // Option sets a policy of a route's transaction on its api.Handle handler,
-// where it is also visible to tools (see RoutePolicies): Handle(fn,
+// where it is also visible to tools (see [DescribeRoutes]): Handle(fn,
 // WithReadOnly(), WithRetry(3)).
 type Option func(*handlerPolicy)
 

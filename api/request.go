@@ -1,13 +1,12 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -34,7 +33,18 @@ type requestCtx struct {
 	r     *request
 	gen   uint64
 	scope scope.Scope // the request's first scope (a retry opens others)
+	done  doneWriter  // c.Writer once the request has ended
 }
+
+// doneWriter is the writer a gin.Context keeps after its request ended, for
+// the middlewares that ran before the request scope's: it writes to the
+// connection, and tells Scope that the request's scope is gone.
+type doneWriter struct {
+	gin.ResponseWriter
+}
+
+// Unwrap gives http.ResponseController the connection's writer.
+func (d *doneWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // Value returns the context itself for requestKey, and the parent's values
 // otherwise.
@@ -64,7 +74,8 @@ type policy struct {
 type request struct {
 	m     *Middleware
 	c     *gin.Context
-	ctx   context.Context // the request's context, carrying the request
+	rc    *requestCtx
+	ctx   context.Context // the request's context, carrying the request (rc)
 	scope *scope.Scope
 	// opened is set once scope is open: a request that resolves nothing
 	// never takes a scope state. openMu serializes the first opening,
@@ -79,19 +90,33 @@ type request struct {
 	commitErr error // the commit failed
 	panicked  bool
 
-	replay   replayBody     // the body, kept for a retry
-	replayed bool           // replay holds this request's body
-	headers  headerSnapshot // the response headers before the handler ran
+	// The request as it reached the middleware, restored before each
+	// retried attempt.
+	entry entryState
+	// retry is set once an api.Handle handler prepared the request to run
+	// again (its body kept); retryOK when it can.
+	retry, retryOK bool
+	handlerErr     error          // what the api.Handle handler returned in this attempt
+	replay         replayBody     // the body, kept for a retry
+	replayed       bool           // replay holds this request's body
+	headers        headerSnapshot // the response headers before the handler ran
 
-	id         string    // the request id, when the middleware observes
-	idValue    [1]string // the id as a header value, without an allocation
-	start      time.Time // when the middleware received the request
-	attempts   int       // how many times an api.Handle handler ran
-	errsBefore int       // len(c.Errors) when the handler first ran
-	baseKeys   []string  // response headers set before the middleware ran
-	deps       [8]any    // an api.Handle handler's dependencies, cleared after each call
+	id       string    // the request id, when the middleware observes
+	idValue  [1]string // the id as a header value, without an allocation
+	start    time.Time // when the middleware received the request
+	attempts int       // how many times the chain ran
+	baseKeys []string  // response headers set before the middleware ran
+	deps     [8]any    // an api.Handle handler's dependencies, cleared after each call
 
 	gen atomic.Uint64 // bumped when the state goes back to the pool
+}
+
+// entryState is what a request looked like when it reached the middleware.
+type entryState struct {
+	req   *http.Request
+	keys  map[any]any // a copy of c.Keys, nil when there were none
+	errs  int         // len(c.Errors)
+	index int8        // the middleware's position in the chain
 }
 
 // open returns the request's scope, opening it on first use. Ending and
@@ -121,7 +146,11 @@ func (r *request) settle() bool {
 	if err := r.scope.End(commit); err != nil {
 		if commit {
 			r.commitErr = err
-			r.m.log.Error("commit failed", "request_id", r.id, "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
+			level := slog.LevelError
+			if r.clientGone() {
+				level = slog.LevelInfo
+			}
+			r.m.log.Log(r.ctx, level, "commit failed", "request_id", r.id, "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
 			return false
 		}
 		r.m.log.Warn("rollback failed", "request_id", r.id, "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
@@ -129,13 +158,20 @@ func (r *request) settle() bool {
 	return true
 }
 
-// rolledBack reports a request whose transaction rolled back while its
+// clientGone reports a request whose client closed the connection: the
+// server cancelled its context.
+func (r *request) clientGone() bool {
+	return errors.Is(r.c.Request.Context().Err(), context.Canceled)
+}
+
+// rolledBack reports a request whose work was rolled back while its
 // response still says success: the client must not believe its work was
-// kept. A rollback the handler asked for (SetRollbackOnly) is its own
-// answer, and a failed commit is answered by answerCommitFailure.
+// kept. It holds for any unit of work in the scope (a scope.Finisher), not
+// only the transaction. A rollback the handler asked for
+// (Tx.SetRollbackOnly) is its own answer, and a failed commit is answered
+// by answerCommitFailure.
 func (r *request) rolledBack() bool {
-	return r.tx != nil && r.commitErr == nil && r.hold.Status() < http.StatusBadRequest &&
-		r.tx.Outcome() == db.OutcomeRolledBack && !r.tx.RollbackOnly()
+	return r.commitErr == nil && r.hold.Status() < http.StatusBadRequest && r.scope.Discarded()
 }
 
 // answerRollback replaces the held success with the problem of the error
@@ -150,14 +186,12 @@ func (r *request) answerRollback() {
 	r.writeDirect(p)
 }
 
-// answerCommitFailure replaces the held response with 500, or 503 when the
-// failure is retryable.
+// answerCommitFailure replaces the held response with the problem of the
+// commit's error: the application's (Options.CommitProblem) if it gives
+// one, else ProblemFor's — 409 for a constraint checked at commit, 503
+// when retryable or when the connection was lost — and 500 otherwise.
 func (r *request) answerCommitFailure() {
-	p := NewProblem(http.StatusInternalServerError, "the transaction could not be committed")
-	if errors.Is(r.commitErr, db.ErrRetryable) || errors.Is(r.commitErr, db.ErrConnLost) {
-		p = NewProblem(http.StatusServiceUnavailable, "the transaction could not be committed; try again")
-	}
-	r.writeDirect(p)
+	r.writeDirect(r.m.commitProblem(r.commitErr))
 }
 
 // writeDirect answers p on the connection's writer, dropping whatever the
@@ -184,66 +218,6 @@ func (r *request) writeDirect(p Problem) {
 	r.hold.w.WriteHeaderNow()
 	_, _ = r.hold.w.Write(body)
 	r.hold.direct = true
-}
-
-// prepareRetry keeps the body (up to the replay limit) and the response
-// headers so that the handler can run again. It reports false when the body
-// is too large to replay.
-func (r *request) prepareRetry() bool {
-	req := r.c.Request
-	if req.Body != nil && req.Body != http.NoBody {
-		ok, err := r.replay.readFrom(req.Body, r.m.opts.ReplayLimit, req.ContentLength)
-		if !ok || err != nil {
-			// What was read goes first, then the rest; the handler
-			// runs once and sees the read error, if any, itself.
-			read := bytes.NewReader(r.replay.buf)
-			if err != nil {
-				req.Body = readCloser{io.MultiReader(read, errReader{err}), req.Body}
-			} else {
-				req.Body = readCloser{io.MultiReader(read, req.Body), req.Body}
-			}
-			return false
-		}
-		r.replayed = true
-		req.Body = &r.replay
-	}
-	r.headers.take(r.hold.w.Header())
-	r.errsBefore = len(r.c.Errors)
-	return true
-}
-
-// restart rolls back and releases the scope, waits a jittered backoff, and
-// opens a fresh scope with the body rewound and the response forgotten.
-func (r *request) restart(attempt int) error {
-	if !r.settled {
-		r.panicked = true // force a rollback
-		r.settle()
-		r.panicked = false
-	}
-	if err := r.scope.Release(); err != nil {
-		r.m.log.Warn("releasing scope before retry", "error", err)
-	}
-	// The next scope opens now, so that the request always has one: an
-	// ended wait leaves it empty, and the middleware releases it.
-	r.scope, r.tx = r.m.reg.Open(r.ctx), nil
-	r.opened.Store(true)
-	backoff := time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt, 7)))
-	t := time.NewTimer(backoff)
-	select {
-	case <-t.C:
-	case <-r.ctx.Done():
-		t.Stop()
-		return r.ctx.Err()
-	}
-	r.settled, r.commitErr = false, nil
-	r.hold.discard()
-	r.headers.restore(r.hold.w.Header())
-	r.c.Errors = r.c.Errors[:r.errsBefore] // keep what earlier middlewares recorded
-	if r.replayed {
-		r.replay.rewind()
-		r.c.Request.Body = &r.replay
-	}
-	return nil
 }
 
 // errReader fails every read with its error.

@@ -10,7 +10,7 @@ import (
 
 // TxProviders returns the scoped providers of the request's transaction on
 // x: *db.Tx, begun lazily with the route's options (see Tx), and db.Querier,
-// the same transaction for repositories. Outside a request (scope.Run) the
+// the same transaction for repositories. Outside a request ([scope.Registry.Run]) the
 // transaction has default options. Statements given the request's context
 // (c.Request.Context(), or the *gin.Context) run on the transaction's, so
 // that the route's timeout interrupts one still running. With stmts, the

@@ -125,7 +125,7 @@ func StartWith(t TB, cfg config.Config, migrations fs.FS, opts ...fx.Option) *Ap
 }
 
 // RequireNoConnInUse fails the test unless every connection of the pool is
-// back (db.Stats().InUse == 0), waiting briefly for requests still
+// back (the pool's Stats().InUse == 0), waiting briefly for requests still
 // finishing.
 func (a *App) RequireNoConnInUse(t TB) {
 	t.Helper()

@@ -11,7 +11,7 @@ import (
 )
 
 // Database provides the pooled *sqlx.DB and its db.Dialect. On start it pings
-// the database within config.StartTimeout and fails with a redacted error
+// the database within config.Config.StartTimeout and fails with a redacted error
 // when it is unreachable; on stop it closes the pool, after the HTTP server
 // has drained (Fx stops hooks in reverse order, and the server is started
 // after the pool).

@@ -13,7 +13,7 @@ import (
 
 // Migrations provides a *db.Migrator over the application's migrations in
 // fsys (see db.NewMigrator for the per-dialect layout) and, when
-// config.MigrateOnStart is set, applies pending migrations on start, after the
+// config.Config.MigrateOnStart is set, applies pending migrations on start, after the
 // database answers and before the HTTP server listens. On PostgreSQL and
 // MySQL the migrator holds goose's lock, so instances started together apply
 // each migration once.

@@ -10,8 +10,8 @@ import (
 )
 
 // Run builds an application from opts, which must include Config (Framework
-// does), starts it within config.StartTimeout, serves until ctx ends (wire
-// it to SIGINT and SIGTERM), and stops it within config.StopTimeout, plus a
+// does), starts it within config.Config.StartTimeout, serves until ctx ends (wire
+// it to SIGINT and SIGTERM), and stops it within config.Config.StopTimeout, plus a
 // second to close the pool after the drain. It is what a service's main
 // does.
 func Run(ctx context.Context, opts ...fx.Option) error {

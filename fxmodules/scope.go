@@ -32,7 +32,7 @@ func RequestScope() fx.Option {
 }
 
 // Scoped registers ctor as a scoped provider: one instance per request (or
-// scope.Run), built on first use and released when the scope ends — by a
+// [scope.Registry.Run]), built on first use and released when the scope ends — by a
 // cleanup func the constructor returns, or by its Close method — in reverse
 // order of creation. ctor is a func of any arity returning T, (T, error) or
 // (T, func(), error); its parameters are Fx singletons, scoped or transient

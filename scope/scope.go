@@ -29,6 +29,14 @@ type Finisher interface {
 	Finish(ctx context.Context, commit bool) error
 }
 
+// Pender may be implemented by a [Finisher] to tell whether it holds work
+// that Finish would commit or discard: a transaction that never began holds
+// none. A Finisher without it always holds work. See [Scope.Discarded].
+type Pender interface {
+	// Pending reports whether the instance holds uncommitted work.
+	Pending() bool
+}
+
 // Scope holds the scoped instances of one request or job. Its methods are
 // safe for concurrent use. A constructor must not resolve from its own scope.
 type Scope struct {
@@ -36,9 +44,11 @@ type Scope struct {
 	opened   bool
 	ended    bool
 	released bool
-	ctx      context.Context
-	c        *compiled // nil if the registry was not compiled
-	st       *state    // nil after Release or if not compiled
+	// discarded is set when End rolled back a Finisher that held work.
+	discarded bool
+	ctx       context.Context
+	c         *compiled // nil if the registry was not compiled
+	st        *state    // nil after Release or if not compiled
 }
 
 // state is the pooled part of a scope.
@@ -334,7 +344,20 @@ func (s *Scope) End(commit bool) error {
 	if s.st == nil {
 		return nil
 	}
-	return errors.Join(s.c.finish(s.ctx, s.st, commit, nil)...)
+	errs, discarded := s.c.finish(s.ctx, s.st, commit, nil)
+	s.discarded = discarded
+	return errors.Join(errs...)
+}
+
+// Discarded reports whether [Scope.End] rolled back work: it told a
+// [Finisher] that held work (see [Pender]) to roll back, because End was
+// called with commit false or because an earlier Finish failed. A unit of
+// work whose Discarded is true must not report success to its caller.
+// Discarded keeps its answer after Release.
+func (s *Scope) Discarded() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.discarded
 }
 
 // Release releases every instance built in s, in reverse order of creation,
@@ -359,7 +382,13 @@ func (s *Scope) Release() error {
 	c := s.c
 	var errs []error
 	if !ended {
-		errs = c.finish(ctx, st, false, errs)
+		var discarded bool
+		errs, discarded = c.finish(ctx, st, false, errs)
+		if discarded {
+			s.mu.Lock()
+			s.discarded = true
+			s.mu.Unlock()
+		}
 	}
 	for i := len(st.order) - 1; i >= 0; i-- {
 		e := &st.order[i]
@@ -384,17 +413,29 @@ func (s *Scope) Release() error {
 }
 
 // finish calls Finish on the Finisher instances of st, newest first, and
-// appends the errors to errs.
-func (c *compiled) finish(ctx context.Context, st *state, commit bool, errs []error) []error {
+// appends the errors to errs. It reports whether it rolled back work: a
+// Finisher holding work (see Pender) finished with commit false, or one
+// whose commit failed.
+func (c *compiled) finish(ctx context.Context, st *state, commit bool, errs []error) ([]error, bool) {
+	discarded := false
 	for i := len(st.order) - 1; i >= 0; i-- {
 		e := &st.order[i]
 		if e.caps&capFinish == 0 {
 			continue
 		}
+		pending := true
+		if p, ok := e.v.(Pender); ok {
+			pending = p.Pending()
+		}
 		if err := e.v.(Finisher).Finish(ctx, commit); err != nil {
 			errs = append(errs, fmt.Errorf("scope: finishing %s: %w", c.nodes[e.node].p.name, err))
+			discarded = discarded || pending
 			commit = false
+			continue
+		}
+		if !commit && pending {
+			discarded = true
 		}
 	}
-	return errs
+	return errs, discarded
 }
