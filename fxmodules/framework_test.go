@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -225,14 +226,18 @@ func TestInvalidConfigurationFailsTheStart(t *testing.T) {
 func TestGracefulStopFinishesInFlightRequests(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var srv *http.Server
-	started := make(chan struct{})
+	started, finish := make(chan struct{}), make(chan struct{})
+	var answered atomic.Bool
+	release := sync.OnceFunc(func() { close(finish) })
+	defer release() // never leave the handler blocked
 	app := fxtest.New(t,
 		appOptions(testConfig(testdb.New(t, db.SQLite)), io.Discard, &srv),
 		fx.Invoke(func(e *gin.Engine) {
 			e.GET("/slow", func(c *gin.Context) {
 				close(started)
-				time.Sleep(300 * time.Millisecond)
+				<-finish // in flight until the test lets it answer
 				c.String(200, "done")
+				answered.Store(true)
 			})
 		}),
 	)
@@ -252,14 +257,75 @@ func TestGracefulStopFinishesInFlightRequests(t *testing.T) {
 		b, err := io.ReadAll(resp.Body)
 		res <- result{string(b), err}
 	}()
-	<-started
-	app.RequireStop()
-	r := <-res
-	if r.err != nil || r.body != "done" {
-		t.Fatalf("in-flight request during stop: %q, %v", r.body, r.err)
+	select {
+	case <-started:
+	case r := <-res:
+		t.Fatalf("GET /slow ended before its handler ran: %q, %v", r.body, r.err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("GET /slow did not reach its handler within 10 s")
+	}
+
+	// Stop while the request is held: the listener closes, the request
+	// stays in flight, and Stop returns only after it has answered.
+	type stopResult struct {
+		err      error
+		answered bool // whether the handler had answered when Stop returned
+	}
+	stopped := make(chan stopResult, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := app.Stop(ctx)
+		stopped <- stopResult{err, answered.Load()}
+	}()
+	waitRefused(t, srv.Addr)
+	select {
+	case st := <-stopped:
+		t.Fatalf("the app stopped (%v) while a request was in flight", st.err)
+	case r := <-res:
+		t.Fatalf("the in-flight request ended when the stop began: %q, %v", r.body, r.err)
+	default:
+	}
+	release()
+	select {
+	case r := <-res:
+		if r.err != nil || r.body != "done" {
+			t.Fatalf("in-flight request during stop: %q, %v", r.body, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the in-flight request was not answered within 10 s of its release")
+	}
+	select {
+	case st := <-stopped:
+		if st.err != nil {
+			t.Fatalf("stop: %v", st.err)
+		}
+		if !st.answered {
+			t.Fatal("Stop returned before the in-flight request had answered")
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the app did not stop within 15 s")
 	}
 	if _, err := http.Get("http://" + srv.Addr + "/healthz"); err == nil {
 		t.Fatal("the server still accepts connections after stop")
 	}
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// waitRefused waits until addr refuses TCP connections, failing the test
+// if it still accepts them after 10 s.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still accepts connections 10 s after the stop began", addr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

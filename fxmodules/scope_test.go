@@ -278,6 +278,9 @@ func TestScopedAndTransientResolveThroughARequest(t *testing.T) {
 		if !r.SameScopedD || !r.SameScopedC || !r.SameScopedA || !r.SameScopedB {
 			t.Errorf("request %d: a scoped type resolved twice gave two instances: %+v", i, r)
 		}
+		if len(r.TransA) != 2 || len(r.TransB) != 2 || len(r.TransC) != 2 {
+			t.Fatalf("request %d: the handler answered %+v, want two of each transient", i, r)
+		}
 		if r.TransA[0] == r.TransA[1] || r.TransB[0] == r.TransB[1] || r.TransC[0] == r.TransC[1] {
 			t.Errorf("request %d: a transient type resolved twice gave one instance: %+v", i, r)
 		}
@@ -410,6 +413,8 @@ type (
 	captiveTxSvc      struct{ tx *db.Tx }
 	userScoped        struct{}
 	captiveUserSvc    struct{ u *userScoped }
+	userTransient     struct{}
+	captiveTransSvc   struct{ u *userTransient }
 	notProvided       struct{}
 	needsMissing      struct{}
 	cycleA            struct{}
@@ -421,6 +426,8 @@ func newCaptiveQuerierSvc(q db.Querier) *captiveQuerierSvc { return &captiveQuer
 func newCaptiveTxSvc(tx *db.Tx) *captiveTxSvc              { return &captiveTxSvc{tx: tx} }
 func newUserScoped() *userScoped                           { return &userScoped{} }
 func newCaptiveUserSvc(u *userScoped) *captiveUserSvc      { return &captiveUserSvc{u: u} }
+func newUserTransient() *userTransient                     { return &userTransient{} }
+func newCaptiveTransSvc(u *userTransient) *captiveTransSvc { return &captiveTransSvc{u: u} }
 
 func newNeedsMissing(*slog.Logger, *notProvided) (*needsMissing, error) { return &needsMissing{}, nil }
 
@@ -452,6 +459,11 @@ func TestSingletonTakingAScopedTypeFailsTheStart(t *testing.T) {
 			fx.Provide(newCaptiveUserSvc),
 			fx.Invoke(func(*captiveUserSvc) {}),
 		}, []string{"missing type", "*fxmodules_test.userScoped", "newCaptiveUserSvc ("}},
+		{"user transient type", []fx.Option{
+			fxmodules.Transient(newUserTransient),
+			fx.Provide(newCaptiveTransSvc),
+			fx.Invoke(func(*captiveTransSvc) {}),
+		}, []string{"missing type", "*fxmodules_test.userTransient", "newCaptiveTransSvc ("}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
