@@ -131,11 +131,14 @@ func validMigrationName(name string) bool {
 }
 
 func newMigrateCreateCmd() *cobra.Command {
-	dir := "cmd/app/migrations"
+	var dir string
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create the next SQL migration, one file per dialect folder",
-		Args:  cobra.ExactArgs(1),
+		Long: "Create NNNNN_NAME.sql, numbered one past the highest version already there, in each dialect folder\n" +
+			"(sqlite, postgres, mysql) of the migrations folder: --dir, or else " + appMigrationsDir + " of module\n" +
+			appModule + ", whose go.mod is looked for in the working directory and the folders above it.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files, err := createMigration(dir, args[0])
 			for _, f := range files {
@@ -144,16 +147,111 @@ func newMigrateCreateCmd() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", dir, "migrations folder holding the sqlite, postgres and mysql folders")
+	cmd.Flags().StringVar(&dir, "dir", "", "existing migrations folder holding the sqlite, postgres and mysql folders "+
+		"(default: "+appMigrationsDir+" of module "+appModule+", found from the working directory up)")
 	return cmd
 }
 
+const (
+	// appModule is the module whose migrations `migrate create` writes
+	// when no --dir is given.
+	appModule = "github.com/fasttrack-go/fasttrack"
+	// appMigrationsDir is the reference app's migrations folder, relative
+	// to appModule's root, with forward slashes.
+	appMigrationsDir = "cmd/app/migrations"
+)
+
+// migrationsDir returns the folder `migrate create` writes to: dir when it
+// is given (it must be an existing folder), else appMigrationsDir under the
+// root of appModule, the nearest folder at or above the working directory
+// whose go.mod declares that module.
+func migrationsDir(dir string) (string, error) {
+	if dir != "" {
+		st, err := os.Stat(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("migrate create: --dir %s does not exist: give an existing folder "+
+				"(its sqlite, postgres and mysql folders are created as needed): %w", dir, err)
+		}
+		if err != nil {
+			return "", fmt.Errorf("migrate create: --dir %s: %w", dir, err)
+		}
+		if !st.IsDir() {
+			return "", fmt.Errorf("migrate create: --dir %s is not a folder", dir)
+		}
+		return dir, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("migrate create: %w", err)
+	}
+	root, err := findModuleRoot(wd, appModule)
+	if err != nil {
+		return "", fmt.Errorf("migrate create: %w", err)
+	}
+	if root == "" {
+		return "", fmt.Errorf("migrate create: no go.mod of module %s in %s or a folder above it, so no %s to write to: "+
+			"run it inside that module, or give the migrations folder with --dir", appModule, wd, appMigrationsDir)
+	}
+	dir = filepath.Join(root, filepath.FromSlash(appMigrationsDir))
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("migrate create: module %s at %s has no folder %s: give the migrations folder with --dir",
+			appModule, root, appMigrationsDir)
+	}
+	return dir, nil
+}
+
+// findModuleRoot returns the nearest folder at or above dir holding a go.mod
+// that declares module path, or "" when there is none. go.mod files of other
+// modules on the way (a nested module such as tests/bench) are passed over.
+func findModuleRoot(dir, path string) (string, error) {
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		switch {
+		case err == nil:
+			if modulePath(b) == path {
+				return dir, nil
+			}
+		case !errors.Is(err, fs.ErrNotExist):
+			return "", fmt.Errorf("reading go.mod: %w", err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+// modulePath returns the module path a go.mod declares, or "" when it
+// declares none: the argument of its module directive, unquoted, without a
+// trailing comment.
+func modulePath(gomod []byte) string {
+	for line := range strings.Lines(string(gomod)) {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module")
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '\t' && rest[0] != '"') {
+			continue
+		}
+		rest, _, _ = strings.Cut(rest, "//")
+		rest = strings.TrimSpace(rest)
+		if p, err := strconv.Unquote(rest); err == nil {
+			return p
+		}
+		return rest
+	}
+	return ""
+}
+
 // createMigration writes NNNNN_name.sql, numbered one past the highest
-// existing version, into each dialect folder under dir.
-// When one file cannot be written, the ones already written are removed.
+// existing version, into each dialect folder of the migrations folder that
+// migrationsDir(dir) returns. When one file cannot be written, the ones
+// already written are removed.
 func createMigration(dir, name string) (created []string, err error) {
 	if !validMigrationName(name) {
 		return nil, fmt.Errorf("migration name %q: use lower-case letters, digits and underscores, starting with a letter", name)
+	}
+	dir, err = migrationsDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	dialects := []db.Dialect{db.SQLite, db.Postgres, db.MySQL}
 	next := int64(1)

@@ -291,6 +291,7 @@ func TestMigrateCreate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
+			t.Chdir(dir) // outside the module: a --dir ignored cannot reach its migrations
 			for _, f := range tc.existing {
 				p := filepath.Join(dir, filepath.FromSlash(f))
 				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -366,6 +367,7 @@ func TestMigrateCreate(t *testing.T) {
 // create` and filled in is applied and rolled back by the migrator.
 func TestCreatedMigrationRuns(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir) // outside the module: a --dir ignored cannot reach its migrations
 	if out, err := runCLI(t, context.Background(), "migrate", "create", "add_things", "--dir", dir); err != nil {
 		t.Fatalf("migrate create: %v (printed %q)", err, out)
 	}
@@ -401,5 +403,203 @@ func TestCreatedMigrationRuns(t *testing.T) {
 	}
 	if _, err := x.Exec("SELECT * FROM things"); err == nil {
 		t.Fatal("created migration not rolled back")
+	}
+}
+
+// writeFiles writes each file of files (relative path, forward slashes) under
+// dir with its content.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for f, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fakeModule is a module tree like the framework's: its go.mod, the
+// reference app's migrations up to version 4 (only postgres has 4), and
+// a nested module of its own.
+var fakeModule = map[string]string{
+	"go.mod": "module github.com/fasttrack-go/fasttrack\n\ngo 1.26\n",
+	"cmd/app/migrations/sqlite/00001_create_users.sql":   "-- existing\n",
+	"cmd/app/migrations/postgres/00001_create_users.sql": "-- existing\n",
+	"cmd/app/migrations/postgres/00004_x.sql":            "-- existing\n",
+	"cmd/app/migrations/mysql/00001_create_users.sql":    "-- existing\n",
+	"cmd/app/users/keep.go":                              "package users\n",
+	"tests/bench/go.mod":                                 "module github.com/fasttrack-go/fasttrack/tests/bench\n",
+}
+
+// withFiles returns a copy of base with extra added (an empty content
+// removes a file).
+func withFiles(base map[string]string, extra map[string]string) map[string]string {
+	out := map[string]string{}
+	for f, c := range base {
+		out[f] = c
+	}
+	for f, c := range extra {
+		if c == "" {
+			delete(out, f)
+		} else {
+			out[f] = c
+		}
+	}
+	return out
+}
+
+// TestMigrateCreateFindsTheAppFolder runs `migrate create` without --dir
+// from working directories inside and outside a module tree: inside, it
+// writes into the module root's cmd/app/migrations, numbered after the
+// highest version there; elsewhere it refuses, naming what it looked for,
+// and writes nothing.
+func TestMigrateCreateFindsTheAppFolder(t *testing.T) {
+	const mig = "cmd/app/migrations/"
+	inApp := func(v string) []string {
+		return []string{mig + "sqlite/" + v, mig + "postgres/" + v, mig + "mysql/" + v}
+	}
+	for _, tc := range []struct {
+		name    string
+		tree    map[string]string
+		wd      string   // working directory, relative to the tree
+		want    []string // files created, relative to the tree
+		wantErr []string // what the refusal names
+	}{
+		{name: "at the module root", tree: fakeModule, wd: ".", want: inApp("00005_add_things.sql")},
+		{name: "deep inside the module", tree: fakeModule, wd: "cmd/app/users", want: inApp("00005_add_things.sql")},
+		{name: "inside a nested module", tree: fakeModule, wd: "tests/bench", want: inApp("00005_add_things.sql")},
+		{
+			name: "quoted module path with a comment",
+			tree: withFiles(fakeModule, map[string]string{"go.mod": "// FastTrack\nmodule \"github.com/fasttrack-go/fasttrack\" // the framework\n"}),
+			wd:   "cmd/app",
+			want: inApp("00005_add_things.sql"),
+		},
+		{
+			name:    "outside any module",
+			tree:    map[string]string{"somewhere/else/file.txt": "x"},
+			wd:      "somewhere/else",
+			wantErr: []string{"go.mod", "module github.com/fasttrack-go/fasttrack", "cmd/app/migrations", "--dir", "somewhere/else"},
+		},
+		{
+			name:    "in another module",
+			tree:    map[string]string{"go.mod": "module example.com/service\n", "cmd/app/migrations/sqlite/00001_a.sql": "x"},
+			wd:      "cmd/app",
+			wantErr: []string{"go.mod", "module github.com/fasttrack-go/fasttrack", "--dir"},
+		},
+		{
+			name:    "in a module whose path only starts like it",
+			tree:    withFiles(fakeModule, map[string]string{"go.mod": "module github.com/fasttrack-go/fasttrack2\n"}),
+			wd:      ".",
+			wantErr: []string{"go.mod", "module github.com/fasttrack-go/fasttrack", "--dir"},
+		},
+		{
+			name:    "the module has no migrations folder",
+			tree:    map[string]string{"go.mod": "module github.com/fasttrack-go/fasttrack\n", "cmd/app/main.go": "package main\n"},
+			wd:      "cmd/app",
+			wantErr: []string{"module github.com/fasttrack-go/fasttrack", "has no folder cmd/app/migrations", "--dir"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeFiles(t, root, tc.tree)
+			wd := filepath.Join(root, filepath.FromSlash(tc.wd))
+			t.Chdir(wd)
+			out, err := runCLI(t, context.Background(), "migrate", "create", "add_things")
+			var want []string
+			for f := range tc.tree {
+				want = append(want, f)
+			}
+			if tc.wantErr != nil {
+				if err == nil {
+					t.Fatalf("migrate create in %s: no error, printed %q", tc.wd, out)
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not name %q", err, w)
+					}
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("migrate create in %s: %v", tc.wd, err)
+				}
+				want = append(want, tc.want...)
+				var wantOut strings.Builder
+				for _, f := range tc.want {
+					wantOut.WriteString("created " + filepath.Join(root, filepath.FromSlash(f)) + "\n")
+				}
+				if out != wantOut.String() {
+					t.Errorf("printed\n%s\nwant\n%s", out, wantOut.String())
+				}
+			}
+			slices.Sort(want)
+			if got := listFiles(t, root); !slices.Equal(got, want) {
+				t.Errorf("files:\n%q\nwant\n%q", got, want)
+			}
+		})
+	}
+}
+
+// TestMigrateCreateDir checks --dir: a relative folder is taken from the
+// working directory, and a folder that does not exist, or a file, is
+// refused without writing anything.
+func TestMigrateCreateDir(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, withFiles(fakeModule, map[string]string{"own/migrations/mysql/00009_b.sql": "-- existing\n", "afile": "x"}))
+	t.Chdir(filepath.Join(root, "cmd", "app"))
+	before := listFiles(t, root)
+	for _, tc := range []struct {
+		name    string
+		dir     string
+		wantErr string
+	}{
+		{"missing", "../../own/migration", "own/migration"},
+		{"a file", "../../afile", "is not a folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := runCLI(t, context.Background(), "migrate", "create", "add_things", "--dir", tc.dir)
+			if err == nil || !strings.Contains(err.Error(), "--dir") || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("--dir %s: %v (printed %q), want a refusal naming %q", tc.dir, err, out, tc.wantErr)
+			}
+			if got := listFiles(t, root); !slices.Equal(got, before) {
+				t.Errorf("files changed:\n%q\nwant\n%q", got, before)
+			}
+		})
+	}
+	t.Run("relative to the working directory", func(t *testing.T) {
+		out, err := runCLI(t, context.Background(), "migrate", "create", "add_things", "--dir", "../../own/migrations")
+		if err != nil {
+			t.Fatalf("migrate create --dir: %v", err)
+		}
+		var want []string
+		for _, f := range inEachDialect("00010_add_things.sql") {
+			want = append(want, "own/migrations/"+f)
+		}
+		want = slices.Concat(before, want)
+		slices.Sort(want)
+		if got := listFiles(t, root); !slices.Equal(got, want) {
+			t.Errorf("files:\n%q\nwant\n%q", got, want)
+		}
+		if strings.Count(out, "created ../../own/migrations/") != 3 {
+			t.Errorf("printed %q", out)
+		}
+	})
+}
+
+// TestMigrationsDirOfThisModule resolves, from this package's folder (where
+// go test runs), the real cmd/app/migrations, without writing to it.
+func TestMigrationsDirOfThisModule(t *testing.T) {
+	got, err := migrationsDir("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := filepath.Abs("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("migrationsDir(\"\") = %s, want %s", got, want)
 	}
 }
