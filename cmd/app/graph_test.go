@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -29,6 +30,21 @@ func nodeLine(t *testing.T, g, id string) string {
 	return lines[0]
 }
 
+// lookDot returns the path of Graphviz's dot command, or "" when it is not
+// on PATH; under CI=true a missing dot fails the test, since CI installs it
+// (.ci/run).
+func lookDot(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("dot")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Graphviz's dot is not on PATH, and CI=true: install Graphviz (apt-get install graphviz): %v", err)
+		}
+		return ""
+	}
+	return p
+}
+
 // checkDOT runs Graphviz on g when it is installed, and checks the text
 // otherwise: a digraph with balanced braces.
 func checkDOT(t *testing.T, g string) {
@@ -39,8 +55,8 @@ func checkDOT(t *testing.T, g string) {
 	if o, c := strings.Count(g, "{"), strings.Count(g, "}"); o != c {
 		t.Fatalf("%d { and %d }", o, c)
 	}
-	dot, err := exec.LookPath("dot")
-	if err != nil {
+	dot := lookDot(t)
+	if dot == "" {
 		t.Log("Graphviz's dot is not installed: the graph's syntax is not checked")
 		return
 	}
@@ -174,7 +190,7 @@ func TestGraphFormats(t *testing.T) {
 	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "app.db"))
 	t.Setenv("LOG_LEVEL", "error")
 	t.Run("svg", func(t *testing.T) {
-		if _, err := exec.LookPath("dot"); err != nil {
+		if lookDot(t) == "" {
 			t.Skip("Graphviz's dot is not installed")
 		}
 		out, err := runCLI(t, context.Background(), "graph", "--format", "svg")
