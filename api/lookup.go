@@ -15,7 +15,7 @@ import (
 var errNoMiddleware = errors.New("api: no request scope on this gin.Context: the request-scope middleware " +
 	"is not installed before this handler, or a middleware after it replaced c.Writer with a writer that " +
 	"neither embeds the one it wraps nor has Unwrap() http.ResponseWriter, or c is a c.Copy() " +
-	"(give a goroutine api.Scope(c) instead)")
+	"(take s, err := api.Scope(c) in the handler and give the goroutine s)")
 
 // maxUnwrap bounds the search through wrapping writers.
 const maxUnwrap = 16
@@ -83,10 +83,13 @@ func wrapped(w http.ResponseWriter) http.ResponseWriter {
 	return nil
 }
 
-// Scope returns the scope of the request c is serving, for goroutines of
-// the request: they resolve from it (scope.Get), concurrently if they like,
-// until the request ends, after which it answers scope.ErrReleased. A
-// c.Copy() has no request scope; pass the goroutine the Scope instead.
+// Scope returns the scope of the request c is serving. Call it in the
+// handler, and hand the *scope.Scope to the request's goroutines: they
+// resolve from it (scope.Get), concurrently if they like, until the request
+// ends, after which it answers scope.ErrReleased. A goroutine must not call
+// Scope(c) (or Resolve(c)) itself: once the request has ended, that answers
+// scope.ErrReleased until Gin reuses c for another request, and from then
+// on it reaches that request's scope. A c.Copy() has no request scope.
 // After a retry, the request runs on a fresh scope: call Scope again.
 func Scope(c *gin.Context) (*scope.Scope, error) {
 	r, err := requestOf(c)

@@ -20,6 +20,13 @@ import (
 // transaction providers and a table t(v).
 func txEngine(t *testing.T, routes func(e *gin.Engine)) (*gin.Engine, *sqlx.DB, *scope.Registry) {
 	t.Helper()
+	return txEngineWith(t, api.Options{}, nil, routes)
+}
+
+// txEngineWith is txEngine with the middleware's options, and outer
+// middlewares installed before it.
+func txEngineWith(t *testing.T, opts api.Options, outer []gin.HandlerFunc, routes func(e *gin.Engine)) (*gin.Engine, *sqlx.DB, *scope.Registry) {
+	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = "sqlite:" + t.TempDir() + "/t.db"
 	x, d, err := db.Open(cfg)
@@ -31,8 +38,12 @@ func txEngine(t *testing.T, routes func(e *gin.Engine)) (*gin.Engine, *sqlx.DB, 
 	reg := compiledRegistry(t, api.TxProviders(x, d, nil)...)
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
-	e.Use(api.NewMiddleware(reg, api.Options{}).HandlerFunc())
+	e.Use(outer...)
+	e.Use(api.NewMiddleware(reg, opts).HandlerFunc())
 	routes(e)
+	if err := api.CheckRoutes(e, reg); err != nil {
+		t.Fatal(err)
+	}
 	return e, x, reg
 }
 
