@@ -30,7 +30,9 @@ func migrations() fstest.MapFS {
 	children := map[string]string{
 		// A deferred foreign key fails at COMMIT, not at INSERT.
 		"sqlite":   "CREATE TABLE children (id INT PRIMARY KEY, parent_id INT NOT NULL REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);\n",
-		"postgres": "CREATE TABLE children (id INT PRIMARY KEY, parent_id INT NOT NULL REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);\n",
+		"postgres": "CREATE TABLE children (id INT PRIMARY KEY, parent_id INT NOT NULL REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);\n" +
+			// A deferred unique constraint fails at COMMIT too.
+			"CREATE TABLE tags (id INT PRIMARY KEY, name TEXT NOT NULL, CONSTRAINT tags_name_key UNIQUE (name) DEFERRABLE INITIALLY DEFERRED);\n",
 		// MySQL has no deferred constraints: its failed commit is forced
 		// by killing the transaction's connection.
 		"mysql": "CREATE TABLE children (id INT PRIMARY KEY, parent_id INT NOT NULL);\n",
@@ -136,6 +138,20 @@ func routes(e *gin.Engine, hooks *Hooks, pool *poolRef) {
 		}
 		<-c.Request.Context().Done() // until the client goes away
 		return nil
+	}))
+	// Two tags of one name: on PostgreSQL the deferred unique constraint
+	// fails at COMMIT. ?stream=1 flushes first, so the commit runs there.
+	e.POST("/tags/:name", api.Handle(func(c *gin.Context, tx *db.Tx) (gin.H, error) {
+		for id := 1; id <= 2; id++ {
+			if _, err := tx.ExecContext(c.Request.Context(), "INSERT INTO tags (id, name) VALUES ($1, $2)", id, c.Param("name")); err != nil {
+				return nil, err
+			}
+		}
+		c.JSON(http.StatusCreated, gin.H{"created": true})
+		if c.Query("stream") != "" {
+			c.Writer.Flush()
+		}
+		return nil, nil
 	}))
 	e.POST("/orphans/:id", api.Handle(func(c *gin.Context, tx *db.Tx) (gin.H, error) {
 		ctx := c.Request.Context()
