@@ -1,16 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/jmoiron/sqlx"
@@ -26,45 +30,80 @@ const pendingStatus = "" +
 	"VERSION  NAME          APPLIED AT\n" +
 	"1        create_users  pending\n"
 
-// checkStatusPending checks the table `migrate status` prints before the
-// migration is applied.
-func checkStatusPending(t *testing.T, out, _ string) {
+// embeddedMigrations returns the reference app's migrations for dialect d,
+// as `migrate status` lists them before any is applied: by version, pending.
+func embeddedMigrations(t *testing.T, d db.Dialect) []db.MigrationStatus {
 	t.Helper()
-	if out != pendingStatus {
-		t.Errorf("migrate status printed\n%s\nwant\n%s", out, pendingStatus)
+	entries, err := fs.ReadDir(migrations.FS, d.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st []db.MigrationStatus
+	for _, e := range entries {
+		prefix, rest, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".sql"), "_")
+		v, err := strconv.ParseInt(prefix, 10, 64)
+		if !ok || err != nil {
+			t.Fatalf("migration file %s/%s is not NNNNN_name.sql", d.Name(), e.Name())
+		}
+		st = append(st, db.MigrationStatus{Version: v, Name: rest})
+	}
+	slices.SortFunc(st, func(a, b db.MigrationStatus) int { return cmp.Compare(a.Version, b.Version) })
+	if len(st) == 0 || st[0].Version != 1 || st[0].Name != "create_users" {
+		t.Fatalf("the first %s migration is not 00001_create_users.sql: %+v", d.Name(), st)
+	}
+	return st
+}
+
+// checkStatusPending returns a check of the table `migrate status` prints
+// when none of ms is applied.
+func checkStatusPending(ms []db.MigrationStatus) func(t *testing.T, out, url string) {
+	return func(t *testing.T, out, _ string) {
+		t.Helper()
+		var want strings.Builder
+		if err := printStatus(&want, ms); err != nil {
+			t.Fatal(err)
+		}
+		if out != want.String() {
+			t.Errorf("migrate status printed\n%s\nwant\n%s", out, want.String())
+		}
 	}
 }
 
-// checkStatusApplied checks that `migrate status` shows when the migration
-// was applied, in UTC.
-func checkStatusApplied(t *testing.T, out, _ string) {
-	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("migrate status printed %q, want a header and one row", out)
-	}
-	if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"VERSION", "NAME", "APPLIED", "AT"}) {
-		t.Errorf("header %q", lines[0])
-	}
-	row := strings.Fields(lines[1])
-	if len(row) != 5 || row[0] != "1" || row[1] != "create_users" {
-		t.Fatalf("row %q, want 1, create_users and a timestamp", lines[1])
-	}
-	// The columns line up under the header.
-	if i := strings.Index(lines[0], "APPLIED AT"); i < 0 || !strings.HasPrefix(lines[1][i:], row[2]+" ") {
-		t.Errorf("timestamp not under APPLIED AT:\n%s", out)
-	}
-	at, err := time.Parse("2006-01-02 15:04:05 MST", strings.Join(row[2:], " "))
-	if err != nil {
-		t.Fatalf("applied-at %q: %v", strings.Join(row[2:], " "), err)
-	}
-	if row[4] != "UTC" {
-		t.Errorf("applied-at %q is not in UTC", strings.Join(row[2:], " "))
-	}
-	// A loose bound: a zero or garbage time is far outside it; a server in
-	// another time zone is not.
-	if d := time.Since(at); d < -24*time.Hour || d > 24*time.Hour {
-		t.Errorf("applied-at %v is not around now", at)
+// checkStatusApplied returns a check that `migrate status` shows when each
+// of ms was applied, in UTC.
+func checkStatusApplied(ms []db.MigrationStatus) func(t *testing.T, out, url string) {
+	return func(t *testing.T, out, _ string) {
+		t.Helper()
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 1+len(ms) {
+			t.Fatalf("migrate status printed %q, want a header and %d rows", out, len(ms))
+		}
+		if got := strings.Fields(lines[0]); !slices.Equal(got, []string{"VERSION", "NAME", "APPLIED", "AT"}) {
+			t.Errorf("header %q", lines[0])
+		}
+		for i, m := range ms {
+			line := lines[1+i]
+			row := strings.Fields(line)
+			if len(row) != 5 || row[0] != strconv.FormatInt(m.Version, 10) || row[1] != m.Name {
+				t.Fatalf("row %q, want %d, %s and a timestamp", line, m.Version, m.Name)
+			}
+			// The columns line up under the header.
+			if i := strings.Index(lines[0], "APPLIED AT"); i < 0 || !strings.HasPrefix(line[i:], row[2]+" ") {
+				t.Errorf("timestamp not under APPLIED AT:\n%s", out)
+			}
+			at, err := time.Parse("2006-01-02 15:04:05 MST", strings.Join(row[2:], " "))
+			if err != nil {
+				t.Fatalf("applied-at %q: %v", strings.Join(row[2:], " "), err)
+			}
+			if row[4] != "UTC" {
+				t.Errorf("applied-at %q is not in UTC", strings.Join(row[2:], " "))
+			}
+			// A loose bound: a zero or garbage time is far outside it; a
+			// server in another time zone is not.
+			if d := time.Since(at); d < -24*time.Hour || d > 24*time.Hour {
+				t.Errorf("applied-at %v is not around now", at)
+			}
+		}
 	}
 }
 
@@ -173,25 +212,44 @@ func printed(want string) func(t *testing.T, out, url string) {
 }
 
 // TestMigrateLifecycle runs status, up, down through the command tree on a
-// fresh database of each dialect. The steps run in order on one database.
+// fresh database of each dialect, over the reference app's migrations. The
+// steps run in order on one database.
 func TestMigrateLifecycle(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d db.Dialect, url string) {
 		t.Setenv("DATABASE_URL", url)
 		t.Setenv("LOG_LEVEL", "error")
-		for _, step := range []struct {
+		ms := embeddedMigrations(t, d)
+		var applied strings.Builder
+		for _, m := range ms {
+			fmt.Fprintf(&applied, "applied %d\n", m.Version)
+		}
+		type check = func(t *testing.T, out, url string)
+		type step struct {
 			name   string
 			args   []string
-			checks []func(t *testing.T, out, url string)
-		}{
-			{"status before up", []string{"migrate", "status"}, []func(*testing.T, string, string){checkStatusPending, checkUsersTableGone}},
-			{"up", []string{"migrate", "up"}, []func(*testing.T, string, string){printed("applied 1\n"), checkUsersTable}},
-			{"status after up", []string{"migrate", "status"}, []func(*testing.T, string, string){checkStatusApplied}},
-			{"up again", []string{"migrate", "up"}, []func(*testing.T, string, string){printed("nothing to apply\n")}},
-			{"down", []string{"migrate", "down"}, []func(*testing.T, string, string){printed("rolled back 1\n"), checkUsersTableGone}},
-			{"status after down", []string{"migrate", "status"}, []func(*testing.T, string, string){checkStatusPending}},
-			{"down again", []string{"migrate", "down"}, []func(*testing.T, string, string){printed("nothing to roll back\n")}},
-			{"up after down", []string{"migrate", "up"}, []func(*testing.T, string, string){printed("applied 1\n"), checkUsersTable}},
-		} {
+			checks []check
+		}
+		steps := []step{
+			{"status before up", []string{"migrate", "status"}, []check{checkStatusPending(ms), checkUsersTableGone}},
+			{"up", []string{"migrate", "up"}, []check{printed(applied.String()), checkUsersTable}},
+			{"status after up", []string{"migrate", "status"}, []check{checkStatusApplied(ms)}},
+			{"up again", []string{"migrate", "up"}, []check{printed("nothing to apply\n")}},
+		}
+		// Each down rolls back the latest applied migration; the last one
+		// drops the users table.
+		for i := len(ms) - 1; i >= 0; i-- {
+			checks := []check{printed(fmt.Sprintf("rolled back %d\n", ms[i].Version))}
+			if i == 0 {
+				checks = append(checks, checkUsersTableGone)
+			}
+			steps = append(steps, step{fmt.Sprintf("down %d", ms[i].Version), []string{"migrate", "down"}, checks})
+		}
+		steps = append(steps,
+			step{"status after down", []string{"migrate", "status"}, []check{checkStatusPending(ms)}},
+			step{"down again", []string{"migrate", "down"}, []check{printed("nothing to roll back\n")}},
+			step{"up after down", []string{"migrate", "up"}, []check{printed(applied.String()), checkUsersTable}},
+		)
+		for _, step := range steps {
 			ok := t.Run(step.name, func(t *testing.T) {
 				out, err := runCLI(t, context.Background(), step.args...)
 				if err != nil {
