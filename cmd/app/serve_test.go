@@ -164,3 +164,44 @@ func TestServeFailsWhenThePortIsTaken(t *testing.T) {
 		t.Errorf("error %q does not name the address", err)
 	}
 }
+
+// TestServeLogsTheDrain checks that the service, at LOG_LEVEL=info, logs
+// its graceful stop when its context ends (as on SIGTERM): the start of the
+// shutdown, the drain, and the end of the stop, in this order.
+func TestServeLogsTheDrain(t *testing.T) {
+	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "app.db"))
+	addr := freeAddr(t)
+	t.Setenv("HTTP_ADDR", addr)
+	t.Setenv("LOG_LEVEL", "info")
+	t.Setenv("LOG_FORMAT", "text")
+	stderr := captureStderr(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx) }()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	defer client.CloseIdleConnections()
+	waitHealthy(t, client, "http://"+addr+"/healthz", served)
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+
+	logs := stderr()
+	last := -1
+	for _, msg := range []string{
+		`level=INFO msg="http server shutting down" in_flight=0`,
+		`level=INFO msg="http server drained" in_flight=0`,
+		`level=INFO msg="http server shut down" duration=`,
+	} {
+		i := strings.Index(logs, msg)
+		if i < 0 {
+			t.Fatalf("no %s in the logs:\n%s", msg, logs)
+		}
+		if i < last {
+			t.Errorf("%s logged out of order:\n%s", msg, logs)
+		}
+		last = i
+	}
+}
