@@ -11,24 +11,49 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Page sizes of GET /users.
+// Page sizes of GET /users: those of repo.Page. A limit above MaxLimit is
+// lowered to MaxLimit, as the answer's "limit" shows.
 const (
-	DefaultLimit = 20
-	MaxLimit     = 100
+	DefaultLimit = repo.DefaultLimit
+	MaxLimit     = repo.MaxLimit
 )
 
-// CreateInput is the body of POST /users.
+// CreateInput is the body of POST /users. Decoding normalises the email
+// (NormalizeEmail), so that validation checks what is stored.
 type CreateInput struct {
 	Name     string `json:"name" binding:"required,max=100"`
 	Email    string `json:"email" binding:"required,email,max=100"`
 	IsActive *bool  `json:"is_active"`
 }
 
-// UpdateInput is the body of PUT /users/:id.
+// UnmarshalJSON decodes the body strictly (an unknown field is an error)
+// and normalises the email.
+func (in *CreateInput) UnmarshalJSON(b []byte) error {
+	type plain CreateInput
+	if err := decodeStrict(b, (*plain)(in)); err != nil {
+		return err
+	}
+	in.Email = NormalizeEmail(in.Email)
+	return nil
+}
+
+// UpdateInput is the body of PUT /users/:id. Decoding normalises the email
+// (NormalizeEmail), so that validation checks what is stored.
 type UpdateInput struct {
 	Name     string `json:"name" binding:"required,max=100"`
 	Email    string `json:"email" binding:"required,email,max=100"`
 	IsActive *bool  `json:"is_active"`
+}
+
+// UnmarshalJSON decodes the body strictly (an unknown field is an error)
+// and normalises the email.
+func (in *UpdateInput) UnmarshalJSON(b []byte) error {
+	type plain UpdateInput
+	if err := decodeStrict(b, (*plain)(in)); err != nil {
+		return err
+	}
+	in.Email = NormalizeEmail(in.Email)
+	return nil
 }
 
 // ListResponse is the body of GET /users with offset pagination.
@@ -135,7 +160,7 @@ func list(c *gin.Context, r *Repository) (any, error) {
 	if strings.ContainsRune(q.Name, 0) {
 		return nil, badQuery("q", "must not contain a NUL character")
 	}
-	limit, err := intQuery(c, "limit", DefaultLimit, 1, MaxLimit)
+	limit, err := limitQuery(c)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +183,7 @@ func list(c *gin.Context, r *Repository) (any, error) {
 	}
 	sort, err := r.Table.ParseSort(c.Query("sort"))
 	if err != nil {
-		return nil, badQuery("sort", err.Error())
+		return nil, badSort(err)
 	}
 	users, total, err := r.List(ctx, q, repo.Page{Limit: limit, Offset: offset, Sort: sort})
 	if err != nil {

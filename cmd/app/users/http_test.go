@@ -652,6 +652,10 @@ func TestHTTPList(t *testing.T) {
 		{"offset past the end", vals("offset", "5"), nil, 5, 20, 5},
 		{"limit=1", vals("limit", "1"), []int{0}, 5, 1, 0},
 		{"limit=100", vals("limit", "100"), all, 5, 100, 0},
+		{"limit=101 is lowered to 100", vals("limit", "101"), all, 5, 100, 0},
+		{"limit=1000 is lowered to 100", vals("limit", "1000"), all, 5, 100, 0},
+		{"limit past int64 is lowered to 100", vals("limit", "99999999999999999999"), all, 5, 100, 0},
+		{"limit=1000&offset=3", vals("limit", "1000", "offset", "3"), []int{3, 4}, 5, 100, 3},
 		{"sort=id", vals("sort", "id"), all, 5, 20, 0},
 		{"sort=-id", vals("sort", "-id"), []int{4, 3, 2, 1, 0}, 5, 20, 0},
 		{"sort=name", vals("sort", "name"), []int{1, 2, 0, 3, 4}, 5, 20, 0},
@@ -693,12 +697,14 @@ func TestHTTPList(t *testing.T) {
 		{"sort=--name", vals("sort", "--name"), "sort"},
 		{"sort=users.name", vals("sort", "users.name"), "sort"},
 		{"limit=0", vals("limit", "0"), "limit"},
-		{"limit=101", vals("limit", "101"), "limit"},
 		{"limit=-1", vals("limit", "-1"), "limit"},
+		{"limit=-1000", vals("limit", "-1000"), "limit"},
+		{"limit hugely negative", vals("limit", "-99999999999999999999"), "limit"},
 		{"limit=abc", vals("limit", "abc"), "limit"},
 		{"limit empty", vals("limit", ""), "limit"},
 		{"limit=1.5", vals("limit", "1.5"), "limit"},
-		{"limit huge", vals("limit", "99999999999999999999"), "limit"},
+		{"limit=1e3", vals("limit", "1e3"), "limit"},
+		{"limit=0x10", vals("limit", "0x10"), "limit"},
 		{"offset=-1", vals("offset", "-1"), "offset"},
 		{"offset=abc", vals("offset", "abc"), "offset"},
 		{"offset huge", vals("offset", "99999999999999999999"), "offset"},
@@ -743,6 +749,7 @@ func TestHTTPList(t *testing.T) {
 					if _, ok := fieldsOf(t, p)[tc.field]; !ok || len(p.Errors) != 1 {
 						t.Errorf("errors %+v, want the parameter %s", p.Errors, tc.field)
 					}
+					noGoText(t, resp.Body)
 				})
 			}
 			if n := countUsers(t, e); n != int64(len(sortFixture)) {
@@ -1030,7 +1037,8 @@ func TestHTTPCursor(t *testing.T) {
 			{"cursor with offset", vals("cursor", "", "offset", "2"), ""},
 			{"cursor with offset=0", vals("cursor", "", "offset", "0"), ""},
 			{"cursor with limit=0", vals("cursor", "", "limit", "0"), "limit"},
-			{"cursor with limit=101", vals("cursor", "", "limit", "101"), "limit"},
+			{"cursor with limit=-1", vals("cursor", "", "limit", "-1"), "limit"},
+			{"cursor with limit=abc", vals("cursor", "", "limit", "abc"), "limit"},
 		}
 		t.Run("bad cursor requests", func(t *testing.T) {
 			clearUsers(t, e)

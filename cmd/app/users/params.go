@@ -1,6 +1,8 @@
 package users
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,6 +36,45 @@ func intQuery(c *gin.Context, name string, def, lo, hi int) (int, error) {
 		return 0, badQuery(name, fmt.Sprintf("must be an integer from %d to %d", lo, hi))
 	}
 	return n, nil
+}
+
+// limitQuery parses the limit query parameter, the page size: DefaultLimit
+// when absent; a whole number from 1, lowered to MaxLimit when larger (as
+// repo.Page does), however many digits it has; anything else — zero, a
+// negative number, no number — is 400.
+func limitQuery(c *gin.Context) (int, error) {
+	v, ok := c.GetQuery("limit")
+	if !ok {
+		return DefaultLimit, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && n > 0 {
+		n, err = MaxLimit, nil // a number past int64 is past MaxLimit too
+	}
+	if err != nil || n < 1 {
+		return 0, badQuery("limit", fmt.Sprintf("must be a whole number of at least 1; more than %d gives %d", MaxLimit, MaxLimit))
+	}
+	return int(min(n, MaxLimit)), nil
+}
+
+// badSort answers a sort the table rejects as 400, with the repository's
+// sentence for clients (which names the column and lists the sortable
+// ones) as the detail; err itself stays for the log.
+func badSort(err error) error {
+	var qe *repo.QueryError
+	if !errors.As(err, &qe) {
+		return err
+	}
+	return &api.Error{Status: http.StatusBadRequest, Detail: qe.Detail, Err: err,
+		Fields: []api.FieldError{{Field: "sort", Message: "must be sortable columns separated by commas, each at most once, with - for descending order"}}}
+}
+
+// decodeStrict decodes the JSON value b into dst, failing on an unknown
+// field, as api.BindJSON does.
+func decodeStrict(b []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(dst)
 }
 
 func badQuery(name, msg string) error {

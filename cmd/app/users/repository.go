@@ -3,6 +3,7 @@ package users
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/fasttrack-go/fasttrack/db"
@@ -21,9 +22,10 @@ func NewRepository(t *repo.Table[User], q db.Querier) *Repository {
 	return &Repository{Base: t.On(q)}
 }
 
-// FindByEmail returns the user with email, or nil when there is none.
+// FindByEmail returns the user with email, in any case and with spaces
+// around it (see NormalizeEmail), or nil when there is none.
 func (r *Repository) FindByEmail(ctx context.Context, email string) (*User, error) {
-	return r.FirstBy(ctx, "email", email)
+	return r.FirstBy(ctx, "email", NormalizeEmail(email))
 }
 
 // ActiveUsers returns a page of the active users.
@@ -47,14 +49,26 @@ func (r *Repository) SearchByName(ctx context.Context, name string, page repo.Pa
 }
 
 // List returns a page of the users matching q, in the page's order, and how
-// many match in all.
+// many match in all. The page's limit follows repo.Page: 0 means
+// DefaultLimit, more than MaxLimit means MaxLimit; a negative limit or
+// offset, or a sort that Table.CheckSort rejects, is a *repo.QueryError and
+// nothing is sent. page.Filters are not applied: q selects the users.
 func (r *Repository) List(ctx context.Context, q Query, page repo.Page) ([]User, int64, error) {
 	order, err := r.orderBy(page.Sort)
 	if err != nil {
 		return nil, 0, err
 	}
-	if page.Limit <= 0 || page.Limit > MaxLimit || page.Offset < 0 {
-		return nil, 0, fmt.Errorf("users: page limit %d, offset %d: out of range", page.Limit, page.Offset)
+	limit := page.Limit
+	switch {
+	case limit < 0:
+		return nil, 0, &repo.QueryError{Op: "page", Table: r.Table.Name(), Detail: "the limit must not be negative, got " + strconv.Itoa(limit)}
+	case limit == 0:
+		limit = DefaultLimit
+	case limit > MaxLimit:
+		limit = MaxLimit
+	}
+	if page.Offset < 0 {
+		return nil, 0, &repo.QueryError{Op: "page", Table: r.Table.Name(), Detail: "the offset must not be negative, got " + strconv.Itoa(page.Offset)}
 	}
 	var where []string
 	var args []any
@@ -77,21 +91,22 @@ func (r *Repository) List(ctx context.Context, q Query, page repo.Page) ([]User,
 		return nil, 0, fmt.Errorf("users: count: %w", err)
 	}
 	users := []User{}
-	query := r.Q.Rebind(fmt.Sprintf("SELECT * FROM users%s ORDER BY %s LIMIT %d OFFSET %d", cond, order, page.Limit, page.Offset))
+	query := r.Q.Rebind(fmt.Sprintf("SELECT * FROM users%s ORDER BY %s LIMIT %d OFFSET %d", cond, order, limit, page.Offset))
 	if err := r.Q.SelectContext(ctx, &users, query, args...); err != nil {
 		return nil, 0, fmt.Errorf("users: list: %w", err)
 	}
 	return users, total, nil
 }
 
-// orderBy renders a validated sort, by id when empty; the id breaks ties.
+// orderBy renders a sort that Table.CheckSort accepts, by id when empty;
+// the id breaks ties.
 func (r *Repository) orderBy(sort []repo.Order) (string, error) {
+	if err := r.Table.CheckSort(sort); err != nil {
+		return "", err
+	}
 	d := r.Table.Dialect()
 	parts := make([]string, 0, len(sort)+1)
 	for _, o := range sort {
-		if !r.Table.HasColumn(o.Column) {
-			return "", fmt.Errorf("users: unknown sort column %q", o.Column)
-		}
 		dir := " ASC"
 		if o.Desc {
 			dir = " DESC"

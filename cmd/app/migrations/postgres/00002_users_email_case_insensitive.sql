@@ -1,0 +1,11 @@
+-- Emails are stored trimmed and lower-cased, and unique whatever their case.
+-- Up fails, changing nothing, when two existing emails differ only in case
+-- or in the spaces around them: merge or rename those users first.
+
+-- +goose Up
+UPDATE users SET email = lower(trim(email)) WHERE email <> lower(trim(email));
+CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email));
+
+-- +goose Down
+-- The emails stay normalised: their former case is not kept.
+DROP INDEX users_email_lower_key;
