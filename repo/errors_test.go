@@ -44,7 +44,9 @@ func TestQueryErrorDetail(t *testing.T) {
 			"sort", "users", "na\nme\x00", cols, `unknown sort column "na\nme\x00"; sortable: ` + columns},
 		{"ParseSort a long name is cut", func(r repo.Base[User]) error { _, err := r.Table.ParseSort(long); return err },
 			"sort", "users", long, cols, `unknown sort column "` + strings.Repeat("x", 63) + `"…; sortable: ` + columns},
-		{"CheckSort", func(r repo.Base[User]) error { return r.Table.CheckSort([]repo.Order{{Column: "id"}, {Column: "secret"}}) },
+		{"CheckSort", func(r repo.Base[User]) error {
+			return r.Table.CheckSort([]repo.Order{{Column: "id"}, {Column: "secret"}})
+		},
 			"sort", "users", "secret", cols, `unknown sort column "secret"; sortable: ` + columns},
 		{"All unknown sort column", func(r repo.Base[User]) error {
 			_, err := r.All(bg, repo.Page{Sort: []repo.Order{{Column: "id; DROP TABLE t"}}})
