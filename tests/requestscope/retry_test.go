@@ -322,32 +322,41 @@ func holdSQLiteWriteLock(t *testing.T, u string, id int) (commit func()) {
 	return commit
 }
 
+// lockProgress is what whileLocked waits for before it releases the lock,
+// given how many BEGINs were tried and how many requests were answered
+// since the lock was taken.
+type lockProgress func(begins int64, answered int32) bool
+
 // whileLocked holds the SQLite write lock from outside, fires n requests at
-// path(i), waits until at least one of them has tried to BEGIN, keeps the
-// lock ~50ms more, and releases it.
-func whileLocked(t *testing.T, a *fasttest.App, u string, lockID, n int, path func(i int) string) []fasttest.Response {
+// path(i), waits until until reports that the requests met the lock, and
+// releases it.
+func whileLocked(t *testing.T, a *fasttest.App, u string, lockID, n int, path func(i int) string, until lockProgress) []fasttest.Response {
 	t.Helper()
 	commit := holdSQLiteWriteLock(t, u, lockID)
 	begins := a.Count.Begins.Load()
-	type result struct {
-		resps []fasttest.Response
-		err   error
+	resps := make([]fasttest.Response, n)
+	errs := make([]error, n)
+	var answered atomic.Int32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			resps[i], errs[i] = a.DoContext(context.Background(), http.MethodPost, path(i), nil)
+			answered.Add(1)
+		})
 	}
-	done := make(chan result, 1)
-	go func() {
-		resps, err := fireErr(a, n, http.MethodPost, path, nil)
-		done <- result{resps, err}
-	}()
-	for i := 0; a.Count.Begins.Load() == begins && i < 1000; i++ {
-		time.Sleep(5 * time.Millisecond)
+	met := func() bool { return until(a.Count.Begins.Load()-begins, answered.Load()) }
+	for deadline := time.Now().Add(20 * time.Second); !met() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // polling the condition
 	}
-	time.Sleep(50 * time.Millisecond)
+	if !met() {
+		t.Error("the requests never met the write lock")
+	}
 	commit()
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
-	return r.resps
+	return resps
 }
 
 func TestRetrySQLiteBusy(t *testing.T) {
@@ -366,7 +375,10 @@ func TestRetrySQLiteBusy(t *testing.T) {
 
 	t.Run("with api.Retry every request succeeds", func(t *testing.T) {
 		begins := a.Count.Begins.Load()
-		resps := whileLocked(t, a, u, 1000, n, func(i int) string { return "/busy/" + strconv.Itoa(i+1) })
+		// Released once some request has begun a second time: it met
+		// the lock and is being retried.
+		retried := func(begins int64, _ int32) bool { return begins > n }
+		resps := whileLocked(t, a, u, 1000, n, func(i int) string { return "/busy/" + strconv.Itoa(i+1) }, retried)
 		for i, r := range resps {
 			if r.Status != http.StatusOK {
 				t.Errorf("request %d: %d %s", i, r.Status, r.Body)
@@ -382,7 +394,9 @@ func TestRetrySQLiteBusy(t *testing.T) {
 	})
 
 	t.Run("without api.Retry a busy database answers 503", func(t *testing.T) {
-		resps := whileLocked(t, a, u, 2000, n, func(i int) string { return "/busy-once/" + strconv.Itoa(i+101) })
+		// Released once some request has been answered: it met the lock.
+		answered := func(_ int64, answered int32) bool { return answered > 0 }
+		resps := whileLocked(t, a, u, 2000, n, func(i int) string { return "/busy-once/" + strconv.Itoa(i+101) }, answered)
 		unavailable := 0
 		for i, r := range resps {
 			switch r.Status {
