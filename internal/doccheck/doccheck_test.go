@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -248,6 +249,9 @@ type goFile struct {
 	pkg  string // package name, without _test
 	fset *token.FileSet
 	file *ast.File
+	// pkgImports, when set, are the import names of every file of the
+	// package: go doc resolves a doc link's package through any of them.
+	pkgImports map[string]bool
 }
 
 // index maps package names to the module's packages of that name.
@@ -701,15 +705,8 @@ var docLinkRE = regexp.MustCompile(`(?:^|[^\w\]\[])\[\*?([A-Za-z_]\w*)(?:\.([A-Z
 // commentRefs extracts the references of the comments of one Go file: the
 // qualified names (pkg.Name) in any comment and the doc links.
 func commentRefs(f goFile) []ref {
-	imports := map[string]bool{}
-	for _, imp := range f.file.Imports {
-		path := strings.Trim(imp.Path.Value, `"`)
-		name := path[strings.LastIndex(path, "/")+1:]
-		if imp.Name != nil {
-			name = imp.Name.Name
-		}
-		imports[name] = true
-	}
+	imports := importNames(f.file)
+	maps.Copy(imports, f.pkgImports)
 	var refs []ref
 	for _, group := range f.file.Comments {
 		var qualified []ref
@@ -732,6 +729,20 @@ func commentRefs(f goFile) []ref {
 		refs = append(refs, withoutLocals(qualified, locals(code.String()))...)
 	}
 	return refs
+}
+
+// importNames returns the names under which file imports packages.
+func importNames(file *ast.File) map[string]bool {
+	imports := map[string]bool{}
+	for _, imp := range file.Imports {
+		path := strings.Trim(imp.Path.Value, `"`)
+		name := path[strings.LastIndex(path, "/")+1:]
+		if imp.Name != nil {
+			name = imp.Name.Name
+		}
+		imports[name] = true
+	}
+	return imports
 }
 
 // docLink turns a doc link match into a reference: pkg.Name... when the
