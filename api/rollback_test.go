@@ -161,11 +161,17 @@ func TestKeptContextDoesNotReachTheNextRequest(t *testing.T) {
 	if w := serve(e, http.MethodGet, "/keep"); w.Code != http.StatusOK {
 		t.Fatalf("/keep: %d %s", w.Code, w.Body)
 	}
+	if kept == nil {
+		t.Fatal("the handler kept no context")
+	}
 	var opts db.TxOptions
 	err := reg.Run(kept, func(s *scope.Scope) error {
 		tx, err := scope.Get[*db.Tx](s)
+		if err != nil {
+			return err
+		}
 		opts = tx.Options()
-		return err
+		return nil
 	})
 	if err != nil || opts.ReadOnly {
 		t.Fatalf("a job on a kept request context got %+v (%v): the ended request's policy", opts, err)
