@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
 	"github.com/fasttrack-go/fasttrack/cmd/app/users"
@@ -28,7 +29,19 @@ func appOptions() fx.Option {
 
 // serve runs the application until ctx ends (see fxmodules.Run): START_TIMEOUT
 // bounds the start (ping, migrations, bind) and STOP_TIMEOUT the drain of
-// in-flight requests.
+// in-flight requests. The stop begins by logging why: the signal that ended
+// ctx, or its end.
 func serve(ctx context.Context) error {
-	return fxmodules.Run(ctx, appOptions())
+	return fxmodules.Run(ctx, appOptions(), fx.Invoke(logStopCause(ctx)))
+}
+
+// logStopCause returns an fx.Invoke target adding a stop hook that logs
+// context.Cause(ctx). Registered after the server's, the hook runs before
+// the drain (Fx runs stop hooks in reverse order).
+func logStopCause(ctx context.Context) func(fx.Lifecycle, *slog.Logger) {
+	return func(lc fx.Lifecycle, log *slog.Logger) {
+		lc.Append(fx.StopHook(func() {
+			log.Info("shutdown requested", "cause", context.Cause(ctx))
+		}))
+	}
 }

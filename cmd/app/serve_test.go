@@ -5,8 +5,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -166,42 +171,77 @@ func TestServeFailsWhenThePortIsTaken(t *testing.T) {
 }
 
 // TestServeLogsTheDrain checks that the service, at LOG_LEVEL=info, logs
-// its graceful stop when its context ends (as on SIGTERM): the start of the
-// shutdown, the drain, and the end of the stop, in this order.
+// its graceful stop when its context ends — by a SIGTERM, as main wires it,
+// or by a cancel: why it stops, the start of the shutdown, the drain, and
+// the end of the stop, in this order.
 func TestServeLogsTheDrain(t *testing.T) {
-	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "app.db"))
-	addr := freeAddr(t)
-	t.Setenv("HTTP_ADDR", addr)
-	t.Setenv("LOG_LEVEL", "info")
-	t.Setenv("LOG_FORMAT", "text")
-	stderr := captureStderr(t)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- serve(ctx) }()
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	defer client.CloseIdleConnections()
-	waitHealthy(t, client, "http://"+addr+"/healthz", served)
-	cancel()
-	if err := <-served; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-
-	logs := stderr()
-	last := -1
-	for _, msg := range []string{
-		`level=INFO msg="http server shutting down" in_flight=0`,
-		`level=INFO msg="http server drained" in_flight=0`,
-		`level=INFO msg="http server shut down" duration=`,
+	for _, tc := range []struct {
+		name  string
+		cause string
+		// stop returns a context for serve and the func that ends it.
+		stop func(t *testing.T) (context.Context, func())
+	}{
+		{"cancel", "context canceled", func(t *testing.T) (context.Context, func()) {
+			return context.WithCancel(context.Background())
+		}},
+		{"SIGTERM", "terminated signal received", func(t *testing.T) (context.Context, func()) {
+			if runtime.GOOS == "windows" {
+				t.Skip("no SIGTERM to send on Windows")
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+			t.Cleanup(stop)
+			var once sync.Once
+			return ctx, func() {
+				once.Do(func() {
+					p, err := os.FindProcess(os.Getpid())
+					if err == nil {
+						err = p.Signal(syscall.SIGTERM)
+					}
+					if err != nil {
+						t.Errorf("sending SIGTERM: %v", err)
+						stop()
+					}
+				})
+			}
+		}},
 	} {
-		i := strings.Index(logs, msg)
-		if i < 0 {
-			t.Fatalf("no %s in the logs:\n%s", msg, logs)
-		}
-		if i < last {
-			t.Errorf("%s logged out of order:\n%s", msg, logs)
-		}
-		last = i
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "app.db"))
+			addr := freeAddr(t)
+			t.Setenv("HTTP_ADDR", addr)
+			t.Setenv("LOG_LEVEL", "info")
+			t.Setenv("LOG_FORMAT", "text")
+			stderr := captureStderr(t)
+
+			ctx, end := tc.stop(t)
+			defer end()
+			served := make(chan error, 1)
+			go func() { served <- serve(ctx) }()
+			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+			defer client.CloseIdleConnections()
+			waitHealthy(t, client, "http://"+addr+"/healthz", served)
+			end()
+			if err := <-served; err != nil {
+				t.Fatalf("serve: %v", err)
+			}
+
+			logs := stderr()
+			last := -1
+			for _, msg := range []string{
+				`level=INFO msg="shutdown requested" cause="` + tc.cause + `"`,
+				`level=INFO msg="http server shutting down" in_flight=0`,
+				`level=INFO msg="http server drained" in_flight=0`,
+				`level=INFO msg="http server shut down" duration=`,
+			} {
+				i := strings.Index(logs, msg)
+				if i < 0 {
+					t.Fatalf("no %s in the logs:\n%s", msg, logs)
+				}
+				if i < last {
+					t.Errorf("%s logged out of order:\n%s", msg, logs)
+				}
+				last = i
+			}
+		})
 	}
 }
