@@ -42,10 +42,14 @@ func TestGracefulStopDrains(t *testing.T) {
 			err   error
 			at    time.Time
 		}
-		written := make(chan struct{}, n)
+		// Each request asks for 100 Continue, which the server sends when
+		// the handler reads the body: then the request is in the server,
+		// past the listener's backlog, which closes with the listener.
+		handling := make(chan struct{}, n)
 		results := make(chan result, n)
 		tag := randHex(t, 3)
 		client := newClient()
+		client.Transport = expectContinue{client.Transport}
 		defer client.CloseIdleConnections()
 		var sent []string
 		for i := range n {
@@ -53,18 +57,21 @@ func TestGracefulStopDrains(t *testing.T) {
 			sent = append(sent, email)
 			go func() {
 				ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
-					WroteRequest: func(httptrace.WroteRequestInfo) { written <- struct{}{} },
+					Got100Continue: func() { handling <- struct{}{} },
 				})
 				path := fmt.Sprintf("/slow-users?ms=%d", sleep.Milliseconds())
 				r, err := p.doCtx(ctx, http.MethodPost, path, newUser(fmt.Sprintf("Drained %d", i), email), client)
 				results <- result{email, r, err, time.Now()}
 			}()
 		}
-		for range n {
+		timeout := time.After(10 * time.Second)
+		for i := range n {
 			select {
-			case <-written:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the requests were not sent within 10 s")
+			case <-handling:
+			case res := <-results:
+				t.Fatalf("POST for %s ended before all were in their handler: %v %v", res.email, res.r, res.err)
+			case <-timeout:
+				t.Fatalf("after 10 s, %d of %d requests are in their handler", i, n)
 			}
 		}
 		waitInTransaction(t, d, admin, sent...)
@@ -140,4 +147,22 @@ func TestGracefulStopDrains(t *testing.T) {
 			}
 		}
 	})
+}
+
+// expectContinue sends every request with "Expect: 100-continue", so that
+// a trace's Got100Continue tells when the handler reads the body.
+type expectContinue struct{ http.RoundTripper }
+
+// RoundTrip sends a copy of r that expects 100 Continue.
+func (e expectContinue) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Expect", "100-continue")
+	return e.RoundTripper.RoundTrip(r)
+}
+
+// CloseIdleConnections closes the idle connections of the transport.
+func (e expectContinue) CloseIdleConnections() {
+	if c, ok := e.RoundTripper.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
