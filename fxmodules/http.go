@@ -27,10 +27,10 @@ const readyTimeout = 2 * time.Second
 // RequestScope, which it needs), the body limit, problem+json 404 and 405,
 // /healthz, /readyz and, with the Metrics module, /metrics — and the
 // *http.Server, with config's read-header, read, write and idle timeouts.
-// On start the server binds config.HTTPAddr — a port in use fails the
+// On start the server binds config.Config.HTTPAddr — a port in use fails the
 // start, and so does a route whose api.Handle dependencies nothing provides —
 // and sets Server.Addr to the bound address (useful with port 0); on
-// stop it shuts down gracefully within config.StopTimeout, letting in-flight
+// stop it shuts down gracefully within config.Config.StopTimeout, letting in-flight
 // requests finish, and logs the drain at info level: "http server shutting
 // down" with the number of requests in flight, "http server drained" (or a
 // warning when the drain runs out of time) and "http server shut down" with
