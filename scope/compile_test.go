@@ -114,6 +114,58 @@ func TestCompileJoinsAllErrors(t *testing.T) {
 	}
 }
 
+// TestCompileRejectsBadSingletons checks each singleton Compile refuses, on
+// its own: a type the registry also provides (a scoped type held as a
+// singleton would outlive its scope), a value not assignable to its type,
+// and a nil type.
+func TestCompileRejectsBadSingletons(t *testing.T) {
+	tests := []struct {
+		name       string
+		singletons map[reflect.Type]any
+		want       []string
+	}{
+		{"also provided", map[reflect.Type]any{reflect.TypeFor[*B](): &B{}},
+			[]string{"*scope_test.B is both a singleton and provided by", "scope_test.newB ("}},
+		{"wrong type", map[reflect.Type]any{reflect.TypeFor[*A](): &C{}},
+			[]string{"singleton for *scope_test.A has type *scope_test.C"}},
+		{"nil type", map[reflect.Type]any{nil: &C{}},
+			[]string{"singleton with nil type"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := scope.NewRegistry()
+			mustAdd(t, r, scope.Scoped, newB)
+			err := compileErr(t, r, tt.singletons)
+			if err == nil {
+				t.Fatal("Compile succeeded")
+			}
+			if n := len(errs(err)); n != 1 {
+				t.Errorf("got %d errors, want 1: %v", n, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if _, err := r.Open(context.Background()).Resolve(reflect.TypeFor[*B]()); !errors.Is(err, scope.ErrNotCompiled) {
+				t.Errorf("Resolve after failed Compile: %v, want ErrNotCompiled", err)
+			}
+		})
+	}
+}
+
+// compileErr returns the error of r.Compile(singletons), failing the test
+// if Compile panics.
+func compileErr(t *testing.T, r *scope.Registry, singletons map[reflect.Type]any) (err error) {
+	t.Helper()
+	defer func() {
+		if v := recover(); v != nil {
+			t.Fatalf("Compile panicked: %v", v)
+		}
+	}()
+	return r.Compile(singletons)
+}
+
 func TestCompileBindsContextAndSingletons(t *testing.T) {
 	r := scope.NewRegistry()
 	mustAdd(t, r, scope.Scoped, newSvc)
