@@ -153,6 +153,9 @@ func (a *fuzzApp) serve(t *testing.T, req *http.Request, what string) *httptest.
 		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Status != w.Code || p.Title == "" {
 			t.Fatalf("%s: answered %d with problem %s (%v)", what, w.Code, w.Body, err)
 		}
+		if bytes.Contains(w.Body.Bytes(), []byte("repo:")) {
+			t.Fatalf("%s: answered %d with a Go error's text: %s", what, w.Code, w.Body)
+		}
 	}
 	for i := 0; a.x.Stats().InUse != 0; i++ {
 		if i == 100 {
@@ -182,7 +185,7 @@ var fuzzContentTypes = []string{
 // fuzzContentTypes, to POST /users: never a 5xx; a 201 only for a JSON
 // object whose name is 1-100 characters and whose email is set, and then
 // the row holds that name and the email normalised; every 4xx is
-// problem+json; no connection stays in use.
+// problem+json without a Go error's text; no connection stays in use.
 func FuzzCreateUserBody(f *testing.F) {
 	a := newFuzzApp(f)
 	a.insert(f, "Taken", "taken@example.com", true)
@@ -263,8 +266,10 @@ func FuzzCreateUserBody(f *testing.F) {
 }
 
 // FuzzListQuery sends GET /users?<any query>: never a 5xx; every 4xx is
-// problem+json; a 200 is the cursor page when the query has a cursor, the
-// offset page otherwise, each decoded strictly; no connection stays in use.
+// problem+json without a Go error's text; a 200 is the cursor page when the
+// query has a cursor, the offset page otherwise, each decoded strictly, and
+// a limit of more than MaxLimit answers MaxLimit; no connection stays in
+// use.
 func FuzzListQuery(f *testing.F) {
 	a := newFuzzApp(f)
 	for i := range 30 {
@@ -276,6 +281,8 @@ func FuzzListQuery(f *testing.F) {
 		"limit=5&offset=10",
 		"limit=0",
 		"limit=101",
+		"limit=1000",
+		"limit=99999999999999999999",
 		"limit=-1",
 		"limit=%2B5",
 		"offset=2147483647",
@@ -344,6 +351,10 @@ func FuzzListQuery(f *testing.F) {
 		if *page.Limit < 1 || *page.Limit > users.MaxLimit || *page.Offset < 0 ||
 			len(*page.Users) > *page.Limit || int64(len(*page.Users)) > *page.Total {
 			t.Fatalf("%s: inconsistent page: %s", what, w.Body)
+		}
+		// A limit of more than MaxLimit is lowered to it, however long.
+		if v := req.URL.Query()["limit"]; len(v) > 0 && len(strings.TrimLeft(strings.TrimPrefix(v[0], "+"), "0")) > 3 && *page.Limit != users.MaxLimit {
+			t.Fatalf("%s: limit %q answered limit %d, want %d", what, v[0], *page.Limit, users.MaxLimit)
 		}
 	})
 }

@@ -2,6 +2,8 @@ package users_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/cmd/app/users"
 	"github.com/fasttrack-go/fasttrack/fasttest"
+	"github.com/fasttrack-go/fasttrack/repo"
 )
 
 // noGoText fails when a response body holds text meant for a log: a Go
@@ -146,6 +149,49 @@ func TestHTTPSortDetail(t *testing.T) {
 				}
 				noGoText(t, resp.Body)
 			})
+		}
+	})
+}
+
+// TestRepositoryListPageSize: Repository.List reads its page as repo.Page
+// does — 0 means the default, more than MaxLimit means MaxLimit — and a
+// negative limit or offset, or a sort of an unknown column, is a
+// *repo.QueryError whose Detail is for a client; nothing is sent then.
+func TestRepositoryListPageSize(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		clearUsers(t, e)
+		e.createMany(t, users.MaxLimit+5)
+		for _, tc := range []struct {
+			limit, want int
+		}{{0, users.DefaultLimit}, {1, 1}, {users.MaxLimit, users.MaxLimit}, {users.MaxLimit + 1, users.MaxLimit}, {1 << 40, users.MaxLimit}} {
+			e.withRepo(t, func(ctx context.Context, r *users.Repository) error {
+				got, total, err := r.List(ctx, users.Query{}, repo.Page{Limit: tc.limit})
+				if err != nil || len(got) != tc.want || total != users.MaxLimit+5 {
+					t.Errorf("List limit %d: %d users of %d, %v; want %d", tc.limit, len(got), total, err, tc.want)
+				}
+				return nil
+			})
+		}
+		for _, tc := range []struct {
+			page   repo.Page
+			detail string
+		}{
+			{repo.Page{Limit: -1}, "the limit must not be negative, got -1"},
+			{repo.Page{Offset: -3}, "the offset must not be negative, got -3"},
+			{repo.Page{Sort: []repo.Order{{Column: "password"}}}, `unknown sort column "password"; sortable: id, name, email, is_active, created_at, updated_at`},
+		} {
+			begins, stmts := e.app.Count.Begins.Load(), e.app.Count.Statements.Load()
+			e.withRepo(t, func(ctx context.Context, r *users.Repository) error {
+				_, _, err := r.List(ctx, users.Query{}, tc.page)
+				var qe *repo.QueryError
+				if !errors.As(err, &qe) || qe.Detail != tc.detail || !errors.Is(err, repo.ErrInvalidQuery) {
+					t.Errorf("List %+v: %v, want a QueryError %q", tc.page, err, tc.detail)
+				}
+				return nil
+			})
+			if b, s := e.app.Count.Begins.Load()-begins, e.app.Count.Statements.Load()-stmts; b != 0 || s != 0 {
+				t.Errorf("List %+v sent %d BEGIN and %d statements", tc.page, b, s)
+			}
 		}
 	})
 }
