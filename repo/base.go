@@ -425,7 +425,7 @@ func (b Base[T]) All(ctx context.Context, p Page) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit, err := limitOf(p.Limit)
+	limit, err := PageLimit(p.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -471,7 +471,7 @@ func (b Base[T]) Keyset(ctx context.Context, p KeysetPage) ([]T, string, error) 
 	if err != nil {
 		return nil, "", err
 	}
-	limit, err := limitOf(p.Limit)
+	limit, err := PageLimit(p.Limit)
 	if err != nil {
 		return nil, "", err
 	}

@@ -104,13 +104,13 @@ func TestCursor(t *testing.T) {
 	}
 }
 
-func TestLimitOf(t *testing.T) {
+func TestPageLimit(t *testing.T) {
 	for in, want := range map[int]int{0: DefaultLimit, 1: 1, 100: 100, 101: MaxLimit, 1 << 40: MaxLimit} {
-		if got, err := limitOf(in); got != want || err != nil {
-			t.Errorf("limitOf(%d) = %d, %v", in, got, err)
+		if got, err := PageLimit(in); got != want || err != nil {
+			t.Errorf("PageLimit(%d) = %d, %v", in, got, err)
 		}
 	}
-	if _, err := limitOf(-1); !errors.Is(err, ErrInvalidQuery) {
+	if _, err := PageLimit(-1); !errors.Is(err, ErrInvalidQuery) {
 		t.Error("negative limit accepted")
 	}
 }

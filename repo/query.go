@@ -58,8 +58,11 @@ type KeysetPage struct {
 	Filters []Filter
 }
 
-// limitOf applies the page-size rules.
-func limitOf(limit int) (int, error) {
+// PageLimit applies the page-size rules of Page and KeysetPage to limit:
+// 0 gives DefaultLimit, more than MaxLimit gives MaxLimit, and a negative
+// limit is a *QueryError (ErrInvalidQuery). Custom queries that take a page
+// size use it to follow the same rules.
+func PageLimit(limit int) (int, error) {
 	switch {
 	case limit < 0:
 		return 0, &QueryError{Op: "page", Detail: "the limit must not be negative, got " + strconv.Itoa(limit)}

@@ -49,8 +49,8 @@ func (r *Repository) SearchByName(ctx context.Context, name string, page repo.Pa
 }
 
 // List returns a page of the users matching q, in the page's order, and how
-// many match in all. The page's limit follows repo.Page: 0 means
-// DefaultLimit, more than MaxLimit means MaxLimit; a negative limit or
+// many match in all. The page's limit follows repo.Page (repo.PageLimit):
+// 0 means DefaultLimit, more than MaxLimit means MaxLimit; a negative limit or
 // offset, or a sort that Table.CheckSort rejects, is a *repo.QueryError and
 // nothing is sent. page.Filters are not applied: q selects the users.
 func (r *Repository) List(ctx context.Context, q Query, page repo.Page) ([]User, int64, error) {
@@ -58,14 +58,9 @@ func (r *Repository) List(ctx context.Context, q Query, page repo.Page) ([]User,
 	if err != nil {
 		return nil, 0, err
 	}
-	limit := page.Limit
-	switch {
-	case limit < 0:
-		return nil, 0, &repo.QueryError{Op: "page", Table: r.Table.Name(), Detail: "the limit must not be negative, got " + strconv.Itoa(limit)}
-	case limit == 0:
-		limit = DefaultLimit
-	case limit > MaxLimit:
-		limit = MaxLimit
+	limit, err := repo.PageLimit(page.Limit)
+	if err != nil {
+		return nil, 0, err
 	}
 	if page.Offset < 0 {
 		return nil, 0, &repo.QueryError{Op: "page", Table: r.Table.Name(), Detail: "the offset must not be negative, got " + strconv.Itoa(page.Offset)}
