@@ -40,6 +40,7 @@ func (e *Error) Unwrap() error { return e.Err }
 //
 //	*Error                                  its Status and Detail
 //	*http.MaxBytesError                     413
+//	*repo.QueryError                        400 with its Detail
 //	repo.ErrInvalidQuery, repo.ErrBadCursor 400
 //	repo.ErrNotFound, sql.ErrNoRows         404
 //	repo.ErrConflict, db.ErrUniqueViolation 409
@@ -49,6 +50,7 @@ func (e *Error) Unwrap() error { return e.Err }
 func ProblemFor(err error) Problem {
 	var e *Error
 	var tooLarge *http.MaxBytesError
+	var query *repo.QueryError
 	switch {
 	case errors.As(err, &e):
 		p := NewProblem(e.Status, e.Detail)
@@ -56,6 +58,8 @@ func ProblemFor(err error) Problem {
 		return p
 	case errors.As(err, &tooLarge):
 		return NewProblem(http.StatusRequestEntityTooLarge, "the request body is too large")
+	case errors.As(err, &query) && query.Detail != "":
+		return NewProblem(http.StatusBadRequest, query.Detail)
 	case errors.Is(err, repo.ErrInvalidQuery), errors.Is(err, repo.ErrBadCursor):
 		return NewProblem(http.StatusBadRequest, "the query is invalid")
 	case errors.Is(err, repo.ErrNotFound), errors.Is(err, sql.ErrNoRows):

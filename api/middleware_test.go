@@ -236,3 +236,17 @@ func TestProblemFor(t *testing.T) {
 		}
 	}
 }
+
+// A rejected query's client sentence reaches the client; its Go error, with
+// the package and the table, does not.
+func TestProblemForQueryError(t *testing.T) {
+	err := fmt.Errorf("listing: %w", &repo.QueryError{Op: "sort", Table: "users", Column: "password",
+		Allowed: []string{"id", "name"}, Detail: `unknown sort column "password"; sortable: id, name`})
+	p := api.ProblemFor(err)
+	if p.Status != http.StatusBadRequest || p.Detail != `unknown sort column "password"; sortable: id, name` {
+		t.Fatalf("ProblemFor = %d %q", p.Status, p.Detail)
+	}
+	if !errors.Is(err, repo.ErrInvalidQuery) {
+		t.Fatal("a QueryError is no longer repo.ErrInvalidQuery")
+	}
+}

@@ -311,7 +311,11 @@ func TestEarlyReleaseCommitsBeforeTheFirstByte(t *testing.T) {
 		name  string
 		write func(c *gin.Context)
 	}{
-		{"flush", func(c *gin.Context) { c.String(http.StatusOK, "first"); c.Writer.Flush(); c.String(http.StatusOK, "second") }},
+		{"flush", func(c *gin.Context) {
+			c.String(http.StatusOK, "first")
+			c.Writer.Flush()
+			c.String(http.StatusOK, "second")
+		}},
 		{"hold limit", func(c *gin.Context) { c.String(http.StatusOK, big) }},
 	} {
 		for _, rollback := range []bool{false, true} {
