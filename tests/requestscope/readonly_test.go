@@ -1,0 +1,57 @@
+package requestscope_test
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
+	"github.com/gin-gonic/gin"
+	"go.uber.org/fx"
+)
+
+// readOnlyRoutes write through a read-only route's transaction, with the
+// option on the handler and with the middleware form.
+func readOnlyRoutes(e *gin.Engine) {
+	write := func(c *gin.Context, q db.Querier) error { return insert(c, q, idParam(c)) }
+	e.POST("/read-only-option/:id", api.Handle(write, api.WithReadOnly()))
+	e.POST("/read-only-middleware/:id", api.ReadOnly(), api.Handle(write))
+}
+
+// A read-only route's transaction is read-only in the database: PostgreSQL
+// and MySQL refuse its write (nothing is committed); on SQLite, which does
+// not refuse writes in a read-only transaction, it begins deferred and
+// takes no write lock, so it reads while another connection holds the lock.
+func TestReadOnlyRouteReachesTheDatabase(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d db.Dialect, u string) {
+		if d == db.SQLite {
+			u += "?_pragma=busy_timeout(1)"
+		}
+		a, _ := start(t, u, fx.Invoke(readOnlyRoutes))
+		if d == db.SQLite {
+			if resp := a.Do(t, http.MethodPost, "/items/1", nil); resp.Status != http.StatusCreated {
+				t.Fatalf("POST /items/1: %d %s", resp.Status, resp.Body)
+			}
+			commit := holdSQLiteWriteLock(t, u, 500)
+			defer commit()
+			if resp := a.Do(t, http.MethodGet, "/items/1", nil); resp.Status != http.StatusOK {
+				t.Fatalf("a read-only route waited on the write lock: %d %s", resp.Status, resp.Body)
+			}
+			if resp := a.Do(t, http.MethodPost, "/items/2", nil); resp.Status != http.StatusServiceUnavailable {
+				t.Fatalf("a read-write route did not meet the write lock: %d %s", resp.Status, resp.Body)
+			}
+			a.RequireNoConnInUse(t)
+			return
+		}
+		for i, path := range []string{"/read-only-option/", "/read-only-middleware/"} {
+			id := 10 + i
+			resp := a.Do(t, http.MethodPost, path+strconv.Itoa(id), nil)
+			if resp.Status < http.StatusInternalServerError || rowExists(t, a, id) {
+				t.Errorf("%s: a write in a read-only transaction answered %d %s (row kept: %v)", path, resp.Status, resp.Body, rowExists(t, a, id))
+			}
+		}
+		a.RequireNoConnInUse(t)
+	})
+}
