@@ -43,7 +43,8 @@ func (e *Error) Unwrap() error { return e.Err }
 //	*repo.QueryError                        400 with its Detail
 //	repo.ErrInvalidQuery, repo.ErrBadCursor 400
 //	repo.ErrNotFound, sql.ErrNoRows         404
-//	repo.ErrConflict, db.ErrUniqueViolation 409
+//	repo.ErrConflict, db.ErrUniqueViolation,
+//	db.ErrForeignKeyViolation               409
 //	db.ErrRetryable, db.ErrConnLost,
 //	context.DeadlineExceeded                503
 //	anything else                           500
@@ -64,7 +65,7 @@ func ProblemFor(err error) Problem {
 		return NewProblem(http.StatusBadRequest, "the query is invalid")
 	case errors.Is(err, repo.ErrNotFound), errors.Is(err, sql.ErrNoRows):
 		return NewProblem(http.StatusNotFound, "the resource does not exist")
-	case errors.Is(err, repo.ErrConflict), errors.Is(err, db.ErrUniqueViolation):
+	case errors.Is(err, repo.ErrConflict), errors.Is(err, db.ErrUniqueViolation), errors.Is(err, db.ErrForeignKeyViolation):
 		return NewProblem(http.StatusConflict, "the request conflicts with existing data")
 	case errors.Is(err, db.ErrRetryable):
 		return NewProblem(http.StatusServiceUnavailable, "the database is busy; try again")

@@ -112,7 +112,7 @@ func (m *Middleware) commitProblem(err error) Problem {
 		}
 	}
 	switch {
-	case errors.Is(err, db.ErrUniqueViolation), errors.Is(err, repo.ErrConflict):
+	case errors.Is(err, db.ErrUniqueViolation), errors.Is(err, db.ErrForeignKeyViolation), errors.Is(err, repo.ErrConflict):
 		return NewProblem(http.StatusConflict, "the transaction could not be committed: the request conflicts with existing data")
 	case errors.Is(err, db.ErrRetryable), errors.Is(err, db.ErrConnLost), errors.Is(err, context.DeadlineExceeded):
 		return NewProblem(http.StatusServiceUnavailable, "the transaction could not be committed; try again")

@@ -222,6 +222,7 @@ func TestProblemFor(t *testing.T) {
 		{sql.ErrNoRows, http.StatusNotFound},
 		{fmt.Errorf("x: %w", repo.ErrConflict), http.StatusConflict},
 		{fmt.Errorf("x: %w", db.ErrUniqueViolation), http.StatusConflict},
+		{fmt.Errorf("x: %w", db.ErrForeignKeyViolation), http.StatusConflict},
 		{fmt.Errorf("x: %w", db.ErrRetryable), http.StatusServiceUnavailable},
 		{fmt.Errorf("x: %w", db.ErrConnLost), http.StatusServiceUnavailable},
 		{context.DeadlineExceeded, http.StatusServiceUnavailable},

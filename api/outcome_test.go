@@ -245,6 +245,7 @@ func TestCommitFailureIsClassified(t *testing.T) {
 		retryAfter bool
 	}{
 		{"unique", fmt.Errorf("commit: %w", db.ErrUniqueViolation), nil, http.StatusConflict, "the transaction could not be committed: the request conflicts with existing data", false},
+		{"foreign key", fmt.Errorf("commit: %w", db.ErrForeignKeyViolation), nil, http.StatusConflict, "the transaction could not be committed: the request conflicts with existing data", false},
 		{"retryable", fmt.Errorf("commit: %w", db.ErrRetryable), nil, http.StatusServiceUnavailable, "the transaction could not be committed; try again", true},
 		{"connection lost", fmt.Errorf("commit: %w", db.ErrConnLost), nil, http.StatusServiceUnavailable, "the transaction could not be committed; try again", true},
 		{"other", errors.New("commit: disk full"), nil, http.StatusInternalServerError, "the transaction could not be committed", false},

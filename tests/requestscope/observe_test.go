@@ -65,14 +65,14 @@ func TestRequestIDsAndAccessLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get(api.RequestIDHeader) != "orphan-id" {
+	if resp.StatusCode != http.StatusConflict || resp.Header.Get(api.RequestIDHeader) != "orphan-id" {
 		t.Fatalf("failed commit: %d, id %q", resp.StatusCode, resp.Header.Get(api.RequestIDHeader))
 	}
 	logs := a.Logs.String()
 	for _, want := range []string{
 		`msg=request component=http request_id=client-id-123 method=POST route=/items/:id path=/items/70 status=201`,
 		`tx=committed attempts=1`,
-		`msg=request component=http request_id=orphan-id method=POST route=/orphans/:id path=/orphans/71 status=500`,
+		`msg=request component=http request_id=orphan-id method=POST route=/orphans/:id path=/orphans/71 status=409`,
 		`tx=rolled_back`,
 		`route=/no-db path=/no-db status=200`,
 		`tx=none`,

@@ -72,13 +72,14 @@ func TestCommitOrRollback(t *testing.T) {
 	})
 }
 
-// commitFailureStatus is the answer to the forced commit failure: a broken
-// constraint (500), or on MySQL a killed connection (503: try again).
+// commitFailureStatus is the answer to the forced commit failure: a
+// deferred foreign key broken at COMMIT (409, as at a statement), or on
+// MySQL a killed connection (503: try again).
 func commitFailureStatus(d db.Dialect) int {
 	if d == db.MySQL {
 		return http.StatusServiceUnavailable
 	}
-	return http.StatusInternalServerError
+	return http.StatusConflict
 }
 
 func pathID(p string) string {
