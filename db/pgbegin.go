@@ -59,21 +59,27 @@ func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	pc := sc.Conn()
 	return &pgConn{
-		Conn:      sc,
-		pgx:       pc,
-		pipelines: pc.Config().DefaultQueryExecMode == pgx.QueryExecModeCacheStatement,
-		known:     make(map[string]*pgKnown),
+		stdlibConn: sc,
+		pgx:        pc,
+		pipelines:  pc.Config().DefaultQueryExecMode == pgx.QueryExecModeCacheStatement,
+		known:      make(map[string]*pgKnown),
 	}, nil
 }
 
 // Driver returns pgx's driver.
 func (c pgConnector) Driver() driver.Driver { return c.base.Driver() }
 
+// stdlibConn is pgx's stdlib connection, under a name that does not hide
+// its Conn method: embedded as *stdlib.Conn, the field would be called
+// Conn, and a field is shallower than the method it shadows, so pgConn
+// would have no Conn method (nor could declare one).
+type stdlibConn = stdlib.Conn
+
 // pgConn is a pgx stdlib connection whose transactions begin with their
 // first statement. Like every driver connection, it is used by one
 // goroutine at a time.
 type pgConn struct {
-	*stdlib.Conn
+	*stdlibConn
 	pgx       *pgx.Conn
 	pipelines bool
 
@@ -105,6 +111,22 @@ type pgKnown struct {
 // errNotBegun fails the statements of a transaction whose BEGIN failed.
 var errNotBegun = errors.New("db: the transaction did not begin")
 
+// Conn returns the underlying pgx connection, as pgx's stdlib.Conn.Conn
+// does, for sql.Conn.Raw. In a transaction whose BEGIN is held, it sends
+// BEGIN first, with the transaction's options, so that what the caller
+// runs on the pgx connection (a CopyFrom) is part of the transaction and
+// ends with its COMMIT or ROLLBACK. If BEGIN cannot be sent, the
+// connection is closed: the caller's work fails instead of running
+// outside the transaction, and the transaction fails to commit.
+func (c *pgConn) Conn() *pgx.Conn {
+	if c.txCtx != nil && c.pending() {
+		if err := c.sendBegin(c.txCtx); err != nil {
+			c.abandon()
+		}
+	}
+	return c.pgx
+}
+
 // Begin begins a transaction (see BeginTx).
 func (c *pgConn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})
@@ -114,7 +136,7 @@ func (c *pgConn) Begin() (driver.Tx, error) {
 // statement.
 func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if !c.pipelines {
-		return c.Conn.BeginTx(ctx, opts)
+		return c.stdlibConn.BeginTx(ctx, opts)
 	}
 	if c.pgx.IsClosed() {
 		return nil, driver.ErrBadConn
@@ -233,7 +255,7 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 	if k != nil {
 		return c.execWithBegin(ctx, query, k, args)
 	}
-	res, err := c.Conn.ExecContext(ctx, query, args)
+	res, err := c.stdlibConn.ExecContext(ctx, query, args)
 	c.noteError(query, err)
 	return res, err
 }
@@ -248,7 +270,7 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 	if k != nil {
 		return c.queryWithBegin(ctx, query, k, args)
 	}
-	rows, err := c.Conn.QueryContext(ctx, query, args)
+	rows, err := c.stdlibConn.QueryContext(ctx, query, args)
 	c.noteError(query, err)
 	return rows, err
 }
@@ -282,7 +304,7 @@ func (c *pgConn) beforeRun(ctx context.Context, query string, preparable, needCo
 // PrepareContext prepares query; its runs go through the connection, so
 // that a transaction's first statement still carries its BEGIN.
 func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	st, err := c.Conn.PrepareContext(ctx, query)
+	st, err := c.stdlibConn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
