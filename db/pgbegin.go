@@ -30,6 +30,11 @@ import (
 // Connections whose DSN chose another query mode than pgx's default (the
 // simple protocol, for a pooler that cannot keep prepared statements) are
 // not changed.
+//
+// In sql.Conn.Raw the driver connection is not a *stdlib.Conn but has its
+// Conn() *pgx.Conn. Asked for the pgx connection in a transaction begun on
+// the same sql.Conn, it sends the held BEGIN first: a CopyFrom on it is
+// part of the transaction.
 
 // maxPipelined bounds the statements one connection keeps prepared for
 // riding with BEGIN.
