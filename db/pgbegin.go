@@ -179,6 +179,9 @@ func beginStatement(opts driver.TxOptions) (string, error) {
 	return s, nil
 }
 
+// errNoTx is the error of a COMMIT on a connection with no transaction.
+var errNoTx = errors.New("db: commit: no transaction is open on the connection")
+
 // pgTx ends the connection's transaction.
 type pgTx struct{ c *pgConn }
 
@@ -193,6 +196,12 @@ func (c *pgConn) end(stmt string) error {
 	ctx, beginErr, unsent := c.txCtx, c.beginErr, c.begin != ""
 	c.txCtx, c.beginErr, c.begin = nil, nil, ""
 	switch {
+	case ctx == nil:
+		// No transaction is open on the connection (it ended already).
+		if stmt == "commit" {
+			return errNoTx
+		}
+		return nil
 	case unsent:
 		return nil
 	case beginErr != nil:

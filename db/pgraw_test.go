@@ -286,3 +286,48 @@ func TestPGRawAfterAFailedBeginFails(t *testing.T) {
 		t.Errorf("Commit: %v, want context.Canceled", err)
 	}
 }
+
+// A transaction ended twice at driver level (a caller's mistake) fails the
+// second COMMIT and ignores the second ROLLBACK, instead of sending either
+// on a connection with no transaction.
+func TestPGEndTwice(t *testing.T) {
+	tgt, err := db.ParseURL(testdb.New(t, db.Postgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(tgt.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := db.PGConnector(cfg).Connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dc.Close() })
+	for _, first := range []string{"commit", "rollback"} {
+		tx, err := dc.(driver.ConnBeginTx).BeginTx(context.Background(), driver.TxOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dc.(driver.ExecerContext).ExecContext(context.Background(), "SELECT 1", nil); err != nil {
+			t.Fatal(err)
+		}
+		if first == "commit" {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", first, err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Errorf("a second rollback after %s: %v, want nil", first, err)
+		}
+		if err := tx.Commit(); err == nil {
+			t.Errorf("a commit after %s succeeded", first)
+		}
+	}
+	if _, err := dc.(driver.ExecerContext).ExecContext(context.Background(), "SELECT 1", nil); err != nil {
+		t.Fatalf("the connection is unusable after the double ends: %v", err)
+	}
+}
