@@ -55,3 +55,37 @@ func TestReadOnlyRouteReachesTheDatabase(t *testing.T) {
 		a.RequireNoConnInUse(t)
 	})
 }
+
+// innerMiddlewareRoutes write through an api.Handle handler that allows
+// retries, behind a middleware that vetoes, or panics, after c.Next.
+func innerMiddlewareRoutes(e *gin.Engine) {
+	write := api.Handle(func(c *gin.Context, q db.Querier) (gin.H, error) {
+		return gin.H{"id": idParam(c)}, insert(c, q, idParam(c))
+	}, api.WithRetry(3))
+	veto := func(c *gin.Context) {
+		c.Next()
+		_ = c.Error(api.NewError(http.StatusConflict, "vetoed after the handler"))
+	}
+	panics := func(c *gin.Context) {
+		c.Next()
+		panic("after the handler")
+	}
+	e.POST("/veto/:id", veto, write)
+	e.POST("/panic-after/:id", panics, write)
+}
+
+// With retries allowed, the commit still waits for the middlewares between
+// the request scope and the handler: a veto after c.Next rolls back, and a
+// panic there answers 500 with nothing committed.
+func TestRetryingRouteCommitsAfterInnerMiddlewares(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d db.Dialect, u string) {
+		a, _ := start(t, u, fx.Invoke(innerMiddlewareRoutes))
+		if resp := a.Do(t, http.MethodPost, "/veto/41", nil); resp.Status != http.StatusConflict || rowExists(t, a, 41) {
+			t.Errorf("veto: %d %s, row kept %v", resp.Status, resp.Body, rowExists(t, a, 41))
+		}
+		if resp := a.Do(t, http.MethodPost, "/panic-after/42", nil); resp.Status != http.StatusInternalServerError || rowExists(t, a, 42) {
+			t.Errorf("panic: %d %s, row kept %v", resp.Status, resp.Body, rowExists(t, a, 42))
+		}
+		a.RequireNoConnInUse(t)
+	})
+}
