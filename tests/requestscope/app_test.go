@@ -29,7 +29,7 @@ func migrations() fstest.MapFS {
 		"CREATE TABLE parents (id INT PRIMARY KEY);\n"
 	children := map[string]string{
 		// A deferred foreign key fails at COMMIT, not at INSERT.
-		"sqlite":   "CREATE TABLE children (id INT PRIMARY KEY, parent_id INT NOT NULL REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);\n",
+		"sqlite": "CREATE TABLE children (id INT PRIMARY KEY, parent_id INT NOT NULL REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);\n",
 		"postgres": "CREATE TABLE children (id INT PRIMARY KEY, parent_id INT NOT NULL REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);\n" +
 			// A deferred unique constraint fails at COMMIT too.
 			"CREATE TABLE tags (id INT PRIMARY KEY, name TEXT NOT NULL, CONSTRAINT tags_name_key UNIQUE (name) DEFERRABLE INITIALLY DEFERRED);\n",
