@@ -55,12 +55,12 @@ func TestStatusWithoutBodyIsKept(t *testing.T) {
 // retryModes are the two ways to allow retries: per route and globally.
 var retryModes = []struct {
 	name  string
-	opts  api.Options
+	opts  api.MiddlewareConfig
 	route []api.Option
 }{
-	{"WithRetry", api.Options{}, []api.Option{api.WithRetry(3)}},
-	{"Options.RetryAttempts", api.Options{RetryAttempts: 3}, nil},
-	{"no retry", api.Options{}, nil},
+	{"WithRetry", api.MiddlewareConfig{}, []api.Option{api.WithRetry(3)}},
+	{"Options.RetryAttempts", api.MiddlewareConfig{RetryAttempts: 3}, nil},
+	{"no retry", api.MiddlewareConfig{}, nil},
 }
 
 // With or without retries, the commit waits for the whole chain: a
@@ -112,7 +112,7 @@ func TestRetryRunsTheChainAgainFromTheRequestAsItArrived(t *testing.T) {
 		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), depthKey{}, depth+1))
 		c.Next()
 	}
-	e, x, _ := txEngineWith(t, api.Options{}, []gin.HandlerFunc{outer}, func(e *gin.Engine) {
+	e, x, _ := txEngineWith(t, api.MiddlewareConfig{}, []gin.HandlerFunc{outer}, func(e *gin.Engine) {
 		e.POST("/r", inner, api.Handle(func(c *gin.Context, q db.Querier) (gin.H, error) {
 			_, stale := c.Get("attempt")
 			depth, _ := c.Request.Context().Value(depthKey{}).(int)
@@ -149,7 +149,7 @@ func TestRetryRunsTheChainAgainFromTheRequestAsItArrived(t *testing.T) {
 func TestRetryableCommitFailureRunsTheChainAgain(t *testing.T) {
 	u := &unit{}
 	innerCalls, handlerCalls := 0, 0
-	e := engine(t, u, api.Options{}, func(e *gin.Engine) {
+	e := engine(t, u, api.MiddlewareConfig{}, func(e *gin.Engine) {
 		inner := func(c *gin.Context) { innerCalls++; c.Next() }
 		e.POST("/r", inner, api.Handle(func(c *gin.Context, _ *unit) (gin.H, error) {
 			handlerCalls++
@@ -231,7 +231,7 @@ func TestCommitRuleByStatus(t *testing.T) {
 		{http.StatusCreated, func(s int) bool { return s == http.StatusOK }, 0},
 	} {
 		t.Run(fmt.Sprintf("%d custom=%v", tc.status, tc.rule != nil), func(t *testing.T) {
-			e, x, _ := txEngineWith(t, api.Options{CommitStatus: tc.rule}, nil, func(e *gin.Engine) {
+			e, x, _ := txEngineWith(t, api.MiddlewareConfig{CommitStatus: tc.rule}, nil, func(e *gin.Engine) {
 				e.POST("/r", func(c *gin.Context) {
 					q, err := api.Resolve[db.Querier](c)
 					if err != nil {
@@ -252,5 +252,58 @@ func TestCommitRuleByStatus(t *testing.T) {
 				t.Fatalf("a committed %d answered %d", tc.status, w.Code)
 			}
 		})
+	}
+}
+
+// wrappedExport is a plain gin handler given a policy by api.Wrap.
+func wrappedExport(c *gin.Context) {
+	tx, err := api.Resolve[*db.Tx](c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"readOnly": tx.Options().ReadOnly})
+}
+
+// api.Wrap gives a plain gin handler the route policy of Handle's options:
+// applied to its transaction, listed by DescribeRoutes, and retried on a
+// retryable error it records.
+func TestWrapGivesAPlainHandlerThePolicy(t *testing.T) {
+	calls := 0
+	e, x, reg := txEngine(t, func(e *gin.Engine) {
+		e.GET("/export", api.Wrap(wrappedExport, api.WithReadOnly()))
+		e.POST("/flaky", api.Wrap(func(c *gin.Context) {
+			calls++
+			q, err := api.Resolve[db.Querier](c)
+			if err == nil {
+				err = insertV(c, q)
+			}
+			if err == nil && calls == 1 {
+				err = fmt.Errorf("first call: %w", db.ErrRetryable)
+			}
+			if err != nil {
+				_ = c.Error(err)
+				c.Status(http.StatusServiceUnavailable)
+				return
+			}
+			c.Status(http.StatusCreated)
+		}, api.WithRetry(3)))
+	})
+	if w := serve(e, http.MethodGet, "/export"); w.Code != http.StatusOK || w.Body.String() != `{"readOnly":true}` {
+		t.Fatalf("/export: %d %s", w.Code, w.Body)
+	}
+	if w := serve(e, http.MethodPost, "/flaky"); w.Code != http.StatusCreated || calls != 2 || rows(t, x) != 1 {
+		t.Fatalf("/flaky: %d, %d calls, %d rows", w.Code, calls, rows(t, x))
+	}
+	routes := api.DescribeRoutes(e)
+	if got := routes["GET /export"]; got.Policy != "read-only" || !strings.HasSuffix(got.Handler, "api_test.wrappedExport") {
+		t.Fatalf("GET /export described as %+v", got)
+	}
+	if got := routes["POST /flaky"]; got.Policy != "retry 3" {
+		t.Fatalf("POST /flaky described as %+v", got)
+	}
+	e.GET("/nil", api.Wrap(nil))
+	if err := api.CheckRoutes(e, reg); err == nil || !strings.Contains(err.Error(), "Wrap needs a non-nil") {
+		t.Fatalf("CheckRoutes with Wrap(nil) = %v", err)
 	}
 }

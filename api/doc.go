@@ -16,7 +16,7 @@
 //   - nothing panicked,
 //   - c.Errors is empty (an api.Handle handler's returned error is recorded
 //     there),
-//   - the response status passes [Options.CommitStatus] (default: below 400),
+//   - the response status passes [MiddlewareConfig.CommitStatus] (default: below 400),
 //
 // and otherwise rolls back. Committing means calling Finish(ctx, true) on
 // every [scope.Finisher] of the scope, the transaction included; a
@@ -30,7 +30,7 @@
 //   - the commit failed: a problem instead of the held response — 409 for a
 //     unique or foreign-key violation checked at commit, 503 with
 //     Retry-After when the failure is retryable or the connection was lost,
-//     500 otherwise ([Options.CommitProblem] maps it to a problem of the
+//     500 otherwise ([MiddlewareConfig.CommitProblem] maps it to a problem of the
 //     application's);
 //   - rolled back while the response says success (below 400) and some unit
 //     of work held work ([scope.Scope.Discarded]): the problem of the last
@@ -40,10 +40,10 @@
 // The response leaves before the chain has returned in exactly three cases,
 // and the same rule is applied at that moment, before the first byte is
 // sent: the handler's first Flush (streaming), a response body larger than
-// [Options.HoldLimit], and a Hijack. Nothing the chain does afterwards can
+// [MiddlewareConfig.HoldLimit], and a Hijack. Nothing the chain does afterwards can
 // change the outcome; a transaction asked for afterwards is refused.
 //
-// With retries allowed ([WithRetry], [Retry], [Options.RetryAttempts]), an
+// With retries allowed ([WithRetry], [MiddlewareConfig.RetryAttempts]), an
 // api.Handle handler that fails with a retryable error, or whose commit
 // does, runs again — with the whole chain after the middleware — on a fresh
 // scope, from the request as it reached the middleware (body, keys, errors,

@@ -26,7 +26,7 @@ func ExampleHandle() {
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	e.Use(api.NewMiddleware(reg, api.Options{}).HandlerFunc())
+	e.Use(api.NewMiddleware(reg, api.MiddlewareConfig{}).HandlerFunc())
 	e.GET("/hello", api.Handle(func(c *gin.Context, g *Greeter) (gin.H, error) {
 		return gin.H{"hello": g.name}, nil
 	}))

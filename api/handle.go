@@ -34,10 +34,35 @@ func Resolve[T any](c *gin.Context) (T, error) {
 // nothing provides fails the start. With api.Retry (or a global retry
 // count), a retryable failure of fn or of its commit runs fn again.
 //
-// Options set the route's transaction policy (WithReadOnly, WithRetry, …);
-// set this way, it is also listed by [DescribeRoutes].
+// Options (WithReadOnly, WithRetry, …) set the route's transaction policy,
+// which [DescribeRoutes] lists.
 func Handle(fn any, opts ...Option) gin.HandlerFunc {
 	return typedHandler(fn, nil, opts)
+}
+
+// Wrap gives a plain gin handler the route policy that Handle's options
+// give an adapted func (WithReadOnly, WithTx, WithRetry, …), listed by
+// [DescribeRoutes] too. h resolves what it needs with Resolve; an error it
+// records with c.Error rolls the request back, and a retryable one is
+// retried when WithRetry allows it.
+func Wrap(h gin.HandlerFunc, opts ...Option) gin.HandlerFunc {
+	w := newHandler(func(*gin.Context) error { return nil })
+	if h == nil {
+		w.shapeErr = errors.New("api: Wrap needs a non-nil gin.HandlerFunc")
+	} else {
+		w.name = fmt.Sprintf("%T", h)
+		if f := runtimeName(reflect.ValueOf(h)); f != "" {
+			w.name = f
+		}
+		w.typed = func(c *gin.Context, _ []any) (any, error) {
+			h(c)
+			return nil, nil
+		}
+	}
+	for _, o := range opts {
+		o(&w.policy)
+	}
+	return w.serve
 }
 
 // handler is one adapted function.
@@ -100,8 +125,8 @@ func (h *handler) planFor(reg *scope.Registry) (*scope.Plan, error) {
 		b.plan, b.err = reg.Plan(h.deps...)
 		if b.err != nil {
 			b.err = fmt.Errorf("api: Handle(%s): %w (a handler's parameters come from the request scope: "+
-				"register the type with fxmodules.Scoped or Transient; an Fx singleton that no scoped constructor takes "+
-				"is not in the scope, so capture it in the fx.Invoke that registers the route)", h.name, b.err)
+				"for a per-request type, register its constructor with fxmodules.Scoped or Transient; "+
+				"for an Fx singleton, add fxmodules.Singleton[T]() to the app)", h.name, b.err)
 		}
 	}
 	h.plan.Store(b)
@@ -144,7 +169,6 @@ func (h *handler) run(c *gin.Context, r *request) {
 	}
 	res, err := h.call(c, r, plan)
 	if err != nil {
-		r.handlerErr = err
 		h.fail(c, r, err)
 		return
 	}

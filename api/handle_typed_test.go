@@ -17,7 +17,7 @@ import (
 func TestTypedHandlers(t *testing.T) {
 	type out struct{ A int }
 	u := &unit{}
-	e := engine(t, u, api.Options{}, func(e *gin.Engine) {
+	e := engine(t, u, api.MiddlewareConfig{}, func(e *gin.Engine) {
 		e.GET("/0", api.Handle0(func(c *gin.Context) (out, error) { return out{A: 0}, nil }))
 		e.GET("/1", api.Handle1(func(c *gin.Context, v *unit) (*out, error) {
 			if v != u {
@@ -80,7 +80,7 @@ func TestTypedHandlerChecks(t *testing.T) {
 	reg := compiledRegistry(t)
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
-	e.Use(api.NewMiddleware(reg, api.Options{}).HandlerFunc())
+	e.Use(api.NewMiddleware(reg, api.MiddlewareConfig{}).HandlerFunc())
 	e.GET("/missing", api.Handle1(func(c *gin.Context, m *missing) (int, error) { return 0, nil }))
 	var nilFn func(*gin.Context) (int, error)
 	e.GET("/nil", api.Handle0(nilFn))

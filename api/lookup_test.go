@@ -70,7 +70,7 @@ func TestWrappedWriterStillFindsTheScope(t *testing.T) {
 				g.POST("/handle", api.Handle(func(c *gin.Context, q db.Querier) (gin.H, error) {
 					return gin.H{"ok": "yes"}, insertV(c, q)
 				}))
-				g.POST("/resolve", api.ReadOnly(), func(c *gin.Context) {
+				g.POST("/resolve", api.Wrap(func(c *gin.Context) {
 					tx, err := api.Resolve[*db.Tx](c)
 					if err != nil {
 						_ = c.Error(err)
@@ -82,7 +82,7 @@ func TestWrappedWriterStillFindsTheScope(t *testing.T) {
 						return
 					}
 					c.String(http.StatusOK, "resolved")
-				})
+				}, api.WithReadOnly()))
 			})
 			w := serve(e, http.MethodPost, "/handle")
 			if w.Code != http.StatusOK || rows(t, x) != 1 {

@@ -16,8 +16,8 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Options configure the request-scope middleware.
-type Options struct {
+// MiddlewareConfig configures the request-scope middleware.
+type MiddlewareConfig struct {
 	// HoldLimit is how many bytes of a response are held back until the
 	// transaction's outcome is known; a larger response commits before its
 	// first byte is sent. Default 1 MiB.
@@ -59,7 +59,7 @@ type Options struct {
 // scope. A panic rolls back and answers 500, and the server goes on.
 type Middleware struct {
 	reg  *scope.Registry
-	opts Options
+	opts MiddlewareConfig
 	log  *slog.Logger
 	pool sync.Pool
 	ids  *idSource
@@ -68,7 +68,7 @@ type Middleware struct {
 }
 
 // NewMiddleware returns the middleware for reg.
-func NewMiddleware(reg *scope.Registry, opts Options) *Middleware {
+func NewMiddleware(reg *scope.Registry, opts MiddlewareConfig) *Middleware {
 	if opts.HoldLimit <= 0 {
 		opts.HoldLimit = 1 << 20
 	}
@@ -103,7 +103,7 @@ func (m *Middleware) commitStatus(status int) bool {
 }
 
 // commitProblem is the problem answered for a failed commit: the
-// application's (Options.CommitProblem), else one classified as a
+// application's (MiddlewareConfig.CommitProblem), else one classified as a
 // statement's error would be.
 func (m *Middleware) commitProblem(err error) Problem {
 	if m.opts.CommitProblem != nil {
@@ -243,7 +243,7 @@ func (m *Middleware) put(r *request) {
 	r.opened.Store(false)
 	r.settled, r.commitErr, r.panicked = false, nil, false
 	r.entry = entryState{}
-	r.retry, r.retryOK, r.handlerErr = false, false, nil
+	r.retry, r.retryOK = false, false
 	r.replay.reset()
 	r.replayed = false
 	r.headers.reset()

@@ -47,7 +47,7 @@ func (u *unit) outcomes() []bool {
 
 // engine builds a gin engine with the middleware over a registry whose
 // scoped *unit is u.
-func engine(t *testing.T, u *unit, opts api.Options, routes func(e *gin.Engine)) *gin.Engine {
+func engine(t *testing.T, u *unit, opts api.MiddlewareConfig, routes func(e *gin.Engine)) *gin.Engine {
 	t.Helper()
 	gin.SetMode(gin.TestMode)
 	reg := compiledRegistry(t, scope.NewFuncProvider(scope.Scoped, reflect.TypeFor[*unit](), nil, "unit",
@@ -88,7 +88,7 @@ func TestEarlyReleaseWithAFailedCommitAnswersAnError(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			u := &unit{failCommit: fmt.Errorf("commit: %w", db.ErrRetryable)}
 			var writeErr error
-			e := engine(t, u, api.Options{HoldLimit: 10}, func(e *gin.Engine) {
+			e := engine(t, u, api.MiddlewareConfig{HoldLimit: 10}, func(e *gin.Engine) {
 				e.GET("/", api.Handle(func(c *gin.Context, _ *unit) error {
 					c.Header("X-Handler", "set")
 					writeErr = tc.write(c)
@@ -136,7 +136,7 @@ func TestHijackCommitsFirst(t *testing.T) {
 				u.failCommit = errors.New("constraint")
 			}
 			var hijackErr error
-			e := engine(t, u, api.Options{}, func(e *gin.Engine) {
+			e := engine(t, u, api.MiddlewareConfig{}, func(e *gin.Engine) {
 				e.GET("/ws", api.Handle(func(c *gin.Context, _ *unit) error {
 					conn, _, err := c.Writer.Hijack()
 					hijackErr = err
@@ -171,7 +171,7 @@ func TestHandleWithoutTheMiddlewareAnswers500(t *testing.T) {
 }
 
 func TestMethodNotAllowedIsAProblem(t *testing.T) {
-	e := engine(t, &unit{}, api.Options{}, func(e *gin.Engine) {
+	e := engine(t, &unit{}, api.MiddlewareConfig{}, func(e *gin.Engine) {
 		e.GET("/x", func(c *gin.Context) { c.String(200, "ok") })
 	})
 	w := serve(e, http.MethodDelete, "/x")
@@ -182,7 +182,7 @@ func TestMethodNotAllowedIsAProblem(t *testing.T) {
 
 func TestResultShapes(t *testing.T) {
 	type out struct{ A int }
-	e := engine(t, &unit{}, api.Options{}, func(e *gin.Engine) {
+	e := engine(t, &unit{}, api.MiddlewareConfig{}, func(e *gin.Engine) {
 		e.GET("/value", api.Handle(func(c *gin.Context) (out, error) { return out{A: 1}, nil }))
 		e.GET("/nil", api.Handle(func(c *gin.Context) (*out, error) { return nil, nil }))
 		e.GET("/created", api.Handle(func(c *gin.Context) (*out, error) {

@@ -67,7 +67,7 @@ func TestRolledBackFinisherNeverAnswersSuccess(t *testing.T) {
 			reg := compiledRegistry(t, scope.NewFuncProvider(scope.Scoped, typ, nil, "outbox",
 				func(context.Context, []any) (any, func() error, error) { return provided, nil, nil }))
 			e := gin.New()
-			e.Use(api.NewMiddleware(reg, api.Options{}).HandlerFunc())
+			e.Use(api.NewMiddleware(reg, api.MiddlewareConfig{}).HandlerFunc())
 			e.POST("/send", func(c *gin.Context) {
 				s, err := api.Scope(c)
 				if err == nil {
@@ -184,7 +184,7 @@ func TestClientGoneIsReported499(t *testing.T) {
 			obs := &observed{}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			opts := api.Options{Logger: slog.New(logs), AccessLog: slog.New(access), Observer: obs}
+			opts := api.MiddlewareConfig{Logger: slog.New(logs), AccessLog: slog.New(access), Observer: obs}
 			e, x, _ := txEngineWith(t, opts, nil, func(e *gin.Engine) {
 				e.POST("/r", api.Handle(func(c *gin.Context, q db.Querier) (gin.H, error) {
 					if err := insertV(c, q); err != nil {
@@ -255,7 +255,7 @@ func TestCommitFailureIsClassified(t *testing.T) {
 		for _, streamed := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/streamed=%v", tc.name, streamed), func(t *testing.T) {
 				u := &unit{failCommit: tc.err}
-				e := engine(t, u, api.Options{CommitProblem: tc.hook}, func(e *gin.Engine) {
+				e := engine(t, u, api.MiddlewareConfig{CommitProblem: tc.hook}, func(e *gin.Engine) {
 					e.POST("/r", api.Handle(func(c *gin.Context, _ *unit) error {
 						c.JSON(http.StatusCreated, gin.H{"handler": true})
 						if streamed {
@@ -321,7 +321,7 @@ func TestEarlyReleaseCommitsBeforeTheFirstByte(t *testing.T) {
 	} {
 		for _, rollback := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/rollback=%v", tc.name, rollback), func(t *testing.T) {
-				e, x, _ := txEngineWith(t, api.Options{HoldLimit: 10}, nil, func(e *gin.Engine) {
+				e, x, _ := txEngineWith(t, api.MiddlewareConfig{HoldLimit: 10}, nil, func(e *gin.Engine) {
 					e.POST("/r", func(c *gin.Context) {
 						q, err := api.Resolve[db.Querier](c)
 						if err == nil {

@@ -6,76 +6,40 @@ import (
 	"strings"
 
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/gin-gonic/gin"
 )
 
-// Tx sets the route's transaction options. Place it before any handler or
-// middleware of the route that uses the database; a zero Timeout keeps the
-// middleware's default.
-func Tx(opts db.TxOptions) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		opts := opts // each request fills in its own copy
-		r, err := requestOf(c)
-		if err != nil {
-			_ = c.Error(err)
-			return
-		}
-		if opts.Timeout == 0 {
-			opts.Timeout = r.policy.tx.Timeout
-		}
-		r.policy.tx = opts
-		if r.tx != nil {
-			if err := r.tx.SetOptions(opts); err != nil {
-				_ = c.Error(err)
-			}
-		}
-	}
-}
-
-// ReadOnly makes the route's transaction read-only: on SQLite it begins
-// deferred and takes no write lock.
-func ReadOnly() gin.HandlerFunc { return Tx(db.TxOptions{ReadOnly: true}) }
-
-// Serializable runs the route's transaction at the SERIALIZABLE isolation
-// level.
-func Serializable() gin.HandlerFunc { return Tx(db.TxOptions{Isolation: sql.LevelSerializable}) }
-
-// Retry lets the route's api.Handle handler run up to attempts times when it,
-// or its commit, fails with a retryable error (serialization failure,
-// deadlock, SQLite busy) and nothing has been sent yet: each attempt runs on
-// a fresh scope with the request body replayed, after a jittered backoff. A
-// body larger than the middleware's ReplayLimit is not retried.
-func Retry(attempts int) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if r, err := requestOf(c); err == nil {
-			r.policy.attempts = max(attempts, 1)
-		}
-	}
-}
-
-// Option sets a policy of a route's transaction on its api.Handle handler,
-// where it is also visible to tools (see [DescribeRoutes]): Handle(fn,
-// WithReadOnly(), WithRetry(3)).
+// Option sets a policy of a route's transaction on its handler — Handle(fn,
+// WithReadOnly(), WithRetry(3)), or Wrap(h, …) for a plain gin handler —
+// where it is also visible to tools (see [DescribeRoutes]). An option
+// applies before the handler runs, so the transaction must not have begun
+// in a middleware before it.
 type Option func(*handlerPolicy)
 
-// handlerPolicy is what Options set.
+// handlerPolicy is what the Option values of a route set.
 type handlerPolicy struct {
 	tx       *db.TxOptions
 	attempts int
 }
 
-// WithTx sets the transaction's options, as Tx does.
+// WithTx sets the transaction's options; a zero Timeout keeps the
+// middleware's default (MiddlewareConfig.TxTimeout).
 func WithTx(opts db.TxOptions) Option {
 	return func(p *handlerPolicy) { p.tx = &opts }
 }
 
-// WithReadOnly makes the transaction read-only, as ReadOnly does.
+// WithReadOnly makes the transaction read-only: PostgreSQL and MySQL refuse
+// its writes, and on SQLite it begins deferred and takes no write lock.
 func WithReadOnly() Option { return WithTx(db.TxOptions{ReadOnly: true}) }
 
-// WithSerializable runs the transaction SERIALIZABLE, as Serializable does.
+// WithSerializable runs the transaction at the SERIALIZABLE isolation level.
 func WithSerializable() Option { return WithTx(db.TxOptions{Isolation: sql.LevelSerializable}) }
 
-// WithRetry allows up to attempts runs, as Retry does.
+// WithRetry lets the request run up to attempts times when its handler, or
+// its commit, fails with a retryable error (serialization failure, deadlock,
+// SQLite busy) and nothing has been sent yet: each attempt runs the chain
+// after the request-scope middleware on a fresh scope, from the request as
+// it reached the middleware, after a jittered backoff. A body larger than
+// MiddlewareConfig.ReplayLimit is not retried.
 func WithRetry(attempts int) Option {
 	return func(p *handlerPolicy) { p.attempts = max(attempts, 1) }
 }

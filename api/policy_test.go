@@ -25,7 +25,7 @@ func TestHandleOptions(t *testing.T) {
 	reg := compiledRegistry(t, api.TxProviders(x, d, nil)...)
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
-	e.Use(api.NewMiddleware(reg, api.Options{TxTimeout: time.Minute}).HandlerFunc())
+	e.Use(api.NewMiddleware(reg, api.MiddlewareConfig{TxTimeout: time.Minute}).HandlerFunc())
 	var calls int
 	e.GET("/ro", api.Handle(func(c *gin.Context, tx *db.Tx) (db.TxOptions, error) {
 		return tx.Options(), nil

@@ -96,7 +96,6 @@ type request struct {
 	// retry is set once an api.Handle handler prepared the request to run
 	// again (its body kept); retryOK when it can.
 	retry, retryOK bool
-	handlerErr     error          // what the api.Handle handler returned in this attempt
 	replay         replayBody     // the body, kept for a retry
 	replayed       bool           // replay holds this request's body
 	headers        headerSnapshot // the response headers before the handler ran
@@ -187,7 +186,7 @@ func (r *request) answerRollback() {
 }
 
 // answerCommitFailure replaces the held response with the problem of the
-// commit's error: the application's (Options.CommitProblem) if it gives
+// commit's error: the application's (MiddlewareConfig.CommitProblem) if it gives
 // one, else ProblemFor's — 409 for a constraint checked at commit, 503
 // when retryable or when the connection was lost — and 500 otherwise.
 func (r *request) answerCommitFailure() {

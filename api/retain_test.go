@@ -31,7 +31,7 @@ func TestPanickingHandlerLeavesNothingBehind(t *testing.T) {
 		}))
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
-	mw := api.NewMiddleware(reg, api.Options{Logger: slog.New(slog.DiscardHandler)})
+	mw := api.NewMiddleware(reg, api.MiddlewareConfig{Logger: slog.New(slog.DiscardHandler)})
 	e.Use(mw.HandlerFunc())
 	for path, h := range map[string]gin.HandlerFunc{
 		"/typed":   api.Handle1(func(c *gin.Context, b *bulky) (any, error) { panic("boom") }),

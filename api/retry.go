@@ -55,8 +55,9 @@ func (r *request) prepareRetry() bool {
 
 // again runs when the chain has returned: every middleware after this one
 // has had its say. It reports whether the chain must run again — its
-// api.Handle handler allowed it, the handler or the commit failed with a
-// retryable error, attempts remain and nothing was sent — and then has
+// handler (Handle, Wrap) allowed it, the chain recorded a retryable error
+// in c.Errors or the commit failed with one, attempts remain and nothing
+// was sent — and then has
 // rolled back, released the scope and rewound the request. Otherwise the
 // request is left for finish to settle and answer (a commit that succeeded
 // here stays committed).
@@ -64,23 +65,33 @@ func (r *request) again() bool {
 	if !r.retryOK || r.attempts >= r.policy.attempts || r.hold.direct || r.hold.dropped {
 		return false
 	}
-	retryable := errors.Is(r.handlerErr, db.ErrRetryable)
-	if !retryable {
+	cause := r.retryableError()
+	if cause == nil {
 		if r.settle() {
 			return false
 		}
-		retryable = errors.Is(r.commitErr, db.ErrRetryable)
+		if !errors.Is(r.commitErr, db.ErrRetryable) {
+			return false
+		}
+		cause = r.commitErr
 	}
-	if !retryable {
-		return false
-	}
-	cause := errors.Join(r.handlerErr, r.commitErr)
 	if err := r.restart(r.attempts); err != nil {
 		return false
 	}
 	r.attempts++
 	r.m.log.Debug("retrying request", "request", r.String(), "attempt", r.attempts, "error", cause)
 	return true
+}
+
+// retryableError returns the first retryable error the chain recorded in
+// this attempt (the handler's, or a middleware's), or nil.
+func (r *request) retryableError() error {
+	for _, e := range r.c.Errors[r.entry.errs:] {
+		if errors.Is(e.Err, db.ErrRetryable) {
+			return e.Err
+		}
+	}
+	return nil
 }
 
 // restart rolls back and releases the scope, waits a jittered backoff, and
@@ -109,7 +120,7 @@ func (r *request) restart(attempt int) error {
 		return r.ctx.Err()
 	}
 	c := r.c
-	r.settled, r.commitErr, r.handlerErr = false, nil, nil
+	r.settled, r.commitErr = false, nil
 	r.hold.discard()
 	r.headers.restore(r.hold.w.Header())
 	c.Writer = &r.hold // a middleware may have wrapped it

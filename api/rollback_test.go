@@ -20,12 +20,12 @@ import (
 // transaction providers and a table t(v).
 func txEngine(t *testing.T, routes func(e *gin.Engine)) (*gin.Engine, *sqlx.DB, *scope.Registry) {
 	t.Helper()
-	return txEngineWith(t, api.Options{}, nil, routes)
+	return txEngineWith(t, api.MiddlewareConfig{}, nil, routes)
 }
 
 // txEngineWith is txEngine with the middleware's options, and outer
 // middlewares installed before it.
-func txEngineWith(t *testing.T, opts api.Options, outer []gin.HandlerFunc, routes func(e *gin.Engine)) (*gin.Engine, *sqlx.DB, *scope.Registry) {
+func txEngineWith(t *testing.T, opts api.MiddlewareConfig, outer []gin.HandlerFunc, routes func(e *gin.Engine)) (*gin.Engine, *sqlx.DB, *scope.Registry) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = "sqlite:" + t.TempDir() + "/t.db"

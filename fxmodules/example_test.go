@@ -39,10 +39,10 @@ func ExampleScoped() {
 		fx.Decorate(func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
 		fxmodules.Scoped(NewCounter),
 		fx.Invoke(func(e *gin.Engine) {
-			e.GET("/tables", api.ReadOnly(), api.Handle(func(c *gin.Context, counter *Counter) (gin.H, error) {
+			e.GET("/tables", api.Handle(func(c *gin.Context, counter *Counter) (gin.H, error) {
 				n, err := counter.Count(c.Request.Context())
 				return gin.H{"tables": n}, err
-			}))
+			}, api.WithReadOnly()))
 		}),
 		fx.Populate(&srv),
 	)

@@ -43,6 +43,24 @@ func Scoped(ctor any) fx.Option { return register(scope.Scoped, ctor) }
 // it is resolved, released with the scope that built it. See Scoped.
 func Transient(ctor any) fx.Option { return register(scope.Transient, ctor) }
 
+// Singleton makes the Fx singleton T available to the request scope beyond
+// the scoped and transient constructors that take it (which get their
+// singletons without it): to api.Handle and api.Wrap handlers, api.Resolve
+// and scope.Get. T is resolved once, when the app starts, and handed to each
+// request as it is, with no lookup. Fx keeps its container to itself, so
+// the request scope can ask Fx only for the types named before the app
+// starts: a handler that takes an Fx singleton nothing names fails the start
+// with an error that says to add Singleton[T]().
+func Singleton[T any]() fx.Option {
+	t := reflect.TypeFor[T]()
+	if frameworkScoped(t) {
+		return fx.Error(fmt.Errorf("fxmodules.Singleton[%v]: %v is request-scoped, not a singleton", t, t))
+	}
+	return fx.Module("fasttrack.singleton",
+		fx.Invoke(func(r *registrar, v T) { r.singletons[t] = v }),
+	)
+}
+
 // frameworkScoped are the scoped types FastTrack itself provides; Fx holds a
 // captive-dependency guard under each.
 func frameworkScoped(t reflect.Type) bool {
@@ -159,7 +177,7 @@ func newMiddleware(in middlewareIn) *api.Middleware {
 	if replay == 0 {
 		replay = -1 // TX_RETRY_REPLAY_LIMIT=0: replay no body
 	}
-	m := api.NewMiddleware(reg, api.Options{
+	m := api.NewMiddleware(reg, api.MiddlewareConfig{
 		HoldLimit:     int(cfg.HoldLimit),
 		RetryAttempts: cfg.RetryAttempts,
 		ReplayLimit:   replay,

@@ -44,13 +44,13 @@ func BenchmarkConcurrentCPUPostgres(b *testing.B) {
 	}{
 		{"app", func() http.Handler { return appEngine(b, x) }},
 		{"no-timeout", func() http.Handler {
-			return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{Logger: quiet, AccessLog: quiet, Observer: newMetrics(b)}, 1<<20, 3)
+			return fastTrackEngineWith(b, x, true, defaultStmtCache, api.MiddlewareConfig{Logger: quiet, AccessLog: quiet, Observer: newMetrics(b)}, 1<<20, 3)
 		}},
 		{"no-observe", func() http.Handler {
-			return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{TxTimeout: 30 * time.Second, Logger: quiet}, 1<<20, 3)
+			return fastTrackEngineWith(b, x, true, defaultStmtCache, api.MiddlewareConfig{TxTimeout: 30 * time.Second, Logger: quiet}, 1<<20, 3)
 		}},
 		{"bare", func() http.Handler {
-			return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{Logger: quiet}, 0, 1)
+			return fastTrackEngineWith(b, x, true, defaultStmtCache, api.MiddlewareConfig{Logger: quiet}, 0, 1)
 		}},
 	} {
 		b.Run("GetUser/"+v.name, func(b *testing.B) { benchConcurrentCPU(b, v.ft(), hw, getUserRequest) })

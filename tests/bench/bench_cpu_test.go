@@ -48,7 +48,7 @@ func BenchmarkPairedCPUPostgres(b *testing.B) {
 // body limit, and POST bound by api.BindJSON and retried up to 3 times.
 func appEngine(b *testing.B, x *sqlx.DB) *gin.Engine {
 	quiet := quietLogger()
-	return fastTrackEngineWith(b, x, true, defaultStmtCache, api.Options{
+	return fastTrackEngineWith(b, x, true, defaultStmtCache, api.MiddlewareConfig{
 		TxTimeout: 30 * time.Second, Logger: quiet, AccessLog: quiet, Observer: newMetrics(b),
 	}, 1<<20, 3)
 }

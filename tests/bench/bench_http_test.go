@@ -53,14 +53,14 @@ var userPaths = func() []string {
 // size of the request transactions' statement cache (db.Statements), as
 // DB_STMT_CACHE sets it for an app: defaultStmtCache, or 0 for none.
 func fastTrackEngine(b *testing.B, x *sqlx.DB, typed bool, stmtCache int) *gin.Engine {
-	return fastTrackEngineWith(b, x, typed, stmtCache, api.Options{}, 0, 1)
+	return fastTrackEngineWith(b, x, typed, stmtCache, api.MiddlewareConfig{}, 0, 1)
 }
 
 // fastTrackEngineWith is fastTrackEngine with the middleware's options and,
 // when bodyLimit > 0, api.BodyLimit before it, as fxmodules installs them.
 // With postRetry > 1, POST binds with api.BindJSON and may run postRetry
 // times (api.WithRetry), as cmd/app's POST /users does.
-func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, opts api.Options, bodyLimit int64, postRetry int) *gin.Engine {
+func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, opts api.MiddlewareConfig, bodyLimit int64, postRetry int) *gin.Engine {
 	b.Helper()
 	d := db.DialectOf(x)
 	stmts := db.NewStatements(x, d, stmtCache)

@@ -91,11 +91,11 @@ func routes(e *gin.Engine, hooks *Hooks, pool *poolRef) {
 		c.Status(http.StatusCreated)
 		return gin.H{"id": idParam(c)}, nil
 	}))
-	e.GET("/items/:id", api.ReadOnly(), api.Handle(func(c *gin.Context, q db.Querier) (gin.H, error) {
+	e.GET("/items/:id", api.Handle(func(c *gin.Context, q db.Querier) (gin.H, error) {
 		var name string
 		err := q.GetContext(c.Request.Context(), &name, q.Rebind("SELECT name FROM items WHERE id = ?"), idParam(c))
 		return gin.H{"name": name}, err
-	}))
+	}, api.WithReadOnly()))
 	e.POST("/items/:id/error", api.Handle(func(c *gin.Context, q db.Querier) error {
 		if err := insert(c, q, idParam(c)); err != nil {
 			return err

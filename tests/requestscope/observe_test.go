@@ -19,12 +19,12 @@ import (
 // flaky fails retryably on its first call, for the retried-count metric.
 func flakyRoute(calls *atomic.Int64) fx.Option {
 	return fx.Invoke(func(e *gin.Engine) {
-		e.POST("/flaky/:id", api.Retry(3), api.Handle(func(c *gin.Context, q db.Querier) (gin.H, error) {
+		e.POST("/flaky/:id", api.Handle(func(c *gin.Context, q db.Querier) (gin.H, error) {
 			if calls.Add(1) == 1 {
 				return nil, fmt.Errorf("first call: %w", db.ErrRetryable)
 			}
 			return gin.H{"ok": true}, insert(c, q, idParam(c))
-		}))
+		}, api.WithRetry(3)))
 	})
 }
 

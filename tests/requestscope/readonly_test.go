@@ -12,12 +12,25 @@ import (
 	"go.uber.org/fx"
 )
 
-// readOnlyRoutes write through a read-only route's transaction, with the
-// option on the handler and with the middleware form.
+// readOnlyRoutes write through a read-only route's transaction, from an
+// api.Handle handler and from a plain gin handler given the option by
+// api.Wrap.
 func readOnlyRoutes(e *gin.Engine) {
 	write := func(c *gin.Context, q db.Querier) error { return insert(c, q, idParam(c)) }
+	plain := func(c *gin.Context) {
+		q, err := api.Resolve[db.Querier](c)
+		if err == nil {
+			err = write(c, q)
+		}
+		if err != nil {
+			_ = c.Error(err)
+			c.Status(http.StatusInternalServerError)
+			return
+		}
+		c.Status(http.StatusCreated)
+	}
 	e.POST("/read-only-option/:id", api.Handle(write, api.WithReadOnly()))
-	e.POST("/read-only-middleware/:id", api.ReadOnly(), api.Handle(write))
+	e.POST("/read-only-wrap/:id", api.Wrap(plain, api.WithReadOnly()))
 }
 
 // A read-only route's transaction is read-only in the database: PostgreSQL
@@ -45,7 +58,7 @@ func TestReadOnlyRouteReachesTheDatabase(t *testing.T) {
 			a.RequireNoConnInUse(t)
 			return
 		}
-		for i, path := range []string{"/read-only-option/", "/read-only-middleware/"} {
+		for i, path := range []string{"/read-only-option/", "/read-only-wrap/"} {
 			id := 10 + i
 			resp := a.Do(t, http.MethodPost, path+strconv.Itoa(id), nil)
 			if resp.Status < http.StatusInternalServerError || rowExists(t, a, id) {

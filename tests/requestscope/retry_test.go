@@ -111,8 +111,8 @@ func TestRetrySerializationFailure(t *testing.T) {
 	withRetry := &counterRoute{gate: newRetryGate(2)}
 	without := &counterRoute{gate: newRetryGate(2)}
 	a, _ := start(t, u, fx.Invoke(func(e *gin.Engine) {
-		e.POST("/counters/:id/increment", api.Serializable(), api.Retry(30), api.Handle(withRetry.increment))
-		e.POST("/counters/:id/increment-once", api.Serializable(), api.Handle(without.increment))
+		e.POST("/counters/:id/increment", api.Handle(withRetry.increment, api.WithSerializable(), api.WithRetry(30)))
+		e.POST("/counters/:id/increment-once", api.Handle(without.increment, api.WithSerializable()))
 	}))
 	const n = 16
 
@@ -219,7 +219,7 @@ func TestRetryReplaysTheBody(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d db.Dialect, u string) {
 		route := &replayRoute{}
 		a, _ := start(t, u, fx.Invoke(func(e *gin.Engine) {
-			e.POST("/replay/:id", api.Retry(3), api.Handle(route.handle))
+			e.POST("/replay/:id", api.Handle(route.handle, api.WithRetry(3)))
 		}))
 		name := "replayed-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 		resp := a.Do(t, http.MethodPost, "/replay/1", map[string]string{"name": name})
@@ -246,7 +246,7 @@ func TestRetrySkippedForABodyOverTheReplayLimit(t *testing.T) {
 		cfg.RetryReplayLimit = 16
 		route := &replayRoute{}
 		a, _ := startWith(t, cfg, fx.Invoke(func(e *gin.Engine) {
-			e.POST("/replay/:id", api.Retry(3), api.Handle(route.handle))
+			e.POST("/replay/:id", api.Handle(route.handle, api.WithRetry(3)))
 		}))
 		name := "a body longer than the replay limit of sixteen bytes"
 		resp := a.Do(t, http.MethodPost, "/replay/1", map[string]string{"name": name})
@@ -271,13 +271,13 @@ func TestNoRetryAfterBytesWereSent(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, d db.Dialect, u string) {
 		var calls atomic.Int64
 		a, _ := start(t, u, fx.Invoke(func(e *gin.Engine) {
-			e.POST("/flush-then-fail", api.Retry(5), api.Handle(func(c *gin.Context, q db.Querier) error {
+			e.POST("/flush-then-fail", api.Handle(func(c *gin.Context, q db.Querier) error {
 				calls.Add(1)
 				c.Writer.WriteHeader(http.StatusOK)
 				_, _ = c.Writer.WriteString("partial")
 				c.Writer.Flush()
 				return fmt.Errorf("after the flush: %w", db.ErrRetryable)
-			}))
+			}, api.WithRetry(5)))
 		}))
 		resp := a.Do(t, http.MethodPost, "/flush-then-fail", nil)
 		if got := calls.Load(); got != 1 {
@@ -364,9 +364,9 @@ func TestRetrySQLiteBusy(t *testing.T) {
 	// with SQLITE_BUSY almost at once instead of waiting.
 	u := testdb.New(t, db.SQLite) + "?_pragma=busy_timeout(1)"
 	a, _ := start(t, u, fx.Invoke(func(e *gin.Engine) {
-		e.POST("/busy/:id", api.Retry(50), api.Handle(func(c *gin.Context, q db.Querier) error {
+		e.POST("/busy/:id", api.Handle(func(c *gin.Context, q db.Querier) error {
 			return insert(c, q, idParam(c))
-		}))
+		}, api.WithRetry(50)))
 		e.POST("/busy-once/:id", api.Handle(func(c *gin.Context, q db.Querier) error {
 			return insert(c, q, idParam(c))
 		}))

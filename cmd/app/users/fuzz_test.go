@@ -106,7 +106,7 @@ func newFuzzApp(f *testing.F) *fuzzApp {
 	}
 	a := &fuzzApp{x: x, log: &fuzzLog{}}
 	log := slog.New(slog.NewTextHandler(a.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	mw := api.NewMiddleware(reg, api.Options{
+	mw := api.NewMiddleware(reg, api.MiddlewareConfig{
 		HoldLimit:     int(cfg.HoldLimit),
 		RetryAttempts: cfg.RetryAttempts,
 		ReplayLimit:   cfg.RetryReplayLimit,
