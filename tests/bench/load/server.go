@@ -55,10 +55,11 @@ func modulePath(gomod []byte) string {
 	return ""
 }
 
-// Build runs `go build -o out pkg` in the module root.
-func Build(ctx context.Context, root, pkg, out string) error {
+// Build runs `go build -o out pkg` in dir, the folder of the module that
+// holds pkg: ModuleRoot for cmd/app, its tests/bench for the baseline.
+func Build(ctx context.Context, dir, pkg, out string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
-	cmd.Dir = root
+	cmd.Dir = dir
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("load: go build -o %s %s: %w\n%s", out, pkg, err, b)
 	}

@@ -1,12 +1,12 @@
 // Package load drives a mixed workload against a server of the users API
 // (the reference app cmd/app, or the hand-written baseline of
-// tests/load/baseline) and measures it: throughput, latency percentiles,
+// tests/bench/load/baseline) and measures it: throughput, latency percentiles,
 // statuses, unexpected answers, transport errors and the ids it created.
 //
 // It also starts and stops such servers as child processes (StartServer),
 // builds them (Build), makes throwaway databases (CreateDatabase) and checks
 // a database after a run (Verify). TestLoad and the loadbench command
-// (tests/load/cmd/loadbench) are its users.
+// (tests/bench/load/cmd/loadbench) are its users.
 package load
 
 import (

@@ -1,6 +1,6 @@
 // Command loadbench runs the same HTTP load against the FastTrack reference
 // app (cmd/app) and against a hand-written Gin + sqlx baseline
-// (tests/load/baseline), alternating, and prints Markdown tables:
+// (tests/bench/load/baseline), alternating, and prints Markdown tables:
 // throughput, p50 and p99 of each run, and FastTrack ÷ baseline. With
 // -memory it also reports the resident memory (VmRSS) of each server after
 // 100,000 requests, and with -memory-long after 1,000,000.
@@ -10,11 +10,14 @@
 // API, so that no run inherits another's rows. After each run the table is
 // checked: its rows must be the seeded users plus every 201.
 //
-//	go run ./tests/load/cmd/loadbench -db sqlite -duration 10s
-//	go run ./tests/load/cmd/loadbench -db postgres   # on $TEST_POSTGRES_URL
-//	go run ./tests/load/cmd/loadbench -db sqlite -memory -memory-long
-//	go run ./tests/load/cmd/loadbench -db postgres -together
-//	go run ./tests/load/cmd/loadbench -db postgres -slice 1s
+// It lives in the benchmark module (tests/bench), so run it from there:
+//
+//	cd tests/bench
+//	go run ./load/cmd/loadbench -db sqlite -duration 10s
+//	go run ./load/cmd/loadbench -db postgres   # on $TEST_POSTGRES_URL
+//	go run ./load/cmd/loadbench -db sqlite -memory -memory-long
+//	go run ./load/cmd/loadbench -db postgres -together
+//	go run ./load/cmd/loadbench -db postgres -slice 1s
 //
 // With -together, each round runs both servers at the same time, each with
 // half the clients, so that both see the same machine at the same moment:
@@ -44,7 +47,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fasttrack-go/fasttrack/tests/load"
+	"github.com/fasttrack-go/fasttrack/tests/bench/load"
 )
 
 type options struct {
@@ -142,9 +145,14 @@ func run(o options) error {
 	defer os.RemoveAll(o.tmp)
 
 	targets := []target{{"FastTrack", filepath.Join(o.tmp, "app")}, {"baseline", filepath.Join(o.tmp, "baseline")}}
-	for pkg, t := range map[string]target{"./cmd/app": targets[0], "./tests/load/baseline": targets[1]} {
-		progress("building %s", pkg)
-		if err := load.Build(ctx, root, pkg, t.bin); err != nil {
+	// cmd/app is in the framework's module, the baseline in the benchmark
+	// module: each is built in its own module's folder.
+	for _, b := range []struct{ dir, pkg, bin string }{
+		{root, "./cmd/app", targets[0].bin},
+		{filepath.Join(root, "tests", "bench"), "./load/baseline", targets[1].bin},
+	} {
+		progress("building %s", b.pkg)
+		if err := load.Build(ctx, b.dir, b.pkg, b.bin); err != nil {
 			return err
 		}
 	}

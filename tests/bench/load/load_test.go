@@ -10,7 +10,7 @@ import (
 
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
-	"github.com/fasttrack-go/fasttrack/tests/load"
+	"github.com/fasttrack-go/fasttrack/tests/bench/load"
 )
 
 const (

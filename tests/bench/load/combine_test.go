@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fasttrack-go/fasttrack/tests/load"
+	"github.com/fasttrack-go/fasttrack/tests/bench/load"
 )
 
 // TestCombine checks that Combine adds up runs: counts, statuses and

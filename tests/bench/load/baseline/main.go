@@ -1,6 +1,6 @@
 // Command baseline is a hand-written Gin + sqlx service with the routes and
 // the SQL of the reference app's users API (cmd/app/users), for comparison
-// only: the load benchmark (tests/load/cmd/loadbench) runs the same load
+// only: the load benchmark (tests/bench/load/cmd/loadbench) runs the same load
 // against both. It has no FastTrack request scope and no dependency
 // injection: each handler runs BeginTxx, the statements cmd/app's repository
 // sends, Commit, then c.JSON.
