@@ -18,7 +18,8 @@ import (
 	"unicode"
 )
 
-// TestDocsNameOnlyExistingIdentifiers checks README.md and docs/**/*.md:
+// TestDocsNameOnlyExistingIdentifiers checks README.md, CONTRIBUTING.md and
+// docs/**/*.md:
 // every pkg.Name, pkg.Type.Member and (*pkg.Type).Method in a code span or a
 // code block, where pkg is a package of this module, must exist.
 func TestDocsNameOnlyExistingIdentifiers(t *testing.T) {
@@ -519,12 +520,15 @@ func exported(name string) bool {
 	return false
 }
 
-// markdownFiles returns README.md and every .md file under docs/.
+// markdownFiles returns README.md, CONTRIBUTING.md and every .md file under
+// docs/.
 func markdownFiles(t *testing.T, root string) []string {
 	t.Helper()
 	var files []string
-	if _, err := os.Stat(filepath.Join(root, "README.md")); err == nil {
-		files = append(files, filepath.Join(root, "README.md"))
+	for _, name := range []string{"README.md", "CONTRIBUTING.md"} {
+		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
+			files = append(files, filepath.Join(root, name))
+		}
 	}
 	err := filepath.WalkDir(filepath.Join(root, "docs"), func(path string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) {
