@@ -116,3 +116,61 @@ func (m *Migrator) Status(ctx context.Context) ([]MigrationStatus, error) {
 	}
 	return out, nil
 }
+
+// Redo rolls back the most recent applied migration and applies it again,
+// and returns its version. It returns 0 and no error when nothing is
+// applied. The two steps take the migration lock one after the other.
+func (m *Migrator) Redo(ctx context.Context) (int64, error) {
+	r, err := m.p.Down(ctx)
+	if errors.Is(err, goose.ErrNoNextVersion) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("db: migrate redo: %w", err)
+	}
+	v := r.Source.Version
+	if _, err := m.p.ApplyVersion(ctx, v, true); err != nil {
+		return v, fmt.Errorf("db: migrate redo: %d rolled back, not applied again: %w", v, err)
+	}
+	return v, nil
+}
+
+// To migrates the database to version: when version is above the current
+// one, it applies the pending migrations up to and including it; when below,
+// it rolls back the applied migrations above it, the most recent first. 0
+// rolls back every migration. It returns the versions applied and rolled
+// back; a version that is neither 0 nor one of the migrations is refused.
+func (m *Migrator) To(ctx context.Context, version int64) (applied, rolledBack []int64, err error) {
+	known := version == 0
+	for _, s := range m.p.ListSources() {
+		known = known || s.Version == version
+	}
+	if !known {
+		return nil, nil, fmt.Errorf("db: migrate to %d: no migration has this version", version)
+	}
+	current, err := m.p.GetDBVersion(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("db: migrate to %d: %w", version, err)
+	}
+	var res []*goose.MigrationResult
+	switch {
+	case version > current:
+		res, err = m.p.UpTo(ctx, version)
+	case version < current:
+		res, err = m.p.DownTo(ctx, version)
+	}
+	for _, r := range res {
+		if r.Error != nil {
+			continue
+		}
+		if r.Direction == "down" {
+			rolledBack = append(rolledBack, r.Source.Version)
+		} else {
+			applied = append(applied, r.Source.Version)
+		}
+	}
+	if err != nil {
+		return applied, rolledBack, fmt.Errorf("db: migrate to %d: %w", version, err)
+	}
+	return applied, rolledBack, nil
+}

@@ -8,13 +8,21 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/fasttrack-go/fasttrack/cli"
 )
 
-// runCLI runs the command tree in-process with args and returns what it
-// printed on its standard output and the error it returned.
+// runCLI runs the reference app's command tree in-process with args and
+// returns what it printed on its standard output and the error it returned.
 func runCLI(t *testing.T, ctx context.Context, args ...string) (string, error) {
 	t.Helper()
-	root := newRootCmd()
+	return runApp(t, ctx, app(), args...)
+}
+
+// runApp runs a's command tree in-process with args.
+func runApp(t *testing.T, ctx context.Context, a cli.App, args ...string) (string, error) {
+	t.Helper()
+	root := cli.New(a)
 	var out, errOut bytes.Buffer
 	root.SetArgs(args)
 	root.SetOut(&out)

@@ -9,13 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/fasttrack-go/fasttrack/config"
-	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/fxmodules"
-	"github.com/fasttrack-go/fasttrack/scope"
-	"github.com/jmoiron/sqlx"
-	"go.uber.org/fx"
 )
 
 // nodeLine returns the line declaring node id, failing unless there is
@@ -117,72 +110,6 @@ func TestGraphCommand(t *testing.T) {
 	}
 	if !strings.Contains(g, "subgraph cluster_legend") {
 		t.Error("no legend")
-	}
-}
-
-type (
-	graphClock   struct{}
-	graphService struct{}
-	graphMissing struct{}
-)
-
-func newGraphClock(context.Context) *graphClock { return &graphClock{} }
-
-func newGraphService(*graphClock, db.Querier, *graphMissing) *graphService { return &graphService{} }
-
-// TestDependencyGraphLifetimes draws a transient provider, one taking the
-// scope's context, and a dependency nothing provides.
-func TestDependencyGraphLifetimes(t *testing.T) {
-	cfg := config.Default()
-	cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "app.db")
-	var (
-		fxGraph fx.DotGraph
-		reg     *scope.Registry
-		x       *sqlx.DB
-	)
-	app := fx.New(fx.NopLogger,
-		fxmodules.Config(), fx.Replace(cfg), fxmodules.Logging(), fxmodules.Database(), fxmodules.RequestScope(),
-		fxmodules.Transient(newGraphClock),
-		fxmodules.Scoped(newGraphService),
-		fx.Populate(&fxGraph, &reg, &x),
-	)
-	if err := app.Err(); err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	g, err := dependencyGraph(string(fxGraph), reg.Providers())
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkDOT(t, g)
-	if l := nodeLine(t, g, "*main.graphClock"); !strings.Contains(l, transientAttrs) || !strings.Contains(l, "transient · app.newGraphClock") {
-		t.Errorf("transient drawn as %s", l)
-	}
-	if l := nodeLine(t, g, "*main.graphService"); !strings.Contains(l, scopedAttrs) || !strings.Contains(l, "scoped · app.newGraphService") {
-		t.Errorf("scoped drawn as %s", l)
-	}
-	if l := nodeLine(t, g, "*main.graphMissing"); !strings.Contains(l, "color=red") || !strings.Contains(l, "provided by nothing") {
-		t.Errorf("missing type drawn as %s", l)
-	}
-	if l := nodeLine(t, g, "context.Context"); !strings.Contains(l, "the scope's own") {
-		t.Errorf("the scope's context drawn as %s", l)
-	}
-	for _, edge := range []string{
-		`"*main.graphClock" -> "context.Context"`,
-		`"*main.graphService" -> "*main.graphClock"`,
-		`"*main.graphService" -> "db.Querier"`,
-		`"*main.graphService" -> "*main.graphMissing"`,
-	} {
-		if !strings.Contains(g, edge) {
-			t.Errorf("no edge %s", edge)
-		}
-	}
-	if l := nodeLine(t, g, "config.Config"); strings.Contains(l, "style=") {
-		t.Errorf("singleton drawn as %s", l)
-	}
-
-	if _, err := dependencyGraph("graph {}", nil); err == nil {
-		t.Error("a non-digraph input was accepted")
 	}
 }
 

@@ -4,19 +4,24 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"github.com/fasttrack-go/fasttrack/cli"
+	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
+	"github.com/fasttrack-go/fasttrack/cmd/app/users"
+	"github.com/fasttrack-go/fasttrack/fxmodules"
+	"go.uber.org/fx"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := newRootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		stop()
-		os.Exit(1)
+func main() { cli.Main(app()) }
+
+// app is the reference service: the framework, its migrations and the users
+// feature.
+func app() cli.App {
+	return cli.App{
+		Name:          "app",
+		Short:         "FastTrack reference service",
+		Options:       fx.Options(fxmodules.Framework(migrations.FS), users.Module()),
+		Migrations:    migrations.FS,
+		Module:        "github.com/fasttrack-go/fasttrack",
+		MigrationsDir: "cmd/app/migrations",
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/gin-gonic/gin"
 )
 
 // routesTable splits a printed table into its rows of fields (the policy
@@ -77,54 +75,5 @@ func TestRoutesCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("app routes touched the database: %s exists (%v)", path, err)
-	}
-}
-
-func TestPrintRoutes(t *testing.T) {
-	routes := gin.RoutesInfo{
-		{Method: "DELETE", Path: "/b", Handler: "example.com/x/api.(*handler).serve-fm"},
-		{Method: "POST", Path: "/a", Handler: apiHandle},
-		{Method: "GET", Path: "/b", Handler: "github.com/gin-gonic/gin.WrapH.func1"},
-		{Method: "GET", Path: "/a", Handler: "main.plain"},
-	}
-	policy := func(method, path string) string {
-		if method == "POST" {
-			return "serializable, retry 3"
-		}
-		return ""
-	}
-	handler := func(method, path string) string {
-		if method == "POST" && path == "/a" {
-			return "users.create"
-		}
-		return ""
-	}
-	for _, tc := range []struct {
-		name            string
-		handler, policy routeLookup
-		want            string
-	}{
-		{"without lookups", nil, nil, "" +
-			"METHOD  PATH  HANDLER                  TX POLICY\n" +
-			"GET     /a    main.plain               -\n" +
-			"POST    /a    api.Handle               -\n" +
-			"GET     /b    gin.WrapH.func1          -\n" +
-			"DELETE  /b    api.(*handler).serve-fm  -\n"},
-		{"with lookups", handler, policy, "" +
-			"METHOD  PATH  HANDLER                  TX POLICY\n" +
-			"GET     /a    main.plain               -\n" +
-			"POST    /a    users.create             serializable, retry 3\n" +
-			"GET     /b    gin.WrapH.func1          -\n" +
-			"DELETE  /b    api.(*handler).serve-fm  -\n"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var b strings.Builder
-			if err := printRoutes(&b, routes, tc.handler, tc.policy); err != nil {
-				t.Fatal(err)
-			}
-			if b.String() != tc.want {
-				t.Errorf("printed\n%s\nwant\n%s", b.String(), tc.want)
-			}
-		})
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -18,17 +17,9 @@ import (
 // runSeedCmd runs `app seed args...` with extra options in its Fx app.
 func runSeedCmd(t *testing.T, extra []fx.Option, args ...string) (string, error) {
 	t.Helper()
-	cmd := newSeedCmd(extra...)
-	var out, errOut bytes.Buffer
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(context.Background())
-	if errOut.Len() > 0 {
-		t.Logf("app seed %s: stderr: %s", strings.Join(args, " "), errOut.String())
-	}
-	return out.String(), err
+	a := app()
+	a.Options = fx.Options(a.Options, fx.Options(extra...))
+	return runApp(t, context.Background(), a, append([]string{"seed"}, args...)...)
 }
 
 // probeSeeder inserts the user probe@example.com with plain SQL.

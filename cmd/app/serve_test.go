@@ -80,8 +80,10 @@ func TestServe(t *testing.T) {
 		wantUsers bool
 		run       func(ctx context.Context, t *testing.T) error
 	}{
-		{"serve", "true", true, func(ctx context.Context, _ *testing.T) error { return serve(ctx) }},
-		{"serve, no migration", "false", false, func(ctx context.Context, _ *testing.T) error { return serve(ctx) }},
+		{"serve, no migration", "false", false, func(ctx context.Context, t *testing.T) error {
+			_, err := runCLI(t, ctx, "serve")
+			return err
+		}},
 		{"serve command", "true", true, func(ctx context.Context, t *testing.T) error {
 			_, err := runCLI(t, ctx, "serve")
 			return err
@@ -161,7 +163,7 @@ func TestServeFailsWhenThePortIsTaken(t *testing.T) {
 	captureStderr(t) // fx logs the failed start at error level
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	err = serve(ctx) // must not block: ctx is never cancelled before it returns
+	_, err = runCLI(t, ctx, "serve") // must not block: ctx is never cancelled before it returns
 	if err == nil {
 		t.Fatal("serve on a taken port returned nil")
 	}
@@ -216,7 +218,10 @@ func TestServeLogsTheDrain(t *testing.T) {
 			ctx, end := tc.stop(t)
 			defer end()
 			served := make(chan error, 1)
-			go func() { served <- serve(ctx) }()
+			go func() {
+				_, err := runCLI(t, ctx, "serve")
+				served <- err
+			}()
 			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 			defer client.CloseIdleConnections()
 			waitHealthy(t, client, "http://"+addr+"/healthz", served)

@@ -1,38 +1,31 @@
-package main
+package cli
 
 import (
 	"context"
 	"log/slog"
 
-	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
-	"github.com/fasttrack-go/fasttrack/cmd/app/users"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 )
 
-func newServeCmd() *cobra.Command {
+func (a *App) serveCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
 		Short: "Migrate (when MIGRATE_ON_START) and serve HTTP until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serve(cmd.Context())
+			return a.serve(cmd.Context())
 		},
 	}
 }
 
-// appOptions is the reference application: the framework and its features.
-func appOptions() fx.Option {
-	return fx.Options(fxmodules.Framework(migrations.FS), users.Module())
-}
-
-// serve runs the application until ctx ends (see fxmodules.Run): START_TIMEOUT
-// bounds the start (ping, migrations, bind) and STOP_TIMEOUT the drain of
-// in-flight requests. The stop begins by logging why: the signal that ended
-// ctx, or its end.
-func serve(ctx context.Context) error {
-	return fxmodules.Run(ctx, appOptions(), fx.Invoke(logStopCause(ctx)))
+// serve runs the application until ctx ends (see fxmodules.Run):
+// START_TIMEOUT bounds the start (ping, migrations, bind) and STOP_TIMEOUT
+// the drain of in-flight requests. The stop begins by logging why: the
+// signal that ended ctx, or its end.
+func (a *App) serve(ctx context.Context) error {
+	return fxmodules.Run(ctx, a.options(), fx.Invoke(logStopCause(ctx)))
 }
 
 // logStopCause returns an fx.Invoke target adding a stop hook that logs

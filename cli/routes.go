@@ -1,7 +1,8 @@
-package main
+package cli
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -10,43 +11,28 @@ import (
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 )
 
-func newRoutesCmd() *cobra.Command {
+func (a *App) routesCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "routes",
 		Short: "List the HTTP routes: method, path, handler, transaction policy",
-		Long: "List every route of the reference app's HTTP engine, built through Fx as `serve` builds it,\n" +
+		Long: "List every route of the application's HTTP engine, built through Fx as `serve` builds it,\n" +
 			"without connecting to the database or listening.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, closeDB, err := buildEngine()
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			var e *gin.Engine
+			o, err := a.build(fx.Populate(&e))
 			if err != nil {
 				return err
 			}
-			defer closeDB()
+			defer func() { err = errors.Join(err, o.stop()) }()
 			handler, policy := routeDetails(e)
 			return printRoutes(cmd.OutOrStdout(), e.Routes(), handler, policy)
 		},
 	}
-}
-
-// buildEngine builds the app's *gin.Engine with every route registered, and
-// returns a func that closes the pool the engine was built with. Nothing is
-// started: no ping, no migration, no listener.
-func buildEngine() (*gin.Engine, func(), error) {
-	var (
-		e *gin.Engine
-		x *sqlx.DB
-	)
-	app := fx.New(appOptions(), fx.Populate(&e, &x))
-	if err := app.Err(); err != nil {
-		return nil, nil, err
-	}
-	return e, func() { _ = x.Close() }, nil
 }
 
 // routeLookup tells, for the route of method and path, what gin's RouteInfo
@@ -105,16 +91,9 @@ func methodRank(m string) int {
 	return 100
 }
 
-// apiHandle is the name gin gives a handler made by api.Handle.
-const apiHandle = "github.com/fasttrack-go/fasttrack/api.(*handler).serve-fm"
-
 // handlerName shortens a function's full name to its package's last element
-// and the function ("api.Healthz", "gin.WrapH.func1"); a handler made by
-// api.Handle is shown as "api.Handle".
+// and the function ("api.Healthz", "gin.WrapH.func1", "users.create").
 func handlerName(full string) string {
-	if full == apiHandle {
-		return "api.Handle"
-	}
 	if i := strings.LastIndex(full, "/"); i >= 0 {
 		return full[i+1:]
 	}

@@ -1,9 +1,10 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -12,16 +13,17 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/spf13/cobra"
+	"go.uber.org/fx"
 )
 
-func newMigrateCmd() *cobra.Command {
+func (a *App) migrateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply, roll back, list or create migrations",
+		Long: "Apply, roll back, list or create migrations. The application is built for its configuration,\n" +
+			"pool and logger, but not started: nothing else runs, and MIGRATE_ON_START does not apply.",
 	}
 	cmd.AddCommand(
 		&cobra.Command{
@@ -29,11 +31,9 @@ func newMigrateCmd() *cobra.Command {
 			Short: "Apply every pending migration",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return withMigrator(cmd.Context(), func(m *db.Migrator) error {
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
 					applied, err := m.Up(cmd.Context())
-					for _, v := range applied {
-						fmt.Fprintf(cmd.OutOrStdout(), "applied %d\n", v)
-					}
+					printVersions(cmd.OutOrStdout(), "applied", applied)
 					if err == nil && len(applied) == 0 {
 						fmt.Fprintln(cmd.OutOrStdout(), "nothing to apply")
 					}
@@ -46,7 +46,7 @@ func newMigrateCmd() *cobra.Command {
 			Short: "Roll back the most recent migration",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return withMigrator(cmd.Context(), func(m *db.Migrator) error {
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
 					v, err := m.Down(cmd.Context())
 					if err == nil {
 						if v == 0 {
@@ -60,11 +60,51 @@ func newMigrateCmd() *cobra.Command {
 			},
 		},
 		&cobra.Command{
+			Use:   "redo",
+			Short: "Roll back the most recent migration and apply it again",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
+					v, err := m.Redo(cmd.Context())
+					if err == nil {
+						if v == 0 {
+							fmt.Fprintln(cmd.OutOrStdout(), "nothing to redo")
+						} else {
+							fmt.Fprintf(cmd.OutOrStdout(), "rolled back %d\napplied %d\n", v, v)
+						}
+					}
+					return err
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "to VERSION",
+			Short: "Migrate up or down to VERSION (0 rolls back every migration)",
+			Long: "Apply the pending migrations up to and including VERSION, or roll back the applied ones above it,\n" +
+				"the most recent first. VERSION is 0 or the version of one of the migrations.",
+			Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				v, err := strconv.ParseInt(args[0], 10, 64)
+				if err != nil || v < 0 {
+					return fmt.Errorf("migrate to: VERSION %q: give 0 or a migration's version number", args[0])
+				}
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
+					applied, rolledBack, err := m.To(cmd.Context(), v)
+					printVersions(cmd.OutOrStdout(), "rolled back", rolledBack)
+					printVersions(cmd.OutOrStdout(), "applied", applied)
+					if err == nil && len(applied)+len(rolledBack) == 0 {
+						fmt.Fprintf(cmd.OutOrStdout(), "already at %d\n", v)
+					}
+					return err
+				})
+			},
+		},
+		&cobra.Command{
 			Use:   "status",
 			Short: "List migrations: version, name, applied at or pending",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return withMigrator(cmd.Context(), func(m *db.Migrator) error {
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
 					st, err := m.Status(cmd.Context())
 					if err != nil {
 						return err
@@ -73,37 +113,44 @@ func newMigrateCmd() *cobra.Command {
 				})
 			},
 		},
-		newMigrateCreateCmd(),
+		a.migrateCreateCmd(),
 	)
 	return cmd
 }
 
-// withMigrator opens the configured database, checks it answers, and runs fn
-// with a migrator over the embedded migrations.
-func withMigrator(ctx context.Context, fn func(*db.Migrator) error) error {
-	cfg, err := config.Load()
+// printVersions prints "verb N" for each version.
+func printVersions(w io.Writer, verb string, versions []int64) {
+	for _, v := range versions {
+		fmt.Fprintf(w, "%s %d\n", verb, v)
+	}
+}
+
+// withMigrator builds the application without starting it, to get its
+// configuration, pool and logger, checks that the database answers, and runs
+// fn with a migrator over a.Migrations.
+func (a *App) withMigrator(ctx context.Context, fn func(*db.Migrator) error) (err error) {
+	var (
+		d   db.Dialect
+		log *slog.Logger
+	)
+	o, err := a.build(fx.Populate(&d, &log))
 	if err != nil {
 		return err
 	}
-	x, d, err := db.Open(cfg)
-	if err != nil {
-		return err
-	}
-	defer x.Close()
-	pingCtx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
+	defer func() { err = errors.Join(err, o.stop()) }()
+	pingCtx, cancel := context.WithTimeout(ctx, o.cfg.StartTimeout)
 	defer cancel()
-	if err := db.Ping(pingCtx, x, cfg.DatabaseURL); err != nil {
+	if err := db.Ping(pingCtx, o.x, o.cfg.DatabaseURL); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	m, err := db.NewMigrator(x, d, migrations.FS, log)
+	m, err := db.NewMigrator(o.x, d, a.Migrations, log)
 	if err != nil {
 		return err
 	}
 	return fn(m)
 }
 
-func printStatus(w interface{ Write([]byte) (int, error) }, st []db.MigrationStatus) error {
+func printStatus(w io.Writer, st []db.MigrationStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "VERSION\tNAME\tAPPLIED AT")
 	for _, s := range st {
@@ -130,42 +177,43 @@ func validMigrationName(name string) bool {
 	return true
 }
 
-func newMigrateCreateCmd() *cobra.Command {
+func (a *App) migrateCreateCmd() *cobra.Command {
 	var dir string
+	def := "none: --dir is required"
+	if a.MigrationsDir != "" {
+		def = a.MigrationsDir + " of " + a.moduleName() + ", found from the working directory up"
+	}
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create the next SQL migration, one file per dialect folder",
 		Long: "Create NNNNN_NAME.sql, numbered one past the highest version already there, in each dialect folder\n" +
-			"(sqlite, postgres, mysql) of the migrations folder: --dir, or else " + appMigrationsDir + " of module\n" +
-			appModule + ", whose go.mod is looked for in the working directory and the folders above it.",
+			"(sqlite, postgres, mysql) of the migrations folder: --dir, or else the application's folder (" + def + ").",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			files, err := createMigration(dir, args[0])
+			files, err := a.createMigration(dir, args[0])
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), "created", f)
 			}
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&dir, "dir", "", "existing migrations folder holding the sqlite, postgres and mysql folders "+
-		"(default: "+appMigrationsDir+" of module "+appModule+", found from the working directory up)")
+	cmd.Flags().StringVar(&dir, "dir", "", "existing migrations folder holding the sqlite, postgres and mysql folders (default: "+def+")")
 	return cmd
 }
 
-const (
-	// appModule is the module whose migrations `migrate create` writes
-	// when no --dir is given.
-	appModule = "github.com/fasttrack-go/fasttrack"
-	// appMigrationsDir is the reference app's migrations folder, relative
-	// to appModule's root, with forward slashes.
-	appMigrationsDir = "cmd/app/migrations"
-)
+// moduleName names the module whose root holds a.MigrationsDir.
+func (a *App) moduleName() string {
+	if a.Module == "" {
+		return "the nearest module"
+	}
+	return "module " + a.Module
+}
 
 // migrationsDir returns the folder `migrate create` writes to: dir when it
-// is given (it must be an existing folder), else appMigrationsDir under the
-// root of appModule, the nearest folder at or above the working directory
-// whose go.mod declares that module.
-func migrationsDir(dir string) (string, error) {
+// is given (it must be an existing folder), else a.MigrationsDir under the
+// root of a.Module, the nearest folder at or above the working directory
+// whose go.mod declares that module (any module when a.Module is empty).
+func (a *App) migrationsDir(dir string) (string, error) {
 	if dir != "" {
 		st, err := os.Stat(dir)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -180,35 +228,43 @@ func migrationsDir(dir string) (string, error) {
 		}
 		return dir, nil
 	}
+	if a.MigrationsDir == "" {
+		return "", errors.New("migrate create: the application names no migrations folder (cli.App.MigrationsDir): give it with --dir")
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("migrate create: %w", err)
 	}
-	root, err := findModuleRoot(wd, appModule)
+	root, err := findModuleRoot(wd, a.Module)
 	if err != nil {
 		return "", fmt.Errorf("migrate create: %w", err)
 	}
 	if root == "" {
-		return "", fmt.Errorf("migrate create: no go.mod of module %s in %s or a folder above it, so no %s to write to: "+
-			"run it inside that module, or give the migrations folder with --dir", appModule, wd, appMigrationsDir)
+		gomod := "go.mod"
+		if a.Module != "" {
+			gomod = "go.mod of module " + a.Module
+		}
+		return "", fmt.Errorf("migrate create: no %s in %s or a folder above it, so no %s to write to: "+
+			"run it inside that module, or give the migrations folder with --dir", gomod, wd, a.MigrationsDir)
 	}
-	dir = filepath.Join(root, filepath.FromSlash(appMigrationsDir))
+	dir = filepath.Join(root, filepath.FromSlash(a.MigrationsDir))
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return "", fmt.Errorf("migrate create: module %s at %s has no folder %s: give the migrations folder with --dir",
-			appModule, root, appMigrationsDir)
+		return "", fmt.Errorf("migrate create: %s at %s has no folder %s: give the migrations folder with --dir",
+			a.moduleName(), root, a.MigrationsDir)
 	}
 	return dir, nil
 }
 
 // findModuleRoot returns the nearest folder at or above dir holding a go.mod
-// that declares module path, or "" when there is none. go.mod files of other
-// modules on the way (a nested module such as tests/bench) are passed over.
+// that declares module path (any module when path is ""), or "" when there
+// is none. go.mod files of other modules on the way (a nested module such as
+// tests/bench) are passed over.
 func findModuleRoot(dir, path string) (string, error) {
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 		switch {
 		case err == nil:
-			if modulePath(b) == path {
+			if path == "" || modulePath(b) == path {
 				return dir, nil
 			}
 		case !errors.Is(err, fs.ErrNotExist):
@@ -243,13 +299,13 @@ func modulePath(gomod []byte) string {
 
 // createMigration writes NNNNN_name.sql, numbered one past the highest
 // existing version, into each dialect folder of the migrations folder that
-// migrationsDir(dir) returns. When one file cannot be written, the ones
+// a.migrationsDir(dir) returns. When one file cannot be written, the ones
 // already written are removed.
-func createMigration(dir, name string) (created []string, err error) {
+func (a *App) createMigration(dir, name string) (created []string, err error) {
 	if !validMigrationName(name) {
 		return nil, fmt.Errorf("migration name %q: use lower-case letters, digits and underscores, starting with a letter", name)
 	}
-	dir, err = migrationsDir(dir)
+	dir, err = a.migrationsDir(dir)
 	if err != nil {
 		return nil, err
 	}

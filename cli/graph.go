@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,18 +12,18 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/scope"
-	"github.com/jmoiron/sqlx"
 	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 )
 
-func newGraphCmd() *cobra.Command {
+func (a *App) graphCmd() *cobra.Command {
 	format := "dot"
 	cmd := &cobra.Command{
 		Use:   "graph",
 		Short: "Print the dependency graph: singletons, scoped and transient providers (Graphviz)",
-		Long: "Print the reference app's dependency graph in Graphviz DOT: the Fx singletons (boxes), and the\n" +
+		Long: "Print the application's dependency graph in Graphviz DOT: the Fx singletons (boxes), and the\n" +
 			"scoped (rounded, filled blue) and transient (rounded, dashed) providers of the request scope, each with\n" +
 			"edges to the types it takes. The app is built as `serve` builds it, without connecting to the database\n" +
 			"or listening. With --format svg the graph goes through Graphviz's dot command, which must be on PATH.",
@@ -42,7 +42,7 @@ func newGraphCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("graph: --format %q: use dot or svg", format)
 			}
-			g, err := buildGraph()
+			g, err := a.buildGraph()
 			if err != nil {
 				return err
 			}
@@ -62,21 +62,20 @@ func newGraphCmd() *cobra.Command {
 	return cmd
 }
 
-// buildGraph builds the reference app as serve does, without starting it,
+// buildGraph builds the application as serve does, without starting it,
 // and returns its dependency graph in DOT. The registry's providers are all
 // added by the time fx.New returns: each fxmodules.Scoped and Transient adds
 // its provider in an invoke.
-func buildGraph() (string, error) {
+func (a *App) buildGraph() (g string, err error) {
 	var (
 		fxGraph fx.DotGraph
 		reg     *scope.Registry
-		x       *sqlx.DB
 	)
-	app := fx.New(appOptions(), fx.Populate(&fxGraph, &reg, &x))
-	if err := app.Err(); err != nil {
+	o, err := a.build(fx.Populate(&fxGraph, &reg))
+	if err != nil {
 		return "", err
 	}
-	defer x.Close()
+	defer func() { err = errors.Join(err, o.stop()) }()
 	return dependencyGraph(string(fxGraph), reg.Providers())
 }
 
@@ -106,14 +105,10 @@ var (
 	fileLine     = regexp.MustCompile(` \([^()]*\.go:\d+\)$`)
 )
 
-// witnessType is the type of the private markers fxmodules.Scoped and
-// Transient give Fx; their constructors are left out of the graph.
-const witnessType = "*fxmodules.witness"
-
 // dependencyGraph merges fxGraph, the DOT that Fx makes of its singletons
 // (fx.DotGraph, written by dig's visualizer), with the scoped and transient
 // providers. From Fx's graph it leaves out FastTrack's own plumbing: the
-// witnesses of fxmodules.Scoped and the Fx constructors of scoped types (the
+// markers of fxmodules.Scoped (fxmodules.InternalNode) and the Fx constructors of scoped types (the
 // guards that report a singleton taking *db.Tx or db.Querier), since those
 // types are drawn as scoped. Each scoped or transient type gets a node in a
 // "request scope" cluster and an edge to each of its constructor's
@@ -158,7 +153,7 @@ func dependencyGraph(fxGraph string, providers []*scope.Provider) (string, error
 		internal := len(c.results) > 0
 		for _, q := range c.results {
 			id, _ := strconv.Unquote(q)
-			if !scoped[id] && !strings.HasPrefix(id, witnessType) {
+			if !scoped[id] && !fxmodules.InternalNode(id) {
 				internal = false
 			}
 		}
@@ -236,8 +231,6 @@ func dependencyGraph(fxGraph string, providers []*scope.Provider) (string, error
 	b.WriteString("\t}\n}\n")
 	return b.String(), nil
 }
-
-var contextType = reflect.TypeFor[context.Context]()
 
 // typeID is a type's node id, as dig names the node of an unnamed value.
 func typeID(t reflect.Type) string { return t.String() }

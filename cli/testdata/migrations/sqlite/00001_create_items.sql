@@ -1,0 +1,5 @@
+-- +goose Up
+CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(100) NOT NULL UNIQUE);
+
+-- +goose Down
+DROP TABLE items;

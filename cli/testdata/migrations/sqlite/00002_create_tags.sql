@@ -1,0 +1,5 @@
+-- +goose Up
+CREATE TABLE tags (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(100) NOT NULL);
+
+-- +goose Down
+DROP TABLE tags;
