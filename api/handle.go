@@ -31,8 +31,9 @@ func Resolve[T any](c *gin.Context) (T, error) {
 // pointer T answers 204. A returned error rolls the transaction back and is
 // answered as problem+json (see ProblemFor). When fn is the last handler of
 // a route, its dependencies are checked when the app starts: a type that
-// nothing provides fails the start. With api.Retry (or a global retry
-// count), a retryable failure of fn or of its commit runs fn again.
+// nothing provides fails the start. With WithRetry (or
+// MiddlewareConfig.RetryAttempts), a retryable failure of fn or of its
+// commit runs the request again.
 //
 // Options (WithReadOnly, WithRetry, …) set the route's transaction policy,
 // which [DescribeRoutes] lists.

@@ -22,9 +22,9 @@ type MiddlewareConfig struct {
 	// transaction's outcome is known; a larger response commits before its
 	// first byte is sent. Default 1 MiB.
 	HoldLimit int
-	// RetryAttempts is the default number of attempts of an api.Handle
-	// handler that fails with a retryable error; 1 (the default) disables
-	// retries. api.Retry sets it per route.
+	// RetryAttempts is the default number of attempts of a request whose
+	// Handle or Wrap handler, or its commit, fails with a retryable error;
+	// 1 (the default) disables retries. WithRetry sets it per route.
 	RetryAttempts int
 	// ReplayLimit is the largest request body kept for a retry; a larger
 	// request is not retried. Zero means 1 MiB; a negative value retries

@@ -161,10 +161,21 @@ func (r *registrar) compile() error {
 // middlewareIn is what the middleware needs; metrics are optional.
 type middlewareIn struct {
 	fx.In
-	Registry *scope.Registry
-	Config   config.Config
-	Logger   *slog.Logger
-	Metrics  *api.Metrics `optional:"true"`
+	Registry   *scope.Registry
+	Config     config.Config
+	Logger     *slog.Logger
+	Metrics    *api.Metrics                  `optional:"true"`
+	Configures []func(*api.MiddlewareConfig) `group:"fasttrack.middleware"`
+}
+
+// ConfigureMiddleware lets the app adjust the request-scope middleware's
+// settings after FastTrack has filled them from the configuration: for
+// example MiddlewareConfig.CommitProblem, to answer a commit's error with a
+// problem of the app's own, or CommitStatus. Several are applied in the
+// order Fx gives them.
+func ConfigureMiddleware(fn func(*api.MiddlewareConfig)) fx.Option {
+	return fx.Provide(fx.Annotate(func() func(*api.MiddlewareConfig) { return fn },
+		fx.ResultTags(`group:"fasttrack.middleware"`)))
 }
 
 func newMiddleware(in middlewareIn) *api.Middleware {
@@ -177,7 +188,7 @@ func newMiddleware(in middlewareIn) *api.Middleware {
 	if replay == 0 {
 		replay = -1 // TX_RETRY_REPLAY_LIMIT=0: replay no body
 	}
-	m := api.NewMiddleware(reg, api.MiddlewareConfig{
+	mc := api.MiddlewareConfig{
 		HoldLimit:     int(cfg.HoldLimit),
 		RetryAttempts: cfg.RetryAttempts,
 		ReplayLimit:   replay,
@@ -185,8 +196,11 @@ func newMiddleware(in middlewareIn) *api.Middleware {
 		Logger:        log,
 		AccessLog:     log.With("component", "http"),
 		Observer:      observer,
-	})
-	return m
+	}
+	for _, fn := range in.Configures {
+		fn(&mc)
+	}
+	return api.NewMiddleware(reg, mc)
 }
 
 // errCaptive explains a singleton that takes a request-scoped type.
