@@ -17,7 +17,7 @@ import (
 func TestHandleOptions(t *testing.T) {
 	cfg := config.Default()
 	cfg.DatabaseURL = "sqlite::memory:"
-	x, d, err := db.Open(cfg)
+	x, d, err := db.Open(cfg.DatabaseURL, db.Pool{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func txEngineWith(t *testing.T, opts api.MiddlewareConfig, outer []gin.HandlerFu
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = "sqlite:" + t.TempDir() + "/t.db"
-	x, d, err := db.Open(cfg)
+	x, d, err := db.Open(cfg.DatabaseURL, db.Pool{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,16 +4,19 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/fasttrack-go/fasttrack/dburl"
 )
 
 // Config is the application's configuration.
 //
 // Each field is read from the environment variable named in its comment.
 type Config struct {
-	// DatabaseURL is DATABASE_URL, default "sqlite:app.db". Accepted:
-	// "sqlite:PATH", "sqlite:///ABS/PATH", "sqlite::memory:",
-	// "postgres://…", "postgresql://…" and "mysql://…", schemes in lower
-	// case.
+	// DatabaseURL is DATABASE_URL, default "sqlite:app.db": a URL of
+	// the grammar of package dburl ("sqlite:PATH", "sqlite:///ABS/PATH",
+	// "sqlite::memory:", "postgres://…", "postgresql://…", "mysql://…",
+	// the scheme in any case), checked with dburl.Parse, as db.Open
+	// parses it.
 	DatabaseURL string
 	// HTTPAddr is HTTP_ADDR, default ":8080": host:port, port 0-65535.
 	HTTPAddr string
@@ -114,10 +117,10 @@ func (c Config) Validate() error {
 }
 
 // LogValue implements [slog.LogValuer]: a group of every field, keyed by
-// field name, with DatabaseURL passed through [Redact].
+// field name, with DatabaseURL passed through [dburl.Redact].
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("DatabaseURL", Redact(c.DatabaseURL)),
+		slog.String("DatabaseURL", dburl.Redact(c.DatabaseURL)),
 		slog.String("HTTPAddr", c.HTTPAddr),
 		slog.Int("DBMaxOpenConns", c.DBMaxOpenConns),
 		slog.Int("DBMaxIdleConns", c.DBMaxIdleConns),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/dburl"
 )
 
 // env returns a lookup function over vars.
@@ -96,6 +97,8 @@ var parseCases = []struct {
 	{"DATABASE_URL", "sqlite:data/x.db", func(c *config.Config) { c.DatabaseURL = "sqlite:data/x.db" }},
 	{"DATABASE_URL", "sqlite:///var/lib/x.db", func(c *config.Config) { c.DatabaseURL = "sqlite:///var/lib/x.db" }},
 	{"DATABASE_URL", "sqlite::memory:", func(c *config.Config) { c.DatabaseURL = "sqlite::memory:" }},
+	{"DATABASE_URL", "SQLITE:app.db", func(c *config.Config) { c.DatabaseURL = "SQLITE:app.db" }},
+	{"DATABASE_URL", "Postgres://h/db", func(c *config.Config) { c.DatabaseURL = "Postgres://h/db" }},
 	{"DATABASE_URL", "sqlite:x.db?_pragma=foreign_keys(1)", func(c *config.Config) { c.DatabaseURL = "sqlite:x.db?_pragma=foreign_keys(1)" }},
 	{"HTTP_ADDR", "127.0.0.1:9090", func(c *config.Config) { c.HTTPAddr = "127.0.0.1:9090" }},
 	{"HTTP_ADDR", "[::1]:0", func(c *config.Config) { c.HTTPAddr = "[::1]:0" }},
@@ -245,9 +248,11 @@ func TestValidate(t *testing.T) {
 		wantErr error
 	}{
 		{"default", func(*config.Config) {}, "", "", nil},
-		{"empty database URL", func(c *config.Config) { c.DatabaseURL = "" }, "DATABASE_URL", "", config.ErrMalformedURL},
-		{"unknown scheme", func(c *config.Config) { c.DatabaseURL = "redis://u:pw@h" }, "DATABASE_URL", "redis://u:xxxxx@h", config.ErrUnknownScheme},
-		{"upper-case scheme", func(c *config.Config) { c.DatabaseURL = "POSTGRES://h/db" }, "DATABASE_URL", "POSTGRES://h/db", config.ErrUnknownScheme},
+		{"empty database URL", func(c *config.Config) { c.DatabaseURL = "" }, "DATABASE_URL", "", dburl.ErrMalformed},
+		{"unknown scheme", func(c *config.Config) { c.DatabaseURL = "redis://u:pw@h" }, "DATABASE_URL", "redis://u:xxxxx@h", dburl.ErrUnknownScheme},
+		{"upper-case scheme", func(c *config.Config) { c.DatabaseURL = "POSTGRES://h/db" }, "", "", nil},
+		{"sqlite3 scheme", func(c *config.Config) { c.DatabaseURL = "sqlite3:app.db" }, "DATABASE_URL", "sqlite3:app.db", dburl.ErrUnknownScheme},
+		{"sqlite host", func(c *config.Config) { c.DatabaseURL = "sqlite://h/app.db" }, "DATABASE_URL", "sqlite://h/app.db", dburl.ErrMalformed},
 		{"bad address", func(c *config.Config) { c.HTTPAddr = "8080" }, "HTTP_ADDR", "8080", nil},
 		{"zero max open", func(c *config.Config) { c.DBMaxOpenConns = 0 }, "DB_MAX_OPEN_CONNS", "0", config.ErrOutOfRange},
 		{"negative max idle", func(c *config.Config) { c.DBMaxIdleConns = -1 }, "DB_MAX_IDLE_CONNS", "-1", config.ErrOutOfRange},

@@ -3,14 +3,14 @@ package config
 import (
 	"errors"
 	"fmt"
+
+	"github.com/fasttrack-go/fasttrack/dburl"
 )
 
 // Sentinel errors wrapped by [Error.Err]; test for them with [errors.Is].
+// An invalid DATABASE_URL wraps [dburl.ErrUnknownScheme] or
+// [dburl.ErrMalformed] instead.
 var (
-	// ErrUnknownScheme reports a DATABASE_URL with an unsupported scheme.
-	ErrUnknownScheme = errors.New("unknown scheme")
-	// ErrMalformedURL reports a DATABASE_URL that cannot be parsed.
-	ErrMalformedURL = errors.New("malformed URL")
 	// ErrOutOfRange reports a number, duration or size outside its range.
 	ErrOutOfRange = errors.New("out of range")
 	// ErrUnknownValue reports a value that is not one of a fixed set.
@@ -20,7 +20,7 @@ var (
 // Error is a configuration error for one variable.
 type Error struct {
 	Var      string // environment variable, such as "DATABASE_URL"
-	Value    string // offending value, passed through Redact
+	Value    string // offending value, passed through dburl.Redact
 	Accepted string // what Var accepts
 	Err      error  // what is wrong with Value
 }
@@ -36,5 +36,5 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 func newError(env, value, accepted string, err error) *Error {
-	return &Error{Var: env, Value: Redact(value), Accepted: accepted, Err: err}
+	return &Error{Var: env, Value: dburl.Redact(value), Accepted: accepted, Err: err}
 }

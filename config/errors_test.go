@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/dburl"
 )
 
 func TestLoadFromInvalid(t *testing.T) {
@@ -15,17 +16,19 @@ func TestLoadFromInvalid(t *testing.T) {
 		is         error  // errors.Is target, if any
 		msg        string // also in the message
 	}{
-		{"DATABASE_URL", "redis://h:6379", config.ErrUnknownScheme, `unknown scheme "redis"`},
-		{"DATABASE_URL", "Postgres://h/db", config.ErrUnknownScheme, `unknown scheme "Postgres"`},
-		{"DATABASE_URL", "app.db", config.ErrMalformedURL, "missing scheme"},
-		{"DATABASE_URL", "sqlite:", config.ErrMalformedURL, "empty sqlite path"},
-		{"DATABASE_URL", "sqlite://", config.ErrMalformedURL, "empty sqlite path"},
-		{"DATABASE_URL", "sqlite:?mode=memory", config.ErrMalformedURL, "empty sqlite path"},
-		{"DATABASE_URL", "sqlite://host/x.db", config.ErrMalformedURL, "sqlite URL with a host"},
-		{"DATABASE_URL", "postgres:db", config.ErrMalformedURL, `missing "//"`},
-		{"DATABASE_URL", "postgres://h:port/db", config.ErrMalformedURL, `invalid port ":port"`},
-		{"DATABASE_URL", "postgres://h:65536/db", config.ErrMalformedURL, "port 65536 not in 0-65535"},
-		{"DATABASE_URL", "mysql://h/%zz", config.ErrMalformedURL, `invalid URL escape "%zz"`},
+		{"DATABASE_URL", "redis://h:6379", dburl.ErrUnknownScheme, `unknown scheme "redis"`},
+		{"DATABASE_URL", "sqlite3:app.db", dburl.ErrUnknownScheme, `unknown scheme "sqlite3": an SQLite file is sqlite:PATH`},
+		{"DATABASE_URL", "mysql://u@db/app?timeout=banana", dburl.ErrMalformed, "invalid duration"},
+		{"DATABASE_URL", "mysql:///app", dburl.ErrMalformed, "MySQL URL without a host"},
+		{"DATABASE_URL", "app.db", dburl.ErrMalformed, "missing scheme"},
+		{"DATABASE_URL", "sqlite:", dburl.ErrMalformed, "empty sqlite path"},
+		{"DATABASE_URL", "sqlite://", dburl.ErrMalformed, "empty sqlite path"},
+		{"DATABASE_URL", "sqlite:?mode=memory", dburl.ErrMalformed, "empty sqlite path"},
+		{"DATABASE_URL", "sqlite://host/x.db", dburl.ErrMalformed, "sqlite URL with a host; write sqlite:PATH for a relative path or sqlite:///abs/path for an absolute one"},
+		{"DATABASE_URL", "postgres:db", dburl.ErrMalformed, `missing "//"`},
+		{"DATABASE_URL", "postgres://h:port/db", dburl.ErrMalformed, `invalid port ":port"`},
+		{"DATABASE_URL", "postgres://h:65536/db", dburl.ErrMalformed, "port 65536 not in 0-65535"},
+		{"DATABASE_URL", "mysql://h/%zz", dburl.ErrMalformed, `invalid URL escape "%zz"`},
 		{"HTTP_ADDR", "8080", nil, "missing port in address"},
 		{"HTTP_ADDR", "localhost:http", strconv.ErrSyntax, `port "http"`},
 		{"HTTP_ADDR", ":65536", strconv.ErrRange, `port "65536"`},
@@ -98,7 +101,7 @@ func TestLoadFromInvalid(t *testing.T) {
 
 func TestErrorMessage(t *testing.T) {
 	_, err := config.LoadFrom(env(map[string]string{"DATABASE_URL": "redis://u:hunter2@h:6379"}))
-	const want = `config: DATABASE_URL="redis://u:xxxxx@h:6379": unknown scheme "redis"; accepted: sqlite:PATH, sqlite::memory:, postgres://…, postgresql://…, mysql://…`
+	const want = `config: DATABASE_URL="redis://u:xxxxx@h:6379": unknown scheme "redis"; accepted: sqlite:PATH, sqlite:///ABS/PATH, sqlite::memory:, postgres://…, postgresql://…, mysql://…`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant  %s", err, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/dburl"
 )
 
 func ExampleLoadFrom() {
@@ -20,7 +21,7 @@ func ExampleLoadFrom() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(config.Redact(cfg.DatabaseURL))
+	fmt.Println(dburl.Redact(cfg.DatabaseURL))
 	fmt.Println(cfg.LogLevel, cfg.BodyLimit, cfg.HTTPAddr, cfg.RequestTimeout)
 
 	vars["LOG_LEVEL"] = "loud"

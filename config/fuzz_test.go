@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/fasttrack-go/fasttrack/internal/secreturl"
 )
 
@@ -48,11 +49,11 @@ func checkLoad(t *testing.T, u string) error {
 	if !ok || e.Var != "DATABASE_URL" {
 		t.Fatalf("LoadFrom(DATABASE_URL=%q): error %v (%T), want a *config.Error for DATABASE_URL", u, err, err)
 	}
-	if !errors.Is(err, config.ErrMalformedURL) && !errors.Is(err, config.ErrUnknownScheme) {
-		t.Fatalf("LoadFrom(DATABASE_URL=%q): error %v is neither ErrMalformedURL nor ErrUnknownScheme", u, err)
+	if !errors.Is(err, dburl.ErrMalformed) && !errors.Is(err, dburl.ErrUnknownScheme) {
+		t.Fatalf("LoadFrom(DATABASE_URL=%q): error %v is neither dburl.ErrMalformed nor dburl.ErrUnknownScheme", u, err)
 	}
-	if e.Value != config.Redact(u) {
-		t.Fatalf("LoadFrom(DATABASE_URL=%q): Error.Value %q, want Redact's %q", u, e.Value, config.Redact(u))
+	if e.Value != dburl.Redact(u) {
+		t.Fatalf("LoadFrom(DATABASE_URL=%q): Error.Value %q, want Redact's %q", u, e.Value, dburl.Redact(u))
 	}
 	return err
 }
@@ -86,13 +87,13 @@ func FuzzLoadDatabaseURL(f *testing.F) {
 	f.Fuzz(func(t *testing.T, scheme, user, pre, suf, rest string, encoded bool) {
 		// rest alone: any string, for panics and the error's shape.
 		checkLoad(t, rest)
-		_ = config.Redact(rest)
+		_ = dburl.Redact(rest)
 
 		u, ok := secreturl.Build(scheme, user, pre, suf, rest, encoded)
 		if !ok {
 			return
 		}
-		if r := config.Redact(u); secreturl.Leak(r) != "" {
+		if r := dburl.Redact(u); secreturl.Leak(r) != "" {
 			t.Fatalf("Redact(%q) = %q shows %q", u, r, secreturl.Leak(r))
 		}
 		if err := checkLoad(t, u); err != nil {

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fasttrack-go/fasttrack/dburl"
 )
 
 // Load reads the process environment (os.LookupEnv); see [LoadFrom].
@@ -58,7 +59,7 @@ func rules() []rule {
 	return []rule{
 		{
 			env:      "DATABASE_URL",
-			accepted: "sqlite:PATH, sqlite::memory:, postgres://…, postgresql://…, mysql://…",
+			accepted: dburl.Accepted,
 			parse:    func(c *Config, s string) error { c.DatabaseURL = s; return nil },
 			check:    func(c *Config) (string, error) { return c.DatabaseURL, checkDatabaseURL(c.DatabaseURL) },
 		},
@@ -222,76 +223,14 @@ func checkAddr(s string) error {
 	return nil
 }
 
-// checkDatabaseURL checks a DATABASE_URL. Its error quotes nothing of a
-// password: if s has one, the error describes Redact(s) instead.
+// checkDatabaseURL checks a DATABASE_URL with dburl.Parse, the grammar the
+// db package opens it with. The error says what is wrong without quoting
+// the URL (the *Error holds it, redacted) or its password; it wraps
+// dburl.ErrUnknownScheme or dburl.ErrMalformed.
 func checkDatabaseURL(s string) error {
-	err := databaseURLError(s)
-	if err == nil {
-		return nil
-	}
-	if r := Redact(s); r != s {
-		if err = databaseURLError(r); err == nil {
-			// Only the password was wrong.
-			err = fmt.Errorf("%w: invalid userinfo; percent-encode special characters in the user name and password", ErrMalformedURL)
-		}
+	_, err := dburl.Parse(s)
+	if e, ok := errors.AsType[*dburl.Error](err); ok {
+		return e.Err
 	}
 	return err
-}
-
-func databaseURLError(s string) error {
-	scheme, rest, ok := strings.Cut(s, ":")
-	if s == "" {
-		return fmt.Errorf("%w: empty", ErrMalformedURL)
-	}
-	if !ok || !validScheme(scheme) {
-		return fmt.Errorf("%w: missing scheme", ErrMalformedURL)
-	}
-	switch scheme {
-	case "sqlite":
-		path := rest
-		if p, ok := strings.CutPrefix(rest, "//"); ok {
-			if p != "" && p[0] != '/' {
-				return fmt.Errorf("%w: sqlite URL with a host; use sqlite:PATH or sqlite:///ABS/PATH", ErrMalformedURL)
-			}
-			path = p
-		}
-		if p, _, _ := strings.Cut(path, "?"); p == "" {
-			return fmt.Errorf("%w: empty sqlite path", ErrMalformedURL)
-		}
-		return nil
-	case "postgres", "postgresql", "mysql":
-		if !strings.HasPrefix(rest, "//") {
-			return fmt.Errorf("%w: missing \"//\" after %q", ErrMalformedURL, scheme+":")
-		}
-		u, err := url.Parse(s)
-		if err != nil {
-			if ue, ok := errors.AsType[*url.Error](err); ok {
-				err = ue.Err // ue's own message repeats the URL
-			}
-			return fmt.Errorf("%w: %w", ErrMalformedURL, err)
-		}
-		if p := u.Port(); p != "" {
-			if _, err := strconv.ParseUint(p, 10, 16); err != nil {
-				return fmt.Errorf("%w: port %s not in 0-65535", ErrMalformedURL, p)
-			}
-		}
-		return nil
-	}
-	return fmt.Errorf("%w %q", ErrUnknownScheme, scheme)
-}
-
-// validScheme reports whether s is a URL scheme (RFC 3986, section 3.1).
-func validScheme(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range []byte(s) {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
-		default:
-			return false
-		}
-	}
-	return true
 }

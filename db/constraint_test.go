@@ -151,7 +151,7 @@ func TestDeferredConstraintsFailTheCommitClassified(t *testing.T) {
 	for _, tc := range cases {
 		if tc.d == db.Postgres {
 			// The simple protocol: the connection leaves transactions to
-			// pgx's stdlib (see pgbegin.go).
+			// pgx's stdlib (see package db/internal/pgbegin).
 			tc.name += ", simple protocol"
 			tc.params = "&default_query_exec_mode=simple_protocol"
 			cases = append(cases, tc)

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/jmoiron/sqlx"
 )
@@ -173,9 +173,7 @@ func TestUnreachableServerIsConnLost(t *testing.T) {
 	} {
 		scheme, _, _ := strings.Cut(u, ":")
 		t.Run(scheme, func(t *testing.T) {
-			cfg := config.Default()
-			cfg.DatabaseURL = u
-			x, d, err := db.Open(cfg)
+			x, d, err := db.Open(u, db.Pool{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -234,7 +232,7 @@ func TestSQLiteSettings(t *testing.T) {
 	if err := x.Get(&fk, "PRAGMA foreign_keys"); err != nil || fk != 1 {
 		t.Fatalf("foreign_keys = %d, %v", fk, err)
 	}
-	if err := x.Get(&busy, "PRAGMA busy_timeout"); err != nil || busy != db.BusyTimeoutMillis {
+	if err := x.Get(&busy, "PRAGMA busy_timeout"); err != nil || busy != dburl.BusyTimeoutMillis {
 		t.Fatalf("busy_timeout = %d, %v", busy, err)
 	}
 	if err := x.Get(&mode, "PRAGMA journal_mode"); err != nil || mode != "wal" {

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 )
 
 // A CLI command or a job gets the request's rules with WithTx: commit when
 // the function returns nil, roll back when it fails.
 func ExampleWithTx() {
-	cfg := config.Default()
-	cfg.DatabaseURL = "sqlite::memory:"
-	x, _, err := db.Open(cfg)
+	x, _, err := db.Open("sqlite::memory:", db.Pool{})
 	if err != nil {
 		fmt.Println(err)
 		return

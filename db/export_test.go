@@ -1,14 +1,5 @@
 package db
 
-import (
-	"database/sql/driver"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-)
-
-// PGConnector returns the PostgreSQL connector Open uses, on cfg (a test
-// can set cfg.DialFunc to watch the connection).
-func PGConnector(cfg *pgx.ConnConfig) driver.Connector {
-	return pgConnector{base: stdlib.GetConnector(*cfg)}
-}
+// PoolLimits returns the limits Open sets for p: its zero fields set to
+// their defaults.
+func PoolLimits(p Pool) Pool { return p.limits() }

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"time"
 
-	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	_ "github.com/go-sql-driver/mysql" // registers "mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"github.com/jmoiron/sqlx"
@@ -14,36 +16,85 @@ import (
 	_ "modernc.org/sqlite" // registers "sqlite"
 )
 
-// Open opens the pool for cfg.DatabaseURL with cfg's pool limits. It does not
-// connect: call Ping to check that the database is reachable.
-func Open(cfg config.Config) (*sqlx.DB, Dialect, error) {
-	t, err := ParseURL(cfg.DatabaseURL)
+// The limits a zero Pool field stands for, which config.Default has too.
+const (
+	// DefaultMaxOpenConns is the default of Pool.MaxOpenConns.
+	DefaultMaxOpenConns = 10
+	// DefaultMaxIdleConns is the default of Pool.MaxIdleConns.
+	DefaultMaxIdleConns = 10
+	// DefaultConnMaxLifetime is the default of Pool.ConnMaxLifetime.
+	DefaultConnMaxLifetime = 30 * time.Minute
+	// DefaultConnMaxIdleTime is the default of Pool.ConnMaxIdleTime.
+	DefaultConnMaxIdleTime = 5 * time.Minute
+)
+
+// Pool is the connection limits of a pool Open opens. A zero field takes
+// its default (DefaultMaxOpenConns, …); a negative one means what
+// database/sql means by a value <= 0: no limit, or for MaxIdleConns no
+// idle connection kept. The config package's DB_* variables, where 0
+// means no limit, map to a Pool with 0 written as -1 (fxmodules does).
+type Pool struct {
+	// MaxOpenConns caps the open connections: default 10, negative for
+	// no limit.
+	MaxOpenConns int
+	// MaxIdleConns caps the idle connections kept: default 10, negative
+	// for none; database/sql lowers it to MaxOpenConns.
+	MaxIdleConns int
+	// ConnMaxLifetime closes a connection that old: default 30m,
+	// negative for no limit.
+	ConnMaxLifetime time.Duration
+	// ConnMaxIdleTime closes a connection idle that long: default 5m,
+	// negative for no limit.
+	ConnMaxIdleTime time.Duration
+}
+
+// limits returns p with its zero fields set to their defaults.
+func (p Pool) limits() Pool {
+	if p.MaxOpenConns == 0 {
+		p.MaxOpenConns = DefaultMaxOpenConns
+	}
+	if p.MaxIdleConns == 0 {
+		p.MaxIdleConns = DefaultMaxIdleConns
+	}
+	if p.ConnMaxLifetime == 0 {
+		p.ConnMaxLifetime = DefaultConnMaxLifetime
+	}
+	if p.ConnMaxIdleTime == 0 {
+		p.ConnMaxIdleTime = DefaultConnMaxIdleTime
+	}
+	return p
+}
+
+// Open opens a pool on databaseURL, a URL of the grammar of package dburl
+// (sqlite:PATH, sqlite::memory:, postgres://…, mysql://…), with pool's
+// limits, and returns it with its dialect. It does not connect: call Ping
+// to check that the database answers. A URL dburl refuses fails with its
+// *dburl.Error; no error contains the URL's password.
+//
+// An in-memory SQLite database lives as long as one of its connections:
+// its pool keeps its connections for the life of the pool, whatever the
+// lifetimes of pool.
+func Open(databaseURL string, pool Pool) (*sqlx.DB, Dialect, error) {
+	t, err := dburl.Parse(databaseURL)
 	if err != nil {
 		return nil, "", err
 	}
 	c, err := Connector(t)
 	if err != nil {
-		return nil, "", fmt.Errorf("db: open %s: %s", config.Redact(cfg.DatabaseURL), redactText(err.Error(), urlPassword(cfg.DatabaseURL)))
+		return nil, "", fmt.Errorf("db: open %s: %s", dburl.Redact(databaseURL), dburl.RedactText(err.Error(), databaseURL))
 	}
 	x := Wrap(sql.OpenDB(c), t.Driver)
-	SetLimits(x.DB, cfg)
+	p := pool.limits()
+	x.SetMaxOpenConns(p.MaxOpenConns)
+	x.SetMaxIdleConns(p.MaxIdleConns)
+	x.SetConnMaxLifetime(p.ConnMaxLifetime)
+	x.SetConnMaxIdleTime(p.ConnMaxIdleTime)
 	if t.Memory {
-		// An in-memory database vanishes with its last connection: keep
-		// the pool's connections for the life of the pool.
-		x.SetMaxIdleConns(max(cfg.DBMaxOpenConns, 1))
+		x.SetMaxIdleConns(max(p.MaxOpenConns, 1))
 		x.SetConnMaxLifetime(0)
 		x.SetConnMaxIdleTime(0)
 	}
-	return x, t.Dialect, nil
-}
-
-// SetLimits sets cfg's pool limits (DB_MAX_OPEN_CONNS, DB_MAX_IDLE_CONNS,
-// DB_CONN_MAX_LIFETIME, DB_CONN_MAX_IDLE_TIME) on pool, as Open does.
-func SetLimits(pool *sql.DB, cfg config.Config) {
-	pool.SetMaxOpenConns(cfg.DBMaxOpenConns)
-	pool.SetMaxIdleConns(cfg.DBMaxIdleConns)
-	pool.SetConnMaxLifetime(cfg.DBConnMaxLifetime)
-	pool.SetConnMaxIdleTime(cfg.DBConnMaxIdleTime)
+	return x, Dialect(t.Dialect), nil
 }
 
 // Connector returns the connector Open opens t's pool with, for a pool
@@ -51,9 +102,9 @@ func SetLimits(pool *sql.DB, cfg config.Config) {
 // On PostgreSQL its connections send a transaction's BEGIN together with
 // the transaction's first statement, one round trip instead of two; the
 // other databases get their driver's own connector.
-func Connector(t Target) (driver.Connector, error) {
-	if t.Dialect == Postgres {
-		return newPGConnector(t.DSN)
+func Connector(t dburl.Target) (driver.Connector, error) {
+	if t.Dialect == dburl.Postgres {
+		return pgbegin.NewConnector(t.DSN)
 	}
 	d, err := driverOf(t.Driver)
 	if err != nil {
@@ -100,11 +151,11 @@ func Wrap(pool *sql.DB, driver string) *sqlx.DB {
 // database by its redacted URL and never contains the password.
 func Ping(ctx context.Context, x *sqlx.DB, databaseURL string) error {
 	if err := x.PingContext(ctx); err != nil {
-		msg := redactText(err.Error(), urlPassword(databaseURL))
+		msg := dburl.RedactText(err.Error(), databaseURL)
 		if ctx.Err() != nil {
-			return fmt.Errorf("db: %s did not answer in time: %s: %w", config.Redact(databaseURL), msg, ErrConnLost)
+			return fmt.Errorf("db: %s did not answer in time: %s: %w", dburl.Redact(databaseURL), msg, ErrConnLost)
 		}
-		return fmt.Errorf("db: cannot reach %s: %s: %w", config.Redact(databaseURL), msg, ErrConnLost)
+		return fmt.Errorf("db: cannot reach %s: %s: %w", dburl.Redact(databaseURL), msg, ErrConnLost)
 	}
 	return nil
 }

@@ -5,16 +5,12 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/fasttrack-go/fasttrack/config"
 )
 
 // A statement that failed to prepare is prepared again once its retry time
 // has come: here a table created after the statement's first run.
 func TestStatementsRetryAFailedPrepare(t *testing.T) {
-	cfg := config.Default()
-	cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "retry.db")
-	x, d, err := Open(cfg)
+	x, d, err := Open("sqlite:"+filepath.Join(t.TempDir(), "retry.db"), Pool{})
 	if err != nil {
 		t.Fatal(err)
 	}

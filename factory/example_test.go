@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/factory"
 	"github.com/fasttrack-go/fasttrack/repo"
@@ -22,9 +21,7 @@ type Member struct {
 
 func ExampleNew() {
 	ctx := context.Background()
-	cfg := config.Default()
-	cfg.DatabaseURL = "sqlite::memory:"
-	x, d, err := db.Open(cfg)
+	x, d, err := db.Open("sqlite::memory:", db.Pool{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -3,9 +3,11 @@ package fxmodules
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/jmoiron/sqlx"
 	"go.uber.org/fx"
 )
@@ -26,7 +28,7 @@ type databaseOut struct {
 }
 
 func newDatabase(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (databaseOut, error) {
-	x, d, err := db.Open(cfg)
+	x, d, err := db.Open(cfg.DatabaseURL, DatabasePool(cfg))
 	if err != nil {
 		return databaseOut{}, err
 	}
@@ -37,10 +39,33 @@ func newDatabase(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) (database
 			if err := db.Ping(ctx, x, cfg.DatabaseURL); err != nil {
 				return err
 			}
-			log.Info("database ready", "dialect", d.Name(), "url", config.Redact(cfg.DatabaseURL))
+			log.Info("database ready", "dialect", d.Name(), "url", dburl.Redact(cfg.DatabaseURL))
 			return nil
 		},
 		OnStop: func(context.Context) error { return x.Close() },
 	})
 	return databaseOut{DB: x, Dialect: d}, nil
+}
+
+// DatabasePool returns the pool limits of cfg's DB_MAX_OPEN_CONNS,
+// DB_MAX_IDLE_CONNS, DB_CONN_MAX_LIFETIME and DB_CONN_MAX_IDLE_TIME, which
+// Database opens its pool with: pass it to db.Open to open another pool
+// the same way. A variable's 0 (no limit, or no idle connection kept)
+// becomes the field's negative, since a zero db.Pool field stands for its
+// default.
+func DatabasePool(cfg config.Config) db.Pool {
+	return db.Pool{
+		MaxOpenConns:    orNegative(cfg.DBMaxOpenConns),
+		MaxIdleConns:    orNegative(cfg.DBMaxIdleConns),
+		ConnMaxLifetime: orNegative(cfg.DBConnMaxLifetime),
+		ConnMaxIdleTime: orNegative(cfg.DBConnMaxIdleTime),
+	}
+}
+
+// orNegative returns n, or -1 for 0.
+func orNegative[N int | time.Duration](n N) N {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

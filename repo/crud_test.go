@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/fasttrack-go/fasttrack/repo"
 	"github.com/go-sql-driver/mysql"
@@ -275,7 +276,7 @@ func TestUpdateOfAnUnchangedRow(t *testing.T) {
 		if d != db.MySQL {
 			return
 		}
-		target, err := db.ParseURL(u)
+		target, err := dburl.Parse(u)
 		must(t, err)
 		cfg, err := mysql.ParseDSN(target.DSN)
 		must(t, err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/repo"
 )
@@ -21,9 +20,7 @@ type Book struct {
 
 func ExampleNewTable() {
 	ctx := context.Background()
-	cfg := config.Default()
-	cfg.DatabaseURL = "sqlite::memory:"
-	x, d, err := db.Open(cfg)
+	x, d, err := db.Open("sqlite::memory:", db.Pool{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -89,9 +86,7 @@ func ExampleQueryError() {
 
 func ExampleBase_Keyset() {
 	ctx := context.Background()
-	cfg := config.Default()
-	cfg.DatabaseURL = "sqlite::memory:"
-	x, d, _ := db.Open(cfg)
+	x, d, _ := db.Open("sqlite::memory:", db.Pool{})
 	defer x.Close()
 	x.MustExec(`CREATE TABLE book (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL,
 		author TEXT NOT NULL, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, deleted_at TIMESTAMP)`)

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -25,7 +26,7 @@ type Counter struct {
 
 // Open opens a counting pool on a FastTrack database URL.
 func Open(databaseURL string) (*sqlx.DB, *Counter, error) {
-	t, err := db.ParseURL(databaseURL)
+	t, err := dburl.Parse(databaseURL)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -77,7 +77,7 @@ func New(t TB, d db.Dialect) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("testdb: creating database on %s: %v", config.Redact(server), err)
+		t.Fatalf("testdb: creating database on %s: %v", dburl.Redact(server), err)
 	}
 	t.Cleanup(func() {
 		drop := "DROP DATABASE IF EXISTS " + name
@@ -102,23 +102,18 @@ func New(t TB, d db.Dialect) string {
 // open opens a single-connection pool on the server URL.
 func open(t TB, server string) *sqlx.DB {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DatabaseURL = server
-	cfg.DBMaxOpenConns = 1
-	x, _, err := db.Open(cfg)
+	x, _, err := db.Open(server, db.Pool{MaxOpenConns: 1})
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
 	return x
 }
 
-// Open opens a pool on databaseURL with the default configuration, checks
-// that the database answers, and closes the pool when the test ends.
+// Open opens a pool on databaseURL with the default limits, checks that
+// the database answers, and closes the pool when the test ends.
 func Open(t TB, databaseURL string) (*sqlx.DB, db.Dialect) {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DatabaseURL = databaseURL
-	x, d, err := db.Open(cfg)
+	x, d, err := db.Open(databaseURL, db.Pool{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
@@ -49,9 +49,8 @@ func BenchmarkPairedMySQL(b *testing.B) {
 // sql.Open and the driver's own connector, for the hand-written engine.
 // Both have the default configuration's limits.
 func serverDB(b *testing.B, d db.Dialect) (ft, hw *sqlx.DB) {
-	cfg := config.Default()
-	cfg.DatabaseURL = testdb.New(b, d)
-	ft, _, err := db.Open(cfg)
+	u := testdb.New(b, d)
+	ft, _, err := db.Open(u, db.Pool{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,7 +58,7 @@ func serverDB(b *testing.B, d db.Dialect) (ft, hw *sqlx.DB) {
 	if err := seed(ft); err != nil {
 		b.Fatal(err)
 	}
-	t, err := db.ParseURL(cfg.DatabaseURL)
+	t, err := dburl.Parse(u)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,7 +67,10 @@ func serverDB(b *testing.B, d db.Dialect) (ft, hw *sqlx.DB) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = pool.Close() })
-	db.SetLimits(pool, cfg)
+	pool.SetMaxOpenConns(db.DefaultMaxOpenConns)
+	pool.SetMaxIdleConns(db.DefaultMaxIdleConns)
+	pool.SetConnMaxLifetime(db.DefaultConnMaxLifetime)
+	pool.SetConnMaxIdleTime(db.DefaultConnMaxIdleTime)
 	return ft, db.Wrap(pool, t.Driver)
 }
 

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
@@ -122,9 +121,7 @@ func tempDir(b *testing.B) string {
 // openSQLite opens, with db.Open and the default configuration, an SQLite
 // file of the benchmarks' folder.
 func openSQLite(b *testing.B, name string) (*sqlx.DB, error) {
-	cfg := config.Default()
-	cfg.DatabaseURL = "sqlite:" + filepath.Join(tempDir(b), name)
-	x, d, err := db.Open(cfg)
+	x, d, err := db.Open("sqlite:"+filepath.Join(tempDir(b), name), db.Pool{})
 	if err != nil {
 		return nil, err
 	}

@@ -105,7 +105,7 @@ func openNoPing(t testing.TB, databaseURL string) *sqlx.DB {
 	cfg := config.Default()
 	cfg.DatabaseURL = databaseURL
 	cfg.DBMaxOpenConns = 2
-	x, _, err := db.Open(cfg)
+	x, _, err := db.Open(cfg.DatabaseURL, db.Pool{MaxOpenConns: cfg.DBMaxOpenConns})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 )
@@ -101,7 +102,7 @@ func sqliteWriteLocked(t *testing.T, admin *sqlx.DB) bool {
 		t.Fatal(err)
 	}
 	defer func() {
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", db.BusyTimeoutMillis)); err != nil {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", dburl.BusyTimeoutMillis)); err != nil {
 			t.Error(err)
 		}
 	}()

@@ -297,7 +297,7 @@ func holdSQLiteWriteLock(t *testing.T, u string, id int) (commit func()) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DatabaseURL = u
-	x, _, err := db.Open(cfg)
+	x, _, err := db.Open(cfg.DatabaseURL, db.Pool{})
 	if err != nil {
 		t.Fatal(err)
 	}

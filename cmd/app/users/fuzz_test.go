@@ -68,7 +68,7 @@ func newFuzzApp(f *testing.F) *fuzzApp {
 	cfg := config.Default()
 	cfg.DatabaseURL = "sqlite:" + filepath.Join(f.TempDir(), "users.db")
 	cfg.BodyLimit = fuzzBodyLimit
-	x, d, err := db.Open(cfg)
+	x, d, err := db.Open(cfg.DatabaseURL, db.Pool{})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -285,10 +285,7 @@ func BusyLines(log string) []string {
 
 // openPool opens and pings a pool on databaseURL.
 func openPool(ctx context.Context, databaseURL string, conns int) (*sqlx.DB, error) {
-	cfg := config.Default()
-	cfg.DatabaseURL = databaseURL
-	cfg.DBMaxOpenConns = conns
-	x, _, err := db.Open(cfg)
+	x, _, err := db.Open(databaseURL, db.Pool{MaxOpenConns: conns})
 	if err != nil {
 		return nil, err
 	}
@@ -304,11 +301,11 @@ func openPool(ctx context.Context, databaseURL string, conns int) (*sqlx.DB, err
 // CreateDatabase creates an empty database on the PostgreSQL or MySQL
 // server of serverURL and returns its URL and a function dropping it.
 func CreateDatabase(ctx context.Context, serverURL string) (string, func() error, error) {
-	t, err := db.ParseURL(serverURL)
+	t, err := dburl.Parse(serverURL)
 	if err != nil {
 		return "", nil, err
 	}
-	if t.Dialect == db.SQLite {
+	if t.Dialect == dburl.SQLite {
 		return "", nil, errors.New("load: CreateDatabase is for PostgreSQL and MySQL servers")
 	}
 	admin, err := openPool(ctx, serverURL, 1)
@@ -318,12 +315,12 @@ func CreateDatabase(ctx context.Context, serverURL string) (string, func() error
 	name := "ft_load_" + NewRunID()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		admin.Close()
-		return "", nil, fmt.Errorf("load: creating database %s on %s: %w", name, config.Redact(serverURL), err)
+		return "", nil, fmt.Errorf("load: creating database %s on %s: %w", name, dburl.Redact(serverURL), err)
 	}
 	drop := func() error {
 		defer admin.Close()
 		q := "DROP DATABASE IF EXISTS " + name
-		if t.Dialect == db.Postgres {
+		if t.Dialect == dburl.Postgres {
 			q += " WITH (FORCE)"
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -33,6 +33,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
 	"github.com/jmoiron/sqlx"
@@ -163,9 +164,9 @@ func run() error {
 }
 
 // openPool opens the pool for cfg.DatabaseURL with sql.Open and cfg's
-// limits.
+// limits, which mean what database/sql means (0: no limit).
 func openPool(cfg config.Config) (*sqlx.DB, db.Dialect, error) {
-	t, err := db.ParseURL(cfg.DatabaseURL)
+	t, err := dburl.Parse(cfg.DatabaseURL)
 	if err != nil {
 		return nil, "", err
 	}
@@ -173,8 +174,11 @@ func openPool(cfg config.Config) (*sqlx.DB, db.Dialect, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("opening the database: %w", err)
 	}
-	db.SetLimits(pool, cfg)
-	return db.Wrap(pool, t.Driver), t.Dialect, nil
+	pool.SetMaxOpenConns(cfg.DBMaxOpenConns)
+	pool.SetMaxIdleConns(cfg.DBMaxIdleConns)
+	pool.SetConnMaxLifetime(cfg.DBConnMaxLifetime)
+	pool.SetConnMaxIdleTime(cfg.DBConnMaxIdleTime)
+	return db.Wrap(pool, t.Driver), db.Dialect(t.Dialect), nil
 }
 
 // problem answers status as application/problem+json.

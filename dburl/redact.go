@@ -1,6 +1,9 @@
-package config
+package dburl
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // mask replaces passwords.
 const mask = "xxxxx"
@@ -160,4 +163,36 @@ func skipSpaces(s string, i int) int {
 		i++
 	}
 	return i
+}
+
+// RedactText returns text, such as a driver's error message about the
+// database of rawURL, with rawURL's password (as written, and decoded)
+// replaced by "xxxxx". It does not parse text otherwise: pass a URL itself
+// through Redact.
+func RedactText(text, rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
+		p, _ := u.User.Password()
+		text = replaceSecret(text, p)
+	}
+	if _, rest, ok := strings.Cut(rawURL, "://"); ok {
+		// As written: the authority's userinfo runs to its last '@', as
+		// net/url reads it.
+		if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+			rest = rest[:j]
+		}
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if _, p, ok := strings.Cut(rest[:at], ":"); ok {
+				text = replaceSecret(text, p)
+			}
+		}
+	}
+	return text
+}
+
+// replaceSecret replaces every occurrence of secret in s.
+func replaceSecret(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, mask)
 }

@@ -1,4 +1,4 @@
-package db
+package pgbegin
 
 import (
 	"context"
@@ -12,30 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// PostgreSQL connections are pgx's database/sql connections (stdlib.Conn),
-// wrapped so that a transaction's BEGIN travels with its first statement:
-// database/sql sends BEGIN on its own and waits for it, one round trip of
-// three for a request that reads a row. The wrapper's BeginTx sends
-// nothing; the transaction's first statement goes out as BEGIN, then the
-// statement, in one write, and its answer comes back in one read. A
-// transaction that runs no statement sends nothing at all.
-//
-// The statement rides with BEGIN only when the connection has prepared it
-// before (pgRows must know its columns to ask for each in the format pgx's
-// stdlib asks for, so that the first statement scans exactly as the others
-// do). The first time, BEGIN goes alone, the statement is prepared under
-// the name pgx's stdlib uses for a statement it was asked to prepare, and
-// it runs through stdlib as usual, which finds it prepared. Each connection
-// keeps at most maxPipelined such statements, least recently used out.
-// Connections whose DSN chose another query mode than pgx's default (the
-// simple protocol, for a pooler that cannot keep prepared statements) are
-// not changed.
-//
-// In sql.Conn.Raw the driver connection is not a *stdlib.Conn but has its
-// Conn() *pgx.Conn. Asked for the pgx connection in a transaction begun on
-// the same sql.Conn, it sends the held BEGIN first: a CopyFrom on it is
-// part of the transaction.
-
 // maxPipelined bounds the statements one connection keeps prepared for
 // riding with BEGIN.
 const maxPipelined = 256
@@ -43,13 +19,22 @@ const maxPipelined = 256
 // pgConnector opens pgx stdlib connections and wraps them (see pgConn).
 type pgConnector struct{ base driver.Connector }
 
-// newPGConnector returns the connector for a pgx DSN.
-func newPGConnector(dsn string) (driver.Connector, error) {
+// NewConnector returns the connector for a pgx DSN (a postgres:// URL or
+// a key/value DSN): pgx's stdlib connector, its connections wrapped.
+func NewConnector(dsn string) (driver.Connector, error) {
 	base, err := stdlib.GetDefaultDriver().(driver.DriverContext).OpenConnector(dsn)
 	if err != nil {
 		return nil, err
 	}
-	return pgConnector{base: base}, nil
+	return Wrap(base), nil
+}
+
+// Wrap returns a connector whose connections are base's, wrapped when they
+// are pgx stdlib connections (*stdlib.Conn); base is typically
+// stdlib.GetConnector of a pgx.ConnConfig. Other connections are returned
+// as they are.
+func Wrap(base driver.Connector) driver.Connector {
+	return pgConnector{base: base}
 }
 
 // Connect opens a connection and wraps it.

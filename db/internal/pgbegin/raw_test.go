@@ -1,4 +1,4 @@
-package db_test
+package pgbegin_test
 
 import (
 	"context"
@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -254,7 +257,7 @@ func TestPGRawKeepsTheTransactionOptions(t *testing.T) {
 // A connection whose held BEGIN cannot be sent hands out a closed pgx
 // connection: work on it fails rather than run outside the transaction.
 func TestPGRawAfterAFailedBeginFails(t *testing.T) {
-	tgt, err := db.ParseURL(testdb.New(t, db.Postgres))
+	tgt, err := dburl.Parse(testdb.New(t, db.Postgres))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +265,7 @@ func TestPGRawAfterAFailedBeginFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc, err := db.PGConnector(cfg).Connect(context.Background())
+	dc, err := pgbegin.Wrap(stdlib.GetConnector(*cfg)).Connect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +294,7 @@ func TestPGRawAfterAFailedBeginFails(t *testing.T) {
 // second COMMIT and ignores the second ROLLBACK, instead of sending either
 // on a connection with no transaction.
 func TestPGEndTwice(t *testing.T) {
-	tgt, err := db.ParseURL(testdb.New(t, db.Postgres))
+	tgt, err := dburl.Parse(testdb.New(t, db.Postgres))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +302,7 @@ func TestPGEndTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc, err := db.PGConnector(cfg).Connect(context.Background())
+	dc, err := pgbegin.Wrap(stdlib.GetConnector(*cfg)).Connect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package db_test
+package pgbegin_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,7 +44,7 @@ func openPG(t *testing.T, fasttrack bool) (*sqlx.DB, *writeCounter) {
 
 func openPGOn(t *testing.T, u string, fasttrack bool) (*sqlx.DB, *writeCounter) {
 	t.Helper()
-	tgt, err := db.ParseURL(u)
+	tgt, err := dburl.Parse(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func openPGOn(t *testing.T, u string, fasttrack bool) (*sqlx.DB, *writeCounter) 
 	}
 	var pool *sql.DB
 	if fasttrack {
-		pool = sql.OpenDB(db.PGConnector(cfg))
+		pool = sql.OpenDB(pgbegin.Wrap(stdlib.GetConnector(*cfg)))
 	} else {
 		pool = sql.OpenDB(stdlib.GetConnector(*cfg))
 	}

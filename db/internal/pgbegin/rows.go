@@ -1,4 +1,4 @@
-package db
+package pgbegin
 
 import (
 	"database/sql/driver"

@@ -1,61 +1,66 @@
-package db_test
+package dburl_test
 
 import (
+	"errors"
 	"net"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/fasttrack-go/fasttrack/internal/secreturl"
 	"github.com/go-sql-driver/mysql"
 )
 
-// checkTarget checks what ParseURL(raw) returned.
-func checkTarget(t *testing.T, raw string, got db.Target, err error) {
+// checkTarget checks what Parse(raw) returned.
+func checkTarget(t *testing.T, raw string, got dburl.Target, err error) {
 	t.Helper()
 	if err != nil {
-		if got != (db.Target{}) {
-			t.Fatalf("ParseURL(%q) = %+v with error %v", raw, got, err)
+		if got != (dburl.Target{}) {
+			t.Fatalf("Parse(%q) = %+v with error %v", raw, got, err)
 		}
-		if !strings.HasPrefix(err.Error(), "db: ") {
-			t.Fatalf("ParseURL(%q): error %q does not start with \"db: \"", raw, err)
+		e, ok := errors.AsType[*dburl.Error](err)
+		if !ok || e.URL != dburl.Redact(raw) {
+			t.Fatalf("Parse(%q): error %v (%T), want a *dburl.Error with URL %q", raw, err, err, dburl.Redact(raw))
+		}
+		if !errors.Is(err, dburl.ErrMalformed) && !errors.Is(err, dburl.ErrUnknownScheme) {
+			t.Fatalf("Parse(%q): error %v is neither ErrMalformed nor ErrUnknownScheme", raw, err)
 		}
 		return
 	}
 	if got.DSN == "" {
-		t.Fatalf("ParseURL(%q) = %+v: empty DSN", raw, got)
+		t.Fatalf("Parse(%q) = %+v: empty DSN", raw, got)
 	}
-	want := map[db.Dialect]string{db.SQLite: "sqlite", db.Postgres: "pgx", db.MySQL: "mysql"}
+	want := map[dburl.Dialect]string{dburl.SQLite: "sqlite", dburl.Postgres: "pgx", dburl.MySQL: "mysql"}
 	driver, ok := want[got.Dialect]
 	if !ok || got.Driver != driver {
-		t.Fatalf("ParseURL(%q) = %+v: dialect and driver not one of %v", raw, got, want)
+		t.Fatalf("Parse(%q) = %+v: dialect and driver not one of %v", raw, got, want)
 	}
-	if got.Memory && got.Dialect != db.SQLite {
-		t.Fatalf("ParseURL(%q) = %+v: an in-memory database that is not SQLite", raw, got)
+	if got.Memory && got.Dialect != dburl.SQLite {
+		t.Fatalf("Parse(%q) = %+v: an in-memory database that is not SQLite", raw, got)
 	}
 	scheme, _, _ := strings.Cut(raw, ":")
 	switch got.Dialect {
-	case db.SQLite:
+	case dburl.SQLite:
 		if !strings.HasPrefix(got.DSN, "file:") || !strings.Contains(got.DSN, "foreign_keys%281%29") {
-			t.Fatalf("ParseURL(%q): SQLite DSN %q", raw, got.DSN)
+			t.Fatalf("Parse(%q): SQLite DSN %q", raw, got.DSN)
 		}
-	case db.Postgres:
-		if got.DSN != raw {
-			t.Fatalf("ParseURL(%q): PostgreSQL DSN %q, want the URL itself", raw, got.DSN)
+	case dburl.Postgres:
+		if got.DSN != strings.ToLower(scheme)+raw[len(scheme):] {
+			t.Fatalf("Parse(%q): PostgreSQL DSN %q, want the URL itself, its scheme in lower case", raw, got.DSN)
 		}
-	case db.MySQL:
+	case dburl.MySQL:
 		if !strings.EqualFold(scheme, "mysql") {
-			t.Fatalf("ParseURL(%q) = MySQL", raw)
+			t.Fatalf("Parse(%q) = MySQL", raw)
 		}
 		// The DSN must say what the URL says.
 		cfg, err := mysql.ParseDSN(got.DSN)
 		if err != nil {
-			t.Fatalf("ParseURL(%q): MySQL DSN %q does not parse: %v", raw, got.DSN, err)
+			t.Fatalf("Parse(%q): MySQL DSN %q does not parse: %v", raw, got.DSN, err)
 		}
 		u, err := url.Parse(raw)
 		if err != nil {
-			t.Fatalf("ParseURL(%q) accepted a URL url.Parse rejects: %v", raw, err)
+			t.Fatalf("Parse(%q) accepted a URL url.Parse rejects: %v", raw, err)
 		}
 		pw, _ := u.User.Password()
 		port := u.Port()
@@ -69,19 +74,19 @@ func checkTarget(t *testing.T, raw string, got db.Target, err error) {
 			addr = cfg.Addr
 		}
 		if cfg.User != u.User.Username() || cfg.Passwd != pw || cfg.Net != "tcp" || cfg.Addr != addr || cfg.DBName != strings.TrimPrefix(u.Path, "/") {
-			t.Fatalf("ParseURL(%q): MySQL DSN %q reads user %q, password %q, address %s(%s), database %q; the URL has %q, %q, tcp(%s), %q",
+			t.Fatalf("Parse(%q): MySQL DSN %q reads user %q, password %q, address %s(%s), database %q; the URL has %q, %q, tcp(%s), %q",
 				raw, got.DSN, cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName, u.User.Username(), pw, addr, strings.TrimPrefix(u.Path, "/"))
 		}
 		if !cfg.ParseTime || !cfg.ClientFoundRows {
-			t.Fatalf("ParseURL(%q): MySQL DSN %q without parseTime or clientFoundRows", raw, got.DSN)
+			t.Fatalf("Parse(%q): MySQL DSN %q without parseTime or clientFoundRows", raw, got.DSN)
 		}
 	}
 }
 
-// FuzzParseURL parses scheme://user:PASSWORD@rest, where the password holds
-// a marker no error may show, and rest alone as any string: ParseURL never
+// FuzzParse parses scheme://user:PASSWORD@rest, where the password holds
+// a marker no error may show, and rest alone as any string: Parse never
 // panics, and what it returns is consistent.
-func FuzzParseURL(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []struct {
 		scheme, user, pre, suf, rest string
 		encoded                      bool
@@ -101,22 +106,27 @@ func FuzzParseURL(f *testing.F) {
 		{"redis", "u", "", "", "h:6379", false},                    // unknown scheme
 		{"sqlite", "", "", "", "app.db?_pragma=busy_timeout(50)", false},
 		{"sqlite", "", "", "", ":memory:", false},
+		{"Postgres", "u", "", "", "h/db", false},                        // scheme in any case
+		{"p", "", "", "", "SQLITE:app.db", false},                       // rest alone: scheme in any case
+		{"p", "", "", "", "sqlite3:app.db", false},                      // rest alone: refused alias
+		{"p", "", "", "", "sqlite://host/x.db", false},                  // rest alone: a host
+		{"p", "", "", "", "sqlite:///var/x.db?_txlock=deferred", false}, // rest alone: absolute path
 	} {
 		f.Add(s.scheme, s.user, s.pre, s.suf, s.rest, s.encoded)
 	}
 	f.Fuzz(func(t *testing.T, scheme, user, pre, suf, rest string, encoded bool) {
-		got, err := db.ParseURL(rest)
+		got, err := dburl.Parse(rest)
 		checkTarget(t, rest, got, err)
 
 		u, ok := secreturl.Build(scheme, user, pre, suf, rest, encoded)
 		if !ok {
 			return
 		}
-		got, err = db.ParseURL(u)
+		got, err = dburl.Parse(u)
 		checkTarget(t, u, got, err)
 		if err != nil {
 			if l := secreturl.Leak(err.Error()); l != "" {
-				t.Fatalf("ParseURL(%q): error shows %q: %v", u, l, err)
+				t.Fatalf("Parse(%q): error shows %q: %v", u, l, err)
 			}
 		}
 	})
