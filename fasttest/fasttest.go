@@ -6,25 +6,35 @@
 //	app := fasttest.Start(t, migrations.FS, users.Module(), fx.Populate(&table))
 //	resp := app.Do(t, http.MethodPost, "/users", map[string]any{"name": "Ada", "email": "ada@example.com"})
 //
-// The database is an SQLite file in the test's temporary folder, or, when
-// TEST_POSTGRES_URL is set, a new database on that PostgreSQL server,
-// dropped at the end. Each Start has its own database and port, so parallel
-// tests are isolated. The app's pool counts what it sends (App.Count), its
-// logs are kept (App.Logs), and App.Client talks to the real server.
+// The database is an SQLite file in the test's temporary folder, whatever
+// the environment. The kit's own Fx options choose otherwise:
+// On(db.Postgres) or On(db.MySQL) runs the app on a new database on the
+// server of TEST_POSTGRES_URL or TEST_MYSQL_URL, dropped at the end;
+// DatabasePrefix names it; Configure edits the configuration. Each runs a
+// test once per dialect — SQLite, PostgreSQL, MySQL — in one call:
+//
+//	fasttest.Each(t, func(t *testing.T, d db.Dialect, app *fasttest.App) {
+//		resp := app.Do(t, http.MethodGet, "/users", nil)
+//		...
+//	}, migrations.FS, users.Module())
+//
+// A server dialect whose variable is not set is skipped with a message, or
+// fails when CI=true. Each Start has its own database and port, so parallel
+// tests are isolated. The app's pool counts what it sends (App.Count, a
+// Counter), its logs are kept (App.Logs), and App.Client talks to the real
+// server.
 package fasttest
 
 import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/internal/sqlcount"
-	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/jmoiron/sqlx"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
@@ -34,6 +44,9 @@ import (
 type App struct {
 	// URL is the server's base URL, http://127.0.0.1:port.
 	URL string
+	// DatabaseURL is the app's database: the throwaway one Start created,
+	// or the one StartWith was given.
+	DatabaseURL string
 	// DB is the application's pool.
 	DB *sqlx.DB
 	// Dialect is the pool's dialect.
@@ -49,37 +62,17 @@ type App struct {
 }
 
 // Start starts the framework with migrations (nil for none) and opts on a
-// throwaway database (see Database), and stops it when the test ends.
+// throwaway database, and stops it when the test ends. The database is an
+// SQLite file unless opts hold On; see also DatabasePrefix and Configure.
+// The configuration is Config's.
 func Start(t TB, migrations fs.FS, opts ...fx.Option) *App {
 	t.Helper()
-	return StartWith(t, Config(Database(t)), migrations, opts...)
-}
-
-// Database returns the URL of a throwaway database: a new database on the
-// PostgreSQL server of TEST_POSTGRES_URL when it is set, else an SQLite
-// file in the test's temporary folder. It is removed when the test ends.
-func Database(t TB) string {
-	t.Helper()
-	if PostgresConfigured() {
-		return testdb.New(t, db.Postgres)
-	}
-	return testdb.New(t, db.SQLite)
-}
-
-// PostgresConfigured reports whether TEST_POSTGRES_URL names a server for
-// Database to use.
-func PostgresConfigured() bool { return os.Getenv(testdb.EnvVar(db.Postgres)) != "" }
-
-// NewDatabase returns the URL of a throwaway database of dialect d (see
-// the testdb rules: a server dialect needs TEST_POSTGRES_URL or
-// TEST_MYSQL_URL, and is skipped without it unless CI=true).
-func NewDatabase(t TB, d db.Dialect) string {
-	t.Helper()
-	return testdb.New(t, d)
+	return StartWith(t, Config(""), migrations, opts...)
 }
 
 // Config returns the configuration tests start apps with: databaseURL, a
-// free port, short timeouts, debug logs.
+// free port, short timeouts, debug logs. With an empty databaseURL,
+// StartWith creates a throwaway database, as Start does.
 func Config(databaseURL string) config.Config {
 	cfg := config.Default()
 	cfg.DatabaseURL = databaseURL
@@ -90,23 +83,37 @@ func Config(databaseURL string) config.Config {
 	return cfg
 }
 
-// StartWith starts the framework with migrations and opts on cfg — its
-// DatabaseURL included — and stops it when the test ends.
+// StartWith starts the framework with migrations and opts on cfg, and
+// stops it when the test ends. The database is cfg.DatabaseURL when it is
+// set (then opts cannot hold On or DatabasePrefix), else a throwaway one as
+// for Start. A Configure option among opts edits cfg first.
 func StartWith(t TB, cfg config.Config, migrations fs.FS, opts ...fx.Option) *App {
 	t.Helper()
-	x, count, err := sqlcount.Open(cfg.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x.SetMaxOpenConns(cfg.DBMaxOpenConns)
-	x.SetMaxIdleConns(cfg.DBMaxIdleConns)
-	a := &App{DB: x, Count: count, Logs: &SyncBuffer{}, Dialect: db.DialectOf(x)}
+	a := &App{Logs: &SyncBuffer{}}
 	var srv *http.Server
 	a.fx = fxtest.New(t,
 		fxmodules.Framework(migrations),
-		fx.Replace(cfg),
-		fx.Decorate(func(*sqlx.DB) *sqlx.DB { return x }),
-		fx.Decorate(func() *slog.Logger {
+		// The kit's options (On, DatabasePrefix, Configure) are values in
+		// the graph: the configuration, and the database it names, are
+		// made once they are known.
+		fx.Decorate(func(c choices) (config.Config, error) {
+			t.Helper()
+			final, err := c.configure(t, cfg)
+			cfg = final
+			return final, err
+		}),
+		fx.Decorate(func(cfg config.Config) (*sqlx.DB, error) {
+			x, count, err := sqlcount.Open(cfg.DatabaseURL)
+			if err != nil {
+				return nil, err
+			}
+			t.Cleanup(func() { x.Close() }) // after the app stops: registered before
+			x.SetMaxOpenConns(cfg.DBMaxOpenConns)
+			x.SetMaxIdleConns(cfg.DBMaxIdleConns)
+			a.DB, a.Count, a.Dialect, a.DatabaseURL = x, counterOf(count), db.DialectOf(x), cfg.DatabaseURL
+			return x, nil
+		}),
+		fx.Decorate(func(cfg config.Config) *slog.Logger {
 			return slog.New(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
 		}),
 		fx.Populate(&srv),
@@ -119,7 +126,6 @@ func StartWith(t TB, cfg config.Config, migrations fs.FS, opts ...fx.Option) *Ap
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
 		a.fx.RequireStop()
-		x.Close()
 	})
 	return a
 }
@@ -137,7 +143,3 @@ func (a *App) RequireNoConnInUse(t TB) {
 	}
 	t.Fatalf("%d connections still in use", a.DB.Stats().InUse)
 }
-
-// Counter counts the BEGINs, statements, commits and rollbacks the app's
-// pool sent.
-type Counter = sqlcount.Counter

@@ -39,14 +39,3 @@ func TestParallelAppsAreIsolated(t *testing.T) {
 		})
 	}
 }
-
-func TestDatabaseFollowsTheEnvironment(t *testing.T) {
-	u := fasttest.Database(t)
-	want := "sqlite:"
-	if fasttest.PostgresConfigured() {
-		want = "postgres"
-	}
-	if len(u) < len(want) || u[:len(want)] != want {
-		t.Fatalf("Database() = %q, want a %s URL", u, want)
-	}
-}
