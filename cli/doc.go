@@ -24,10 +24,10 @@
 //		})
 //	}
 //
-// Commands other than serve start the application without its HTTP server:
-// migrate opens the database from the configuration alone (config.Load),
-// routes and graph build the application without starting it (no
-// connection, no listener), and seed and the application's commands start
-// it — database ping, migrations when MIGRATE_ON_START, the request scope's
-// checks — run, and stop it, each within START_TIMEOUT and STOP_TIMEOUT.
+// Commands other than serve never listen. migrate, routes and graph build
+// the application without starting it (migrate then connects with the
+// application's configuration, pool and logger; routes and graph do not
+// connect). seed and the application's commands start it without its HTTP
+// server — database ping, migrations when MIGRATE_ON_START, the request
+// scope's checks — run, and stop it, within START_TIMEOUT and STOP_TIMEOUT.
 package cli
