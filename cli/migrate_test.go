@@ -272,14 +272,14 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 // folder up to version 3 (only postgres has 3), a nested module, and a
 // folder that is not the migrations'.
 var shopModule = map[string]string{
-	"go.mod":                                  "module example.com/shop\n\ngo 1.26\n",
+	"go.mod":                                   "module example.com/shop\n\ngo 1.26\n",
 	"internal/migrations/sqlite/00001_a.sql":   "-- existing\n",
 	"internal/migrations/postgres/00001_a.sql": "-- existing\n",
 	"internal/migrations/postgres/00003_b.sql": "-- existing\n",
 	"internal/migrations/mysql/00001_a.sql":    "-- existing\n",
-	"internal/orders/keep.go":                 "package orders\n",
-	"tools/go.mod":                            "module example.com/shop/tools\n",
-	"afile":                                   "x",
+	"internal/orders/keep.go":                  "package orders\n",
+	"tools/go.mod":                             "module example.com/shop/tools\n",
+	"afile":                                    "x",
 }
 
 // TestMigrateCreateFolder runs `migrate create` without --dir, and with a
@@ -434,4 +434,3 @@ func TestMigrateWithoutMigrations(t *testing.T) {
 		t.Fatalf("migrate status without migrations: %v", err)
 	}
 }
-
