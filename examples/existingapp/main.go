@@ -1,28 +1,31 @@
 // Command existingapp shows FastTrack plugged into an Fx application that
 // already exists: the app keeps its own modules (here a clock), and adds
 // fxmodules.Framework plus one feature whose repository is request-scoped.
+// cli.Main gives it FastTrack's command line, with a command of its own.
 //
-//	go run ./examples/existingapp      # serves on :8080 with an SQLite file
+//	go run ./examples/existingapp                 # serves on :8080 with an SQLite file
 //	curl -X POST localhost:8080/notes -d '{"body":"hello"}' -H 'Content-Type: application/json'
+//	go run ./examples/existingapp add-note hi     # adds a note, in a transaction
+//	go run ./examples/existingapp routes          # lists the routes; see --help for the rest
 package main
 
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/cli"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/repo"
 	"github.com/gin-gonic/gin"
+	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 )
 
@@ -111,13 +114,33 @@ func features() fx.Option {
 	)
 }
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// FastTrack — configuration, logging, pool, migrations, request scope,
-	// HTTP server — beside the app's own modules.
-	if err := fxmodules.Run(ctx, fxmodules.Framework(migrations()), features()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+// addNotes adds a note per argument, in the command's transaction: when one
+// fails (an empty one), none is kept.
+func addNotes(ctx context.Context, args cli.Args, notes *Notes, cmd *cobra.Command) error {
+	for _, body := range args {
+		if body == "" {
+			return errors.New("add-note: a note needs a body")
+		}
+		n := &Note{Body: body}
+		if err := notes.Create(ctx, n); err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), "added note", n.ID)
+	}
+	return nil
+}
+
+func main() { cli.Main(app()) }
+
+// app is the command line: FastTrack's commands over the whole application,
+// and add-note.
+func app() cli.App {
+	return cli.App{
+		Name:          "existingapp",
+		Options:       fx.Options(fxmodules.Framework(migrations()), features()),
+		Migrations:    migrations(),
+		Module:        "github.com/fasttrack-go/fasttrack",
+		MigrationsDir: "examples/existingapp/migrations",
+		Commands:      []*cli.Cmd{cli.Command("add-note", "Add a note per argument", addNotes)},
 	}
 }
