@@ -32,7 +32,8 @@ const (
 // its default (DefaultMaxOpenConns, …); a negative one means what
 // database/sql means by a value <= 0: no limit, or for MaxIdleConns no
 // idle connection kept. The config package's DB_* variables, where 0
-// means no limit, map to a Pool with 0 written as -1 (fxmodules does).
+// means no limit, map to a Pool with 0 written as -1:
+// fxmodules.DatabasePool maps them.
 type Pool struct {
 	// MaxOpenConns caps the open connections: default 10, negative for
 	// no limit.

@@ -25,7 +25,7 @@
 //
 //	""                        empty
 //	app.db                    no scheme: write sqlite:app.db
-//	sqlite3:app.db            not a scheme of FastTrack: write sqlite:app.db
+//	sqlite3:app.db, file:x    not schemes of FastTrack: write sqlite:app.db
 //	redis://…                 an unknown scheme
 //	sqlite:, sqlite://        no path
 //	sqlite://host/x.db        a host: write sqlite:PATH or sqlite:///abs/path
