@@ -51,7 +51,8 @@ type App struct {
 	DB *sqlx.DB
 	// Dialect is the pool's dialect.
 	Dialect db.Dialect
-	// Count counts what the pool sent.
+	// Count counts what the pool sent: BEGINs, statements, commits,
+	// rollbacks, prepares (see Counter).
 	Count *Counter
 	// Logs holds everything the application logged.
 	Logs *SyncBuffer
@@ -98,9 +99,7 @@ func StartWith(t TB, cfg config.Config, migrations fs.FS, opts ...fx.Option) *Ap
 		// made once they are known.
 		fx.Decorate(func(c choices) (config.Config, error) {
 			t.Helper()
-			final, err := c.configure(t, cfg)
-			cfg = final
-			return final, err
+			return c.configure(t, cfg)
 		}),
 		fx.Decorate(func(cfg config.Config) (*sqlx.DB, error) {
 			x, count, err := sqlcount.Open(cfg.DatabaseURL)
