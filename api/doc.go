@@ -43,11 +43,12 @@
 // [MiddlewareConfig.HoldLimit], and a Hijack. Nothing the chain does afterwards can
 // change the outcome; a transaction asked for afterwards is refused.
 //
-// With retries allowed ([WithRetry], [MiddlewareConfig.RetryAttempts]), an
-// api.Handle handler that fails with a retryable error, or whose commit
-// does, runs again — with the whole chain after the middleware — on a fresh
-// scope, from the request as it reached the middleware (body, keys, errors,
-// headers), as long as nothing was sent.
+// With retries allowed ([WithRetry], [MiddlewareConfig.RetryAttempts]) on a
+// route whose handler comes from [Handle] or [Wrap], a request whose chain
+// records a retryable error (the handler's returned error is recorded), or
+// whose commit fails with one, runs again — the whole chain after the
+// middleware — on a fresh scope, from the request as it reached the
+// middleware (body, keys, errors, headers), as long as nothing was sent.
 //
 // Middlewares installed before the request-scope middleware run after the
 // outcome is decided: they cannot veto the commit.

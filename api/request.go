@@ -93,7 +93,7 @@ type request struct {
 	// The request as it reached the middleware, restored before each
 	// retried attempt.
 	entry entryState
-	// retry is set once an api.Handle handler prepared the request to run
+	// retry is set once a Handle or Wrap handler prepared the request to run
 	// again (its body kept); retryOK when it can.
 	retry, retryOK bool
 	replay         replayBody     // the body, kept for a retry

@@ -24,7 +24,7 @@ func (r *request) enter() {
 
 // prepareRetry keeps the body (up to the replay limit) and the response
 // headers so that the chain can run again. It runs once per request, in the
-// first attempt of an api.Handle handler whose route allows retries, and
+// first attempt of a Handle or Wrap handler whose route allows retries, and
 // reports false when the body is too large to replay.
 func (r *request) prepareRetry() bool {
 	if r.retry {
