@@ -21,10 +21,10 @@ import (
 )
 
 // outbox is a scoped unit of work other than the transaction: a
-// scope.Finisher, optionally a scope.Pender.
+// scope.Finisher, optionally a scope.Idler.
 type outbox struct {
 	mu       sync.Mutex
-	pending  *bool // nil: not a Pender
+	pending  *bool // nil: not a Idler
 	finished []bool
 }
 
@@ -35,14 +35,14 @@ func (o *outbox) Finish(_ context.Context, commit bool) error {
 	return nil
 }
 
-// penderOutbox is an outbox that says whether it holds work.
-type penderOutbox struct{ *outbox }
+// idlerOutbox is an outbox that says whether it held work.
+type idlerOutbox struct{ *outbox }
 
-func (p penderOutbox) Pending() bool { return *p.pending }
+func (p idlerOutbox) Idle() bool { return !*p.pending }
 
 // A request whose unit of work was rolled back never answers success, for
 // any scope.Finisher in its scope, not only the transaction; a Finisher that
-// says it holds nothing (scope.Pender) lost nothing, and the answer stands.
+// says it holds nothing (scope.Idler) lost nothing, and the answer stands.
 func TestRolledBackFinisherNeverAnswersSuccess(t *testing.T) {
 	yes, no := true, false
 	for _, tc := range []struct {
@@ -53,15 +53,15 @@ func TestRolledBackFinisherNeverAnswersSuccess(t *testing.T) {
 	}{
 		{"plain Finisher, plain error", nil, errors.New("failed after writing"), http.StatusInternalServerError},
 		{"plain Finisher, an api.Error", nil, api.NewError(http.StatusUnprocessableEntity, "refused"), http.StatusUnprocessableEntity},
-		{"Pender with work", &yes, errors.New("failed after writing"), http.StatusInternalServerError},
-		{"Pender without work", &no, errors.New("failed after writing"), http.StatusCreated},
+		{"Idler with work", &yes, errors.New("failed after writing"), http.StatusInternalServerError},
+		{"Idler without work", &no, errors.New("failed after writing"), http.StatusCreated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := &outbox{pending: tc.pending}
 			var provided any = o
 			typ := reflect.TypeFor[*outbox]()
 			if tc.pending != nil {
-				provided, typ = penderOutbox{o}, reflect.TypeFor[penderOutbox]()
+				provided, typ = idlerOutbox{o}, reflect.TypeFor[idlerOutbox]()
 			}
 			gin.SetMode(gin.TestMode)
 			reg := compiledRegistry(t, scope.NewFuncProvider(scope.Scoped, typ, nil, "outbox",

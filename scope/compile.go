@@ -36,6 +36,7 @@ const (
 	capCloseErr                  // has Close() error
 	capClose                     // has Close()
 	capDynamic                   // interface type: look at the dynamic type
+	capIdle                      // implements Idler
 )
 
 // node is one compiled provider.
@@ -238,6 +239,9 @@ func capsOf(t reflect.Type) caps {
 	if t.Implements(reflect.TypeFor[Finisher]()) {
 		c |= capFinish
 	}
+	if t.Implements(reflect.TypeFor[Idler]()) {
+		c |= capIdle
+	}
 	if t.Implements(reflect.TypeFor[interface{ Close() error }]()) {
 		c |= capCloseErr
 	} else if t.Implements(reflect.TypeFor[interface{ Close() }]()) {
@@ -251,6 +255,9 @@ func dynCaps(v any) caps {
 	var c caps
 	if _, ok := v.(Finisher); ok {
 		c |= capFinish
+	}
+	if _, ok := v.(Idler); ok {
+		c |= capIdle
 	}
 	switch v.(type) {
 	case interface{ Close() error }:

@@ -19,14 +19,14 @@ func (w *work) Finish(_ context.Context, commit bool) error {
 	return nil
 }
 
-// idle is a Finisher and Pender whose pending state is set by the test.
+// idle is a Finisher and Idler that held work when pending is set.
 type idle struct{ pending bool }
 
 func (i *idle) Finish(context.Context, bool) error { return nil }
-func (i *idle) Pending() bool                      { return i.pending }
+func (i *idle) Idle() bool                         { return !i.pending }
 
 // Scope.Discarded tells whether End rolled back work: a Finisher told to
-// roll back, unless it says (Pender) that it holds nothing, or one whose
+// roll back, unless it says (Idler) that it held nothing, or one whose
 // commit failed; and it keeps its answer after Release.
 func TestDiscarded(t *testing.T) {
 	for _, tc := range []struct {
@@ -42,9 +42,9 @@ func TestDiscarded(t *testing.T) {
 		{name: "Finisher, rollback", work: &work{}, commit: false, discarded: true},
 		{name: "Finisher, release without End", work: &work{}, release: true, discarded: true},
 		{name: "Finisher, failed commit", work: &work{failCommit: true}, commit: true, discarded: true},
-		{name: "idle Pender, rollback", idle: &idle{}, commit: false},
-		{name: "busy Pender, rollback", idle: &idle{pending: true}, commit: false, discarded: true},
-		{name: "busy Pender after a failed commit", work: &work{failCommit: true}, idle: &idle{pending: true}, commit: true, discarded: true},
+		{name: "idle Idler, rollback", idle: &idle{}, commit: false},
+		{name: "busy Idler, rollback", idle: &idle{pending: true}, commit: false, discarded: true},
+		{name: "busy Idler after a failed commit", work: &work{failCommit: true}, idle: &idle{pending: true}, commit: true, discarded: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := scope.NewRegistry()

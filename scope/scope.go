@@ -29,12 +29,14 @@ type Finisher interface {
 	Finish(ctx context.Context, commit bool) error
 }
 
-// Pender may be implemented by a [Finisher] to tell whether it holds work
-// that Finish would commit or discard: a transaction that never began holds
-// none. A Finisher without it always holds work. See [Scope.Discarded].
-type Pender interface {
-	// Pending reports whether the instance holds uncommitted work.
-	Pending() bool
+// Idler may be implemented by a [Finisher] to tell, once finished, that it
+// held no work: a transaction that never began commits or rolls back
+// nothing. A Finisher without it is taken to have held work. See
+// [Scope.Discarded].
+type Idler interface {
+	// Idle reports, after Finish, that Finish had nothing to commit or
+	// roll back.
+	Idle() bool
 }
 
 // Scope holds the scoped instances of one request or job. Its methods are
@@ -350,7 +352,7 @@ func (s *Scope) End(commit bool) error {
 }
 
 // Discarded reports whether [Scope.End] rolled back work: it told a
-// [Finisher] that held work (see [Pender]) to roll back, because End was
+// [Finisher] that held work (see [Idler]) to roll back, because End was
 // called with commit false or because an earlier Finish failed. A unit of
 // work whose Discarded is true must not report success to its caller.
 // Discarded keeps its answer after Release.
@@ -414,8 +416,8 @@ func (s *Scope) Release() error {
 
 // finish calls Finish on the Finisher instances of st, newest first, and
 // appends the errors to errs. It reports whether it rolled back work: a
-// Finisher holding work (see Pender) finished with commit false, or one
-// whose commit failed.
+// Finisher finished with commit false that was not idle (see Idler), or one
+// whose Finish failed.
 func (c *compiled) finish(ctx context.Context, st *state, commit bool, errs []error) ([]error, bool) {
 	discarded := false
 	for i := len(st.order) - 1; i >= 0; i-- {
@@ -423,17 +425,13 @@ func (c *compiled) finish(ctx context.Context, st *state, commit bool, errs []er
 		if e.caps&capFinish == 0 {
 			continue
 		}
-		pending := true
-		if p, ok := e.v.(Pender); ok {
-			pending = p.Pending()
-		}
 		if err := e.v.(Finisher).Finish(ctx, commit); err != nil {
 			errs = append(errs, fmt.Errorf("scope: finishing %s: %w", c.nodes[e.node].p.name, err))
-			discarded = discarded || pending
+			discarded = true
 			commit = false
 			continue
 		}
-		if !commit && pending {
+		if !commit && !discarded && (e.caps&capIdle == 0 || !e.v.(Idler).Idle()) {
 			discarded = true
 		}
 	}
