@@ -212,11 +212,12 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 		Tx:        db.OutcomeNone,
 		Attempts:  r.attempts,
 	}
-	switch {
-	case r.clientGone():
-		rep.Status = StatusClientClosedRequest
-	case panicked && !conn.Written():
+	if panicked && !conn.Written() {
 		rep.Status = http.StatusInternalServerError
+	}
+	if rep.Status >= http.StatusInternalServerError && r.clientGone() {
+		// What a client that went away was answered, it never read.
+		rep.Status = StatusClientClosedRequest
 	}
 	if r.tx != nil {
 		rep.Tx = r.tx.Outcome()
@@ -241,7 +242,7 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 func (m *Middleware) put(r *request) {
 	r.c, r.rc, r.ctx, r.scope, r.tx = nil, nil, nil, nil, nil
 	r.opened.Store(false)
-	r.settled, r.commitErr, r.panicked = false, nil, false
+	r.settled, r.commitErr, r.panicked, r.discarded = false, nil, false, false
 	r.entry = entryState{}
 	r.retry, r.retryOK = false, false
 	r.replay.reset()

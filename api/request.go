@@ -89,6 +89,7 @@ type request struct {
 	settled   bool
 	commitErr error // the commit failed
 	panicked  bool
+	discarded bool // settling rolled back work (scope.Scope.Discarded)
 
 	// The request as it reached the middleware, restored before each
 	// retried attempt.
@@ -142,7 +143,12 @@ func (r *request) settle() bool {
 	}
 	r.settled = true
 	commit := !r.panicked && len(r.c.Errors) == 0 && r.m.commitStatus(r.hold.Status())
-	if err := r.scope.End(commit); err != nil {
+	err := r.scope.End(commit)
+	if !commit || err != nil {
+		// A commit that succeeded discarded nothing: ask only otherwise.
+		r.discarded = r.scope.Discarded()
+	}
+	if err != nil {
 		if commit {
 			r.commitErr = err
 			level := slog.LevelError
@@ -170,7 +176,7 @@ func (r *request) clientGone() bool {
 // (Tx.SetRollbackOnly) is its own answer, and a failed commit is answered
 // by answerCommitFailure.
 func (r *request) rolledBack() bool {
-	return r.commitErr == nil && r.hold.Status() < http.StatusBadRequest && r.scope.Discarded()
+	return r.discarded && r.commitErr == nil && r.hold.Status() < http.StatusBadRequest
 }
 
 // answerRollback replaces the held success with the problem of the error

@@ -120,7 +120,7 @@ func (r *request) restart(attempt int) error {
 		return r.ctx.Err()
 	}
 	c := r.c
-	r.settled, r.commitErr = false, nil
+	r.settled, r.commitErr, r.discarded = false, nil, false
 	r.hold.discard()
 	r.headers.restore(r.hold.w.Header())
 	c.Writer = &r.hold // a middleware may have wrapped it
