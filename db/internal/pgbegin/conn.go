@@ -81,6 +81,15 @@ type pgConn struct {
 	beginErr error
 	txCtx    context.Context // BeginTx's, for COMMIT and ROLLBACK; nil outside a transaction
 
+	// quick is true while the open transaction may commit without
+	// waiting for COMMIT's reply (see quickCommit); askLevel while its
+	// isolation level, the session's default, is still to be asked with
+	// its BEGIN. reply is the unread reply to such a COMMIT, which the
+	// connection's next use reads first (see settle).
+	quick    bool
+	askLevel bool
+	reply    *commitReply
+
 	known map[string]*pgKnown // statements prepared to ride with BEGIN
 	stale []string            // known statements to deallocate
 	tick  uint64
@@ -108,7 +117,15 @@ var errNotBegun = errors.New("db: the transaction did not begin")
 // ends with its COMMIT or ROLLBACK. If BEGIN cannot be sent, the
 // connection is closed: the caller's work fails instead of running
 // outside the transaction, and the transaction fails to commit.
+//
+// A COMMIT whose reply is unread is settled first, and a transaction the
+// caller works in through the pgx connection waits for its COMMIT: what
+// runs there is not screened (see quickCommit).
 func (c *pgConn) Conn() *pgx.Conn {
+	if err := c.settleBounded(); err != nil {
+		return c.pgx // closed by settle
+	}
+	c.quick = false
 	if c.txCtx != nil && c.pending() {
 		if err := c.sendBegin(c.txCtx); err != nil {
 			c.abandon()
@@ -128,6 +145,9 @@ func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 	if !c.pipelines {
 		return c.stdlibConn.BeginTx(ctx, opts)
 	}
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
 	if c.pgx.IsClosed() {
 		return nil, driver.ErrBadConn
 	}
@@ -139,6 +159,10 @@ func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 		return nil, err
 	}
 	c.begin, c.beginErr, c.txCtx = begin, nil, ctx
+	c.quick, c.askLevel = false, false
+	if opts.ReadOnly {
+		c.quick, c.askLevel = quickLevel(sql.IsolationLevel(opts.Isolation))
+	}
 	return pgTx{c}, nil
 }
 
@@ -176,10 +200,12 @@ func (t pgTx) Commit() error { return t.c.end("commit") }
 // Rollback rolls back; a transaction that sent nothing rolls back nothing.
 func (t pgTx) Rollback() error { return t.c.end("rollback") }
 
-// end sends COMMIT or ROLLBACK for the open transaction, if it began.
+// end sends COMMIT or ROLLBACK for the open transaction, if it began. A
+// read-only transaction's COMMIT may go without waiting (see quickCommit).
 func (c *pgConn) end(stmt string) error {
-	ctx, beginErr, unsent := c.txCtx, c.beginErr, c.begin != ""
+	ctx, beginErr, unsent, quick := c.txCtx, c.beginErr, c.begin != "", c.quick && !c.askLevel
 	c.txCtx, c.beginErr, c.begin = nil, nil, ""
+	c.quick, c.askLevel = false, false
 	switch {
 	case ctx == nil:
 		// No transaction is open on the connection (it ended already).
@@ -194,6 +220,11 @@ func (c *pgConn) end(stmt string) error {
 			return beginErr
 		}
 		return nil
+	}
+	if stmt == "commit" && quick {
+		if sent, err := c.quickCommit(); sent {
+			return err
+		}
 	}
 	tag, err := c.pgx.Exec(ctx, stmt)
 	if err != nil {
@@ -230,13 +261,33 @@ func (c *pgConn) sendBegin(ctx context.Context) error {
 	}
 	begin := c.begin
 	c.begin = ""
-	if _, err := c.pgx.Exec(ctx, begin); err != nil {
+	var err error
+	if c.askLevel {
+		err = c.beginAndAsk(ctx, begin)
+	} else {
+		_, err = c.pgx.Exec(ctx, begin)
+	}
+	if err != nil {
 		c.beginErr = fmt.Errorf("%w: %w", errNotBegun, err)
 		if pgconn.SafeToRetry(err) {
 			return driver.ErrBadConn
 		}
 		return err
 	}
+	return nil
+}
+
+// beginAndAsk sends BEGIN with the question of the transaction's
+// isolation level, and notes the answer.
+func (c *pgConn) beginAndAsk(ctx context.Context, begin string) error {
+	results, err := c.pgx.PgConn().Exec(ctx, begin+"; "+showIsolation).ReadAll()
+	if err != nil {
+		return err
+	}
+	if len(results) != 2 || len(results[1].Rows) != 1 || len(results[1].Rows[0]) != 1 {
+		return fmt.Errorf("db: unexpected answer to %q", showIsolation)
+	}
+	c.noteIsolation(string(results[1].Rows[0][0]))
 	return nil
 }
 
@@ -247,6 +298,10 @@ func (c *pgConn) pending() bool { return c.begin != "" || c.beginErr != nil }
 // its BEGIN. Without arguments pgx runs a statement by the simple protocol
 // (it may hold several): such a statement cannot be prepared.
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
+	c.screen(query)
 	k, err := c.beforeRun(ctx, query, len(args) > 0 && !pgxOption(args), false)
 	if err != nil {
 		return nil, err
@@ -262,6 +317,10 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 // QueryContext runs query; the first statement of a transaction carries
 // its BEGIN.
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
+	c.screen(query)
 	k, err := c.beforeRun(ctx, query, !pgxOption(args), true)
 	if err != nil {
 		return nil, err
@@ -303,6 +362,9 @@ func (c *pgConn) beforeRun(ctx context.Context, query string, preparable, needCo
 // PrepareContext prepares query; its runs go through the connection, so
 // that a transaction's first statement still carries its BEGIN.
 func (c *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
 	st, err := c.stdlibConn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
@@ -332,6 +394,9 @@ func (s *pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dri
 // and prepares it again on its next use (at no cost if it is still
 // prepared).
 func (s *pgStmt) Close() error {
+	if err := s.c.settleBounded(); err != nil {
+		return err
+	}
 	delete(s.c.known, s.query)
 	return s.Stmt.Close()
 }
@@ -444,6 +509,10 @@ func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.Sta
 	}
 	var b pgconn.Batch
 	b.ExecParams(c.begin, nil, nil, nil, nil)
+	ask := c.askLevel
+	if ask {
+		b.ExecParams(showIsolation, nil, nil, nil, nil)
+	}
 	b.ExecStatement(sd, c.eqb.ParamValues, c.eqb.ParamFormats, formats)
 	c.begin = ""
 	mrr := c.pgx.PgConn().ExecBatch(ctx, &b)
@@ -455,6 +524,12 @@ func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.Sta
 		_ = mrr.Close()
 		return nil, c.failedBegin(err)
 	}
+	if ask {
+		if err := c.readIsolation(mrr); err != nil {
+			_ = mrr.Close()
+			return nil, c.failedBegin(err)
+		}
+	}
 	if !mrr.NextResult() {
 		err := mrr.Close()
 		if err == nil {
@@ -464,6 +539,26 @@ func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.Sta
 		return nil, err
 	}
 	return mrr, nil
+}
+
+// readIsolation reads the answer to showIsolation sent with BEGIN.
+func (c *pgConn) readIsolation(mrr *pgconn.MultiResultReader) error {
+	if !mrr.NextResult() {
+		return mrr.Close()
+	}
+	rr := mrr.ResultReader()
+	var level string
+	if rr.NextRow() && len(rr.Values()) == 1 {
+		level = string(rr.Values()[0])
+	}
+	if _, err := rr.Close(); err != nil {
+		return err
+	}
+	if level == "" {
+		return fmt.Errorf("db: no answer to %q", showIsolation)
+	}
+	c.noteIsolation(level)
+	return nil
 }
 
 // failedBegin records that BEGIN failed with err, and returns err as
