@@ -430,6 +430,7 @@ func TestPGReadOnlyCommitOutlivesItsContext(t *testing.T) {
 type driverConn struct {
 	dc  driver.Conn
 	pgx *pgx.Conn
+	tr  *traffic
 }
 
 // connectDriver opens a driver connection on a fresh database.
@@ -441,7 +442,7 @@ func connectDriver(t *testing.T) driverConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dc.Close() })
-	return driverConn{dc: dc, pgx: dc.(interface{ Conn() *pgx.Conn }).Conn()}
+	return driverConn{dc: dc, pgx: dc.(interface{ Conn() *pgx.Conn }).Conn(), tr: tr}
 }
 
 // readOnlyCommit runs a read-only transaction of one SELECT on c and
@@ -541,11 +542,17 @@ func TestPGEveryEntryPointSettlesTheCommit(t *testing.T) {
 	t.Run("Close", func(t *testing.T) {
 		c := connectDriver(t)
 		c.readOnlyCommit(t)
+		_, before := c.tr.counts()
 		if err := c.dc.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if !c.pgx.IsClosed() {
 			t.Fatal("the connection is open after Close")
+		}
+		// The reply was read: the socket does not close on unread data,
+		// which would reset the connection under the server.
+		if _, after := c.tr.counts(); after != before+1 {
+			t.Errorf("Close read %d replies, want the COMMIT's", after-before)
 		}
 	})
 	t.Run("IsValid does not wait", func(t *testing.T) {

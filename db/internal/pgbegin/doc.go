@@ -10,7 +10,8 @@
 // transaction reads one row pays three (BEGIN, SELECT, COMMIT); with the
 // database in another zone, that round trip is a third of its latency.
 // With this connector it pays two, as a hand-written query without a
-// transaction would plus its COMMIT.
+// transaction would plus its COMMIT; one, when the transaction is
+// read-only below serializable (see below).
 //
 // # What it does
 //
@@ -47,6 +48,47 @@
 // failed transaction, which the server answers with ROLLBACK, returns
 // pgx.ErrTxCommitRollback. A second COMMIT of a transaction already ended
 // fails; a second ROLLBACK does nothing.
+//
+// # COMMIT of a read-only transaction
+//
+// A transaction begun read-only at read committed, repeatable read (or
+// read uncommitted, which PostgreSQL runs as read committed) sends its
+// COMMIT without waiting for the answer: Commit returns once COMMIT is
+// written, and the connection goes back to the pool. BEGIN, a SELECT and
+// COMMIT then cost one round trip. The server runs the COMMIT as soon as
+// it arrives; the connection reads its answer at its next use, before
+// anything else (ResetSession, BeginTx, Exec, Query, Prepare, Ping, Conn,
+// Close, a statement's Close). An answer other than a successful COMMIT
+// closes the connection, which database/sql then drops and replaces: the
+// next user never joins a half-finished transaction. The COMMIT is sent
+// under a context of its own, so the request's context, cancelled once
+// the response is written, does not interrupt it; the next user's
+// context bounds the wait for the answer. Until the answer is read, pgx
+// holds the connection busy: a path that would use it without reading the
+// answer first fails with "conn busy" rather than misread it.
+//
+// Such a transaction wrote nothing to commit, so its COMMIT has nothing to
+// report. The COMMIT waits as usual when that is not known:
+//   - the transaction is serializable (a serializable transaction may
+//     fail at COMMIT), or was begun at the session's default level and the
+//     server answers, with BEGIN, that this level is serializable;
+//   - it failed (COMMIT answers ROLLBACK), or it is no longer open;
+//   - one of its statements controls transactions or sets their
+//     characteristics (BEGIN, COMMIT, ROLLBACK, END, ABORT, SET
+//     TRANSACTION, SET SESSION CHARACTERISTICS, transaction_isolation,
+//     transaction_read_only, ...), notifies or listens (NOTIFY,
+//     pg_notify, LISTEN: effects of COMMIT), writes (INSERT, UPDATE,
+//     DELETE, MERGE, COPY: only to temporary tables, whose deferred
+//     constraints COMMIT checks), or runs code (CALL, DO, EXECUTE);
+//   - the caller used the pgx connection in it (sql.Conn.Raw).
+//
+// The statements are screened by their text, erring towards waiting. What
+// the screen cannot see is a function called by a SELECT that writes a
+// temporary table with a deferred constraint, or that calls pg_notify: if
+// that COMMIT fails (the constraint is violated, the notification queue is
+// full), Commit has already returned nil; the connection is closed at its
+// next use. Nothing outside the connection's own session sees the
+// difference: its temporary tables go with it.
 //
 // # sql.Conn.Raw
 //
