@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
+	"fmt"
 	"regexp"
 	"time"
 
@@ -16,11 +18,38 @@ import (
 const settleBound = 5 * time.Second
 
 // commitReply is the unread reply to a COMMIT sent without waiting (see
-// quickCommit). While it is unread, the pgconn connection is busy: any use
-// of it that does not settle the reply first fails with "conn busy".
+// quickCommit), in a pgconn pipeline. While the pipeline is open, the
+// pgconn connection is busy: any use of it that does not settle the reply
+// first fails with "conn busy".
 type commitReply struct {
-	mrr    *pgconn.MultiResultReader
-	cancel context.CancelFunc // interrupts the read of the reply
+	p      *pgconn.Pipeline
+	cancel context.CancelFunc // interrupts the pipeline's reads
+	sent   time.Time
+}
+
+// read reads the reply to COMMIT, up to its Sync, and fails unless it is
+// a successful COMMIT that left the connection outside any transaction.
+// The pipeline stays open.
+func (r *commitReply) read(pc *pgconn.PgConn) error {
+	res, err := r.p.GetResults()
+	if err != nil {
+		return err
+	}
+	rr, ok := res.(*pgconn.ResultReader)
+	if !ok {
+		return fmt.Errorf("db: %T in reply to COMMIT", res)
+	}
+	tag, err := rr.Close()
+	if err != nil {
+		return err
+	}
+	if res, err = r.p.GetResults(); err != nil {
+		return err
+	}
+	if _, ok := res.(*pgconn.PipelineSync); !ok || tag.String() != "COMMIT" || pc.TxStatus() != 'I' {
+		return fmt.Errorf("db: reply %q to COMMIT, then %T, status %c", tag, res, pc.TxStatus())
+	}
+	return nil
 }
 
 // quickLevel reports whether a read-only transaction at isolation level l
@@ -84,14 +113,14 @@ func (c *pgConn) quickCommit() (bool, error) {
 		return false, nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	mrr := pc.Exec(ctx, "commit")
-	if pc.IsClosed() {
-		// The write failed; the reader has its error already.
-		err := mrr.Close()
+	p := pc.StartPipeline(ctx)
+	p.SendQueryParams("commit", nil, nil, nil, nil)
+	if err := p.Sync(); err != nil {
+		// The write failed, and closed the connection.
 		cancel()
 		return true, err
 	}
-	c.reply = &commitReply{mrr: mrr, cancel: cancel}
+	c.reply = &commitReply{p: p, cancel: cancel, sent: time.Now()}
 	return true, nil
 }
 
@@ -99,7 +128,9 @@ func (c *pgConn) quickCommit() (bool, error) {
 // one, before the connection serves anything else. ctx bounds the wait. A
 // reply that is not a successful COMMIT leaving the connection outside any
 // transaction closes the connection, and settle returns driver.ErrBadConn,
-// so that database/sql drops it.
+// so that database/sql drops it. (A transaction's first statement sent
+// with its BEGIN does not wait: it goes out first, and the reply is read
+// with its own; see sendWithBegin.)
 func (c *pgConn) settle(ctx context.Context) error {
 	r := c.reply
 	if r == nil {
@@ -107,10 +138,13 @@ func (c *pgConn) settle(ctx context.Context) error {
 	}
 	c.reply = nil
 	stop := context.AfterFunc(ctx, r.cancel)
-	results, err := r.mrr.ReadAll()
+	err := r.read(c.pgx.PgConn())
+	if cerr := r.p.Close(); err == nil {
+		err = cerr
+	}
 	stop()
 	r.cancel()
-	if err != nil || len(results) != 1 || results[0].CommandTag.String() != "COMMIT" || c.pgx.PgConn().TxStatus() != 'I' {
+	if err != nil {
 		// The connection's state is unknown: nothing may reuse it.
 		c.abandon()
 		return driver.ErrBadConn
@@ -129,15 +163,28 @@ func (c *pgConn) settleBounded() error {
 	return c.settle(ctx)
 }
 
-// ResetSession settles a pending COMMIT, then lets pgx's stdlib check the
-// connection. database/sql calls it before it hands out a connection
-// that was back in the pool.
+// ResetSession readies the connection, which database/sql hands out
+// again. The reply to a COMMIT sent less than resetRecent ago is left for
+// the connection's next use, which may send its own statements before it
+// reads it; an older one is read, then pgx's stdlib checks the connection
+// as usual (it pings a connection idle for more than a second).
 func (c *pgConn) ResetSession(ctx context.Context) error {
+	if c.pgx.IsClosed() {
+		return driver.ErrBadConn
+	}
+	if c.reply != nil && time.Since(c.reply.sent) < resetRecent {
+		return nil
+	}
 	if err := c.settle(ctx); err != nil {
 		return err
 	}
 	return c.stdlibConn.ResetSession(ctx)
 }
+
+// resetRecent is how long a COMMIT's reply stays unread in ResetSession:
+// pgx's stdlib pings a connection idle for longer, and by then the reply
+// has long arrived.
+const resetRecent = time.Second
 
 // IsValid reports whether the connection may go back to the pool. It does
 // not read a pending COMMIT's reply: database/sql calls it within
@@ -158,4 +205,119 @@ func (c *pgConn) Ping(ctx context.Context) error {
 func (c *pgConn) Close() error {
 	_ = c.settleBounded()
 	return c.stdlibConn.Close()
+}
+
+// batch reads the results of a transaction's BEGIN and the statements sent
+// with it, through a pgconn MultiResultReader or the pipeline of a COMMIT
+// whose reply came first.
+type batch interface {
+	// next returns the next result; nil at the end of the batch, or with
+	// an error.
+	next() (*pgconn.ResultReader, error)
+	// close reads what is left of the batch, returns the connection to
+	// pgconn and returns the first error.
+	close() error
+}
+
+// mrrBatch is a batch sent by pgconn's ExecBatch.
+type mrrBatch struct{ mrr *pgconn.MultiResultReader }
+
+func (b mrrBatch) next() (*pgconn.ResultReader, error) {
+	if b.mrr.NextResult() {
+		return b.mrr.ResultReader(), nil
+	}
+	return nil, b.mrr.Close()
+}
+
+func (b mrrBatch) close() error {
+	var err error
+	for b.mrr.NextResult() {
+		if _, rerr := b.mrr.ResultReader().Close(); err == nil {
+			err = rerr
+		}
+	}
+	if cerr := b.mrr.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// pipeBatch is a batch sent in the pipeline of a COMMIT whose reply was
+// unread, up to its Sync. The caller's context interrupts its reads (stop
+// ends that).
+type pipeBatch struct {
+	p      *pgconn.Pipeline
+	stop   func() bool
+	cancel context.CancelFunc
+	ended  bool // its Sync is read
+}
+
+func (b *pipeBatch) next() (*pgconn.ResultReader, error) {
+	if b.ended {
+		return nil, nil
+	}
+	res, err := b.p.GetResults()
+	switch res := res.(type) {
+	case *pgconn.ResultReader:
+		return res, nil
+	case *pgconn.PipelineSync:
+		b.ended = true
+		return nil, nil
+	case nil:
+		b.ended = err == nil
+		return nil, err
+	default:
+		return nil, fmt.Errorf("db: unexpected %T in a batch", res)
+	}
+}
+
+func (b *pipeBatch) close() error {
+	var err error
+	for !b.ended {
+		rr, nerr := b.next()
+		switch {
+		case nerr != nil:
+			if err == nil {
+				err = nerr
+			}
+			var pe *pgconn.PgError
+			if !errors.As(nerr, &pe) {
+				b.ended = true // the connection is closed
+			}
+		case rr != nil:
+			if _, rerr := rr.Close(); err == nil {
+				err = rerr
+			}
+		}
+	}
+	if cerr := b.p.Close(); err == nil {
+		err = cerr
+	}
+	b.stop()
+	b.cancel()
+	return err
+}
+
+// rideCommit sends the statements queued by send (BEGIN and the first
+// statement) behind the COMMIT whose reply is unread, in one write, then
+// reads that reply: a transaction's first statement does not wait for the
+// previous transaction's COMMIT. A reply that is not a successful COMMIT
+// closes the connection (what was just sent goes with it, uncommitted),
+// and rideCommit returns an error that is driver.ErrBadConn.
+func (c *pgConn) rideCommit(ctx context.Context, send func(p *pgconn.Pipeline)) (batch, error) {
+	r := c.reply
+	c.reply = nil
+	b := &pipeBatch{p: r.p, stop: context.AfterFunc(ctx, r.cancel), cancel: r.cancel}
+	send(r.p)
+	err := r.p.Sync()
+	if err == nil {
+		err = r.read(c.pgx.PgConn())
+	}
+	if err != nil {
+		b.stop()
+		b.cancel()
+		c.abandon()
+		return nil, fmt.Errorf("db: the reply to the COMMIT before this transaction: %w: %w", driver.ErrBadConn, err)
+	}
+	return b, nil
 }

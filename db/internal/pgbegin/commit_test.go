@@ -206,6 +206,53 @@ func TestPGReadOnlyCommitCostsNoWait(t *testing.T) {
 	}
 }
 
+// TestPGReadOnlyCommitsBackToBack: a transaction that follows a read-only
+// one on the same connection at once does not wait for its COMMIT's
+// reply: its BEGIN and first statement go out first, and the replies to
+// all three come back in one read.
+func TestPGReadOnlyCommitsBackToBack(t *testing.T) {
+	x, tr := openCounted(t, testdb.New(t, db.Postgres), true, 0)
+	ctx := context.Background()
+	for _, opts := range []*sql.TxOptions{{ReadOnly: true}, {ReadOnly: true}, nil} {
+		tx, err := x.BeginTxx(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := getByID(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A read-only transaction, then one of each kind, back to back.
+	for i, opts := range []*sql.TxOptions{{ReadOnly: true}, {ReadOnly: true}, nil, {ReadOnly: true}} {
+		_, before := tr.counts()
+		tx, err := x.BeginTxx(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := getByID(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		_, beforeCommit := tr.counts()
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		_, after := tr.counts()
+		if i == 0 {
+			continue // the previous COMMIT may have been waited for
+		}
+		want := int64(1) // the read-write transaction waits for its COMMIT
+		if opts == nil {
+			want = 2
+		}
+		if n := after - before; n != want || beforeCommit-before != 1 {
+			t.Errorf("transaction %d (options %+v): %d round trips, %d before Commit; want %d and 1", i, opts, n, beforeCommit-before, want)
+		}
+	}
+}
+
 // TestPGReadOnlyCommitKeepsSetLocal: SET LOCAL in a read-only transaction
 // whose COMMIT goes unanswered applies to the statements after it, and no
 // longer once the transaction has ended.
@@ -367,6 +414,47 @@ func TestPGNextUseAfterReadOnlyCommit(t *testing.T) {
 			}
 		}
 	})
+	// The same, when the next use is a transaction whose first statement
+	// goes out before the failed COMMIT's reply is read: that transaction
+	// fails with an error that is driver.ErrBadConn, and the connection
+	// is dropped.
+	t.Run("a failed COMMIT, then a transaction at once", func(t *testing.T) {
+		x, _ := openCounted(t, testdb.New(t, db.Postgres), true, 0)
+		ctx := context.Background()
+		for i := range 2 {
+			pid := deferredFailure(t, x)
+			for j, fn := range []func(ctx context.Context, tx *sqlx.Tx) error{
+				func(ctx context.Context, tx *sqlx.Tx) error { // prepares getByID's statement
+					if err := getByID(ctx, tx); err != nil {
+						return err
+					}
+					var one int
+					return tx.GetContext(ctx, &one, "SELECT pg_temp.dup()")
+				},
+				getByID,
+			} {
+				tx, err := x.BeginTxx(ctx, ro)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = fn(ctx, tx)
+				if err == nil {
+					err = tx.Commit()
+				} else if rerr := tx.Rollback(); rerr != nil {
+					t.Fatalf("round %d: rollback: %v", i, rerr)
+				}
+				if wantBad := j == 1; wantBad != errors.Is(err, driver.ErrBadConn) || (!wantBad && err != nil) {
+					t.Fatalf("round %d, transaction %d: %v (want driver.ErrBadConn: %v)", i, j, err, wantBad)
+				}
+			}
+			if p := backendPID(t, x); p == pid {
+				t.Errorf("round %d: the connection whose COMMIT failed served again", i)
+			}
+			if n := x.Stats().InUse; n != 0 {
+				t.Errorf("round %d: %d connections in use", i, n)
+			}
+		}
+	})
 	t.Run("a terminated backend", func(t *testing.T) {
 		u := testdb.New(t, db.Postgres)
 		x, tr := openCounted(t, u, true, 0)
@@ -477,9 +565,24 @@ func TestPGEveryEntryPointSettlesTheCommit(t *testing.T) {
 		name string
 		use  func(c driverConn) error
 	}{
-		{"BeginTx", func(c driverConn) error {
+		// The statement sent with BEGIN goes out before the reply is
+		// read; a new one waits for it.
+		{"BeginTx, statement sent with BEGIN", func(c driverConn) error {
 			tx, err := c.dc.(driver.ConnBeginTx).BeginTx(ctx, driver.TxOptions{})
 			if err != nil {
+				return err
+			}
+			if _, err := c.dc.(driver.ExecerContext).ExecContext(ctx, "SELECT $1::int", arg); err != nil {
+				return err
+			}
+			return tx.Rollback()
+		}},
+		{"BeginTx, new statement", func(c driverConn) error {
+			tx, err := c.dc.(driver.ConnBeginTx).BeginTx(ctx, driver.TxOptions{})
+			if err != nil {
+				return err
+			}
+			if _, err := c.dc.(driver.ExecerContext).ExecContext(ctx, "SELECT $1::int + 3", arg); err != nil {
 				return err
 			}
 			return tx.Rollback()
@@ -503,7 +606,17 @@ func TestPGEveryEntryPointSettlesTheCommit(t *testing.T) {
 			return st.Close()
 		}},
 		{"Ping", func(c driverConn) error { return c.dc.(driver.Pinger).Ping(ctx) }},
-		{"ResetSession", func(c driverConn) error { return c.dc.(driver.SessionResetter).ResetSession(ctx) }},
+		// ResetSession leaves a recent reply for the next use to read.
+		{"ResetSession, then a statement", func(c driverConn) error {
+			if err := c.dc.(driver.SessionResetter).ResetSession(ctx); err != nil {
+				return err
+			}
+			if !c.pgx.PgConn().IsBusy() {
+				return errors.New("ResetSession waited for the reply to a COMMIT just sent")
+			}
+			_, err := c.dc.(driver.ExecerContext).ExecContext(ctx, "SELECT $1::int", arg)
+			return err
+		}},
 		{"Conn", func(c driverConn) error {
 			if pc := c.dc.(interface{ Conn() *pgx.Conn }).Conn(); pc.IsClosed() {
 				return errors.New("Conn gave a closed connection")

@@ -145,9 +145,6 @@ func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 	if !c.pipelines {
 		return c.stdlibConn.BeginTx(ctx, opts)
 	}
-	if err := c.settle(ctx); err != nil {
-		return nil, err
-	}
 	if c.pgx.IsClosed() {
 		return nil, driver.ErrBadConn
 	}
@@ -155,8 +152,13 @@ func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 	if err != nil {
 		return nil, err
 	}
-	if err := c.dropStale(ctx); err != nil {
-		return nil, err
+	if len(c.stale) > 0 {
+		if err := c.settle(ctx); err != nil {
+			return nil, err
+		}
+		if err := c.dropStale(ctx); err != nil {
+			return nil, err
+		}
 	}
 	c.begin, c.beginErr, c.txCtx = begin, nil, ctx
 	c.quick, c.askLevel = false, false
@@ -298,9 +300,6 @@ func (c *pgConn) pending() bool { return c.begin != "" || c.beginErr != nil }
 // its BEGIN. Without arguments pgx runs a statement by the simple protocol
 // (it may hold several): such a statement cannot be prepared.
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if err := c.settle(ctx); err != nil {
-		return nil, err
-	}
 	c.screen(query)
 	k, err := c.beforeRun(ctx, query, len(args) > 0 && !pgxOption(args), false)
 	if err != nil {
@@ -317,9 +316,6 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 // QueryContext runs query; the first statement of a transaction carries
 // its BEGIN.
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if err := c.settle(ctx); err != nil {
-		return nil, err
-	}
 	c.screen(query)
 	k, err := c.beforeRun(ctx, query, !pgxOption(args), true)
 	if err != nil {
@@ -339,16 +335,23 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 // or, when query is not prepared (or cannot be: preparable is false), it
 // sends BEGIN alone, prepares query for the next transaction, and returns
 // nil. A query whose rows are read needs its columns known when it was
-// prepared (a FETCH's are not): needColumns.
+// prepared (a FETCH's are not): needColumns. The reply to a COMMIT sent
+// without waiting is read first, except by a statement sent with BEGIN,
+// which goes out before it.
 func (c *pgConn) beforeRun(ctx context.Context, query string, preparable, needColumns bool) (*pgKnown, error) {
+	if c.txCtx != nil && c.pending() {
+		if k := c.lookup(query); k != nil && preparable && c.beginErr == nil && (!needColumns || len(k.sd.Fields) > 0) {
+			return k, nil
+		}
+	}
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
 	if c.txCtx == nil {
 		return nil, c.dropStale(ctx)
 	}
 	if !c.pending() {
 		return nil, nil
-	}
-	if k := c.lookup(query); k != nil && preparable && c.beginErr == nil && (!needColumns || len(k.sd.Fields) > 0) {
-		return k, nil
 	}
 	if err := c.sendBegin(ctx); err != nil {
 		return nil, err
@@ -487,12 +490,14 @@ func (c *pgConn) dropStale(ctx context.Context) error {
 }
 
 // sendWithBegin sends the transaction's BEGIN and the prepared statement
-// sd in one write, reads BEGIN's answer, and returns the reader of the
-// statement's. Arguments that cannot be encoded fail before anything is
-// sent: the transaction has not begun.
-func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.StatementDescription, args []driver.NamedValue, formats []int16) (*pgconn.MultiResultReader, error) {
+// sd in one write, reads BEGIN's answer, and returns the batch and the
+// reader of the statement's result. Arguments that cannot be encoded fail
+// before anything is sent: the transaction has not begun. When the reply
+// to the previous transaction's COMMIT is unread, the write goes out
+// first, and that reply is read before BEGIN's (see rideCommit).
+func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.StatementDescription, args []driver.NamedValue, formats []int16) (batch, *pgconn.ResultReader, error) {
 	if len(sd.ParamOIDs) != len(args) {
-		return nil, fmt.Errorf("expected %d arguments, got %d", len(sd.ParamOIDs), len(args))
+		return nil, nil, fmt.Errorf("expected %d arguments, got %d", len(sd.ParamOIDs), len(args))
 	}
 	values := c.args[:0]
 	for _, a := range args {
@@ -502,51 +507,74 @@ func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.Sta
 	clear(values)
 	c.args = values[:0]
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if formats == nil {
 		formats = c.eqb.ResultFormats
 	}
-	var b pgconn.Batch
-	b.ExecParams(c.begin, nil, nil, nil, nil)
-	ask := c.askLevel
-	if ask {
-		b.ExecParams(showIsolation, nil, nil, nil, nil)
-	}
-	b.ExecStatement(sd, c.eqb.ParamValues, c.eqb.ParamFormats, formats)
+	begin, ask := c.begin, c.askLevel
 	c.begin = ""
-	mrr := c.pgx.PgConn().ExecBatch(ctx, &b)
-	if !mrr.NextResult() {
-		err := mrr.Close()
-		return nil, c.failedBegin(err)
+	var b batch
+	if c.reply != nil {
+		b, err = c.rideCommit(ctx, func(p *pgconn.Pipeline) {
+			p.SendQueryParams(begin, nil, nil, nil, nil)
+			if ask {
+				p.SendQueryParams(showIsolation, nil, nil, nil, nil)
+			}
+			p.SendQueryStatement(sd, c.eqb.ParamValues, c.eqb.ParamFormats, formats)
+		})
+		if err != nil {
+			return nil, nil, c.failedBegin(err)
+		}
+	} else {
+		var pb pgconn.Batch
+		pb.ExecParams(begin, nil, nil, nil, nil)
+		if ask {
+			pb.ExecParams(showIsolation, nil, nil, nil, nil)
+		}
+		pb.ExecStatement(sd, c.eqb.ParamValues, c.eqb.ParamFormats, formats)
+		b = mrrBatch{c.pgx.PgConn().ExecBatch(ctx, &pb)}
 	}
-	if _, err := mrr.ResultReader().Close(); err != nil {
-		_ = mrr.Close()
-		return nil, c.failedBegin(err)
+	rr, err := b.next()
+	if rr == nil {
+		if cerr := b.close(); err == nil {
+			err = cerr
+		}
+		return nil, nil, c.failedBegin(err)
+	}
+	if _, err := rr.Close(); err != nil {
+		_ = b.close()
+		return nil, nil, c.failedBegin(err)
 	}
 	if ask {
-		if err := c.readIsolation(mrr); err != nil {
-			_ = mrr.Close()
-			return nil, c.failedBegin(err)
+		if err := c.readIsolation(b); err != nil {
+			_ = b.close()
+			return nil, nil, c.failedBegin(err)
 		}
 	}
-	if !mrr.NextResult() {
-		err := mrr.Close()
+	rr, err = b.next()
+	if rr == nil {
+		if cerr := b.close(); err == nil {
+			err = cerr
+		}
 		if err == nil {
 			err = errors.New("db: no result for the statement sent with BEGIN")
 		}
 		c.noteError(query, err)
-		return nil, err
+		return nil, nil, err
 	}
-	return mrr, nil
+	return b, rr, nil
 }
 
 // readIsolation reads the answer to showIsolation sent with BEGIN.
-func (c *pgConn) readIsolation(mrr *pgconn.MultiResultReader) error {
-	if !mrr.NextResult() {
-		return mrr.Close()
+func (c *pgConn) readIsolation(b batch) error {
+	rr, err := b.next()
+	if rr == nil {
+		if err == nil {
+			err = fmt.Errorf("db: no answer to %q", showIsolation)
+		}
+		return err
 	}
-	rr := mrr.ResultReader()
 	var level string
 	if rr.NextRow() && len(rr.Values()) == 1 {
 		level = string(rr.Values()[0])
@@ -576,12 +604,12 @@ func (c *pgConn) failedBegin(err error) error {
 
 // execWithBegin runs the prepared statement sd with its BEGIN.
 func (c *pgConn) execWithBegin(ctx context.Context, query string, k *pgKnown, args []driver.NamedValue) (driver.Result, error) {
-	mrr, err := c.sendWithBegin(ctx, query, k.sd, args, nil)
+	b, rr, err := c.sendWithBegin(ctx, query, k.sd, args, nil)
 	if err != nil {
 		return nil, err
 	}
-	tag, err := mrr.ResultReader().Close()
-	if cerr := mrr.Close(); err == nil {
+	tag, err := rr.Close()
+	if cerr := b.close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -599,18 +627,17 @@ func (c *pgConn) queryWithBegin(ctx context.Context, query string, k *pgKnown, a
 		k.formats = stdlibFormats(k.sd)
 		k.decode = decoders(c.pgx.TypeMap(), k.sd.Fields, k.formats)
 	}
-	mrr, err := c.sendWithBegin(ctx, query, k.sd, args, k.formats)
+	b, rr, err := c.sendWithBegin(ctx, query, k.sd, args, k.formats)
 	if err != nil {
 		return nil, err
 	}
-	rr := mrr.ResultReader()
 	more := rr.NextRow()
 	if !more {
 		if _, err := rr.Close(); err != nil {
-			_ = mrr.Close()
+			_ = b.close()
 			c.noteError(query, err)
 			return nil, err
 		}
 	}
-	return newPGRows(c.pgx.TypeMap(), mrr, rr, more, k.decode), nil
+	return newPGRows(c.pgx.TypeMap(), b, rr, more, k.decode), nil
 }

@@ -57,15 +57,22 @@
 // written, and the connection goes back to the pool. BEGIN, a SELECT and
 // COMMIT then cost one round trip. The server runs the COMMIT as soon as
 // it arrives; the connection reads its answer at its next use, before
-// anything else (ResetSession, BeginTx, Exec, Query, Prepare, Ping, Conn,
-// Close, a statement's Close). An answer other than a successful COMMIT
-// closes the connection, which database/sql then drops and replaces: the
-// next user never joins a half-finished transaction. The COMMIT is sent
-// under a context of its own, so the request's context, cancelled once
-// the response is written, does not interrupt it; the next user's
-// context bounds the wait for the answer. Until the answer is read, pgx
-// holds the connection busy: a path that would use it without reading the
-// answer first fails with "conn busy" rather than misread it.
+// any other answer: a transaction's first statement sent with BEGIN goes
+// out at once, and the three answers (COMMIT's, BEGIN's, the statement's)
+// come back in one read, so that a request served right after another on
+// the same connection does not wait for the previous COMMIT either. Any
+// other use reads the answer first (Exec, Query, Prepare, Ping, Conn,
+// Close, a statement's Close, and ResetSession when the COMMIT went more
+// than a second ago). An answer other than a successful COMMIT closes the
+// connection, which database/sql then drops and replaces: the next user
+// never joins a half-finished transaction. If that user's BEGIN already
+// went out behind it, its transaction fails with an error that is
+// driver.ErrBadConn. The COMMIT is sent under a context of its own, so
+// the request's context, cancelled once the response is written, does
+// not interrupt it; the next user's context bounds the wait for the
+// answer. Until the answer is read, pgx holds the connection busy (the
+// COMMIT is sent in a pgconn pipeline): a path that would use it without
+// reading the answer first fails with "conn busy" rather than misread it.
 //
 // Such a transaction wrote nothing to commit, so its COMMIT has nothing to
 // report. The COMMIT waits as usual when that is not known:

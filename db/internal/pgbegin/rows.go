@@ -35,7 +35,7 @@ func stdlibFormats(sd *pgconn.StatementDescription) []int16 {
 // row scans the same whichever statement of the transaction read it.
 type pgRows struct {
 	m      *pgtype.Map
-	mrr    *pgconn.MultiResultReader
+	b      batch
 	rr     *pgconn.ResultReader
 	first  bool // the first row is read and not yet returned
 	done   bool
@@ -45,8 +45,8 @@ type pgRows struct {
 
 // newPGRows returns the rows of rr, whose first row has been read when
 // more is true, converted by decode (see decoders).
-func newPGRows(m *pgtype.Map, mrr *pgconn.MultiResultReader, rr *pgconn.ResultReader, more bool, decode []func([]byte) (driver.Value, error)) *pgRows {
-	return &pgRows{m: m, mrr: mrr, rr: rr, first: more, done: !more, decode: decode}
+func newPGRows(m *pgtype.Map, b batch, rr *pgconn.ResultReader, more bool, decode []func([]byte) (driver.Value, error)) *pgRows {
+	return &pgRows{m: m, b: b, rr: rr, first: more, done: !more, decode: decode}
 }
 
 // Columns returns the column names.
@@ -153,12 +153,7 @@ func (r *pgRows) Next(dest []driver.Value) error {
 // Close discards the rows left and reads the end of the batch.
 func (r *pgRows) Close() error {
 	_, err := r.rr.Close()
-	for r.mrr.NextResult() {
-		if _, rerr := r.mrr.ResultReader().Close(); err == nil {
-			err = rerr
-		}
-	}
-	if cerr := r.mrr.Close(); err == nil {
+	if cerr := r.b.close(); err == nil {
 		err = cerr
 	}
 	return err
