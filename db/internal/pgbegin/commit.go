@@ -92,8 +92,8 @@ func (c *pgConn) noteIsolation(level string) {
 // waiting: a column named "begin" only costs a round trip.
 var unsafeSQL = regexp.MustCompile(`(?i)\b(begin|commit|rollback|abort|insert|update|delete|merge|copy|call|execute|do)\b|\bend\b\s*(;|$|work\b|transaction\b|and\b)|(\b|_)transaction(\b|_)|characteristics|notify|listen`)
 
-// screen notes that the transaction ran query: one unsafeSQL matches does
-// not commit without waiting.
+// screen notes that the transaction ran query: a transaction that ran a
+// statement unsafeSQL matches waits for its COMMIT.
 func (c *pgConn) screen(query string) {
 	if c.quick && unsafeSQL.MatchString(query) {
 		c.quick = false
