@@ -1,0 +1,486 @@
+package repo
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fasttrack-go/fasttrack/db"
+)
+
+// Predicate is a condition on T's rows, made from a Column (Eq, In,
+// Contains, ...) or by combining predicates (And, Or, Not). It is an
+// immutable value: reuse it in as many queries as you like, from any
+// goroutine. Its column names come from the table's metadata and its values
+// are always bound as parameters, never written into the SQL text.
+//
+// The zero Predicate is not a condition: a query using it fails.
+type Predicate[T any] struct{ n *pnode }
+
+// predKind is the kind of a predicate node.
+type predKind uint8
+
+const (
+	pCmp     predKind = iota + 1 // col op ?
+	pNull                        // col IS [NOT] NULL
+	pIn                          // col [NOT] IN (values)
+	pBetween                     // col BETWEEN ? AND ?
+	pLike                        // col LIKE ? ESCAPE '\'
+	pAnd
+	pOr
+	pNot
+)
+
+// pnode is a predicate's tree, shared by the predicates and queries that use
+// it and never changed once made.
+type pnode struct {
+	kind predKind
+	col  int
+	op   string // pCmp: the operator
+	neg  bool   // pNull: IS NOT NULL; pIn: NOT IN
+	vals []any  // pCmp, pLike: one value; pBetween: two; pIn: the driver values
+	kids []*pnode
+	err  error
+}
+
+// errPred returns a predicate that fails a query with err.
+func errPred[T any](err error) Predicate[T] { return Predicate[T]{&pnode{err: err}} }
+
+// colPred checks c and returns a node on its column, or the error's node.
+func colPred[T, V any](c Column[T, V], n *pnode) Predicate[T] {
+	if err := c.Err(); err != nil {
+		return errPred[T](err)
+	}
+	n.col = c.i
+	return Predicate[T]{n}
+}
+
+// isNull reports whether v is nil to the database: a nil pointer, or a
+// driver.Valuer whose value is nil.
+func isNull(v any) bool {
+	if v == nil {
+		return true
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return true
+	}
+	if dv, ok := v.(driver.Valuer); ok {
+		x, err := dv.Value()
+		return err == nil && x == nil
+	}
+	return false
+}
+
+func (c Column[T, V]) cmp(op string, v V, nullOp string) Predicate[T] {
+	if isNull(v) {
+		if nullOp == "" {
+			return errPred[T](fmt.Errorf("repo: %s %s with a null value: use IsNull or NotNull", c.name, op))
+		}
+		return colPred(c, &pnode{kind: pNull, neg: nullOp == "IS NOT NULL"})
+	}
+	return colPred(c, &pnode{kind: pCmp, op: op, vals: []any{v}})
+}
+
+// Eq is "column = v"; a nil v (a nil pointer, or a driver.Valuer whose value
+// is nil) gives "column IS NULL".
+func (c Column[T, V]) Eq(v V) Predicate[T] { return c.cmp("=", v, "IS NULL") }
+
+// Ne is "column <> v"; a nil v gives "column IS NOT NULL". As in SQL, a row
+// whose column is NULL is not "<> v": combine with IsNull to include it.
+func (c Column[T, V]) Ne(v V) Predicate[T] { return c.cmp("<>", v, "IS NOT NULL") }
+
+// Lt is "column < v"; a nil v is an error.
+func (c Column[T, V]) Lt(v V) Predicate[T] { return c.cmp("<", v, "") }
+
+// Le is "column <= v"; a nil v is an error.
+func (c Column[T, V]) Le(v V) Predicate[T] { return c.cmp("<=", v, "") }
+
+// Gt is "column > v"; a nil v is an error.
+func (c Column[T, V]) Gt(v V) Predicate[T] { return c.cmp(">", v, "") }
+
+// Ge is "column >= v"; a nil v is an error.
+func (c Column[T, V]) Ge(v V) Predicate[T] { return c.cmp(">=", v, "") }
+
+// Between is "column BETWEEN lo AND hi", both ends included; a nil end is an
+// error.
+func (c Column[T, V]) Between(lo, hi V) Predicate[T] {
+	if isNull(lo) || isNull(hi) {
+		return errPred[T](fmt.Errorf("repo: %s BETWEEN with a null end", c.name))
+	}
+	return colPred(c, &pnode{kind: pBetween, vals: []any{lo, hi}})
+}
+
+// IsNull is "column IS NULL".
+func (c Column[T, V]) IsNull() Predicate[T] { return colPred(c, &pnode{kind: pNull}) }
+
+// NotNull is "column IS NOT NULL".
+func (c Column[T, V]) NotNull() Predicate[T] { return colPred(c, &pnode{kind: pNull, neg: true}) }
+
+// In is "column IN (vs...)", with the whole list bound as ONE parameter, so
+// that any number of values works on every database and the SQL text does
+// not depend on how many there are: "= ANY($1)" with an array on
+// PostgreSQL, a JSON array read by json_each on SQLite and by JSON_TABLE on
+// MySQL/MariaDB (10.6 or later). An empty list matches no row.
+//
+// Values are converted as database/sql converts arguments (driver.Valuer,
+// named types). On SQLite and MySQL they must be integers, floats, booleans
+// or strings (valid UTF-8); a time or a byte slice is an error there, and a
+// nil value is an error everywhere (use IsNull).
+func (c Column[T, V]) In(vs ...V) Predicate[T] { return c.in(false, vs) }
+
+// NotIn is "column NOT IN (vs...)", bound as In binds; an empty list matches
+// every row. As in SQL, a row whose column is NULL matches only the empty
+// list.
+func (c Column[T, V]) NotIn(vs ...V) Predicate[T] { return c.in(true, vs) }
+
+func (c Column[T, V]) in(neg bool, vs []V) Predicate[T] {
+	vals := make([]any, len(vs))
+	for i, v := range vs {
+		dv, err := driver.DefaultParameterConverter.ConvertValue(v)
+		if err != nil {
+			return errPred[T](fmt.Errorf("repo: %s IN: value %d: %w", c.name, i, err))
+		}
+		if dv == nil {
+			return errPred[T](fmt.Errorf("repo: %s IN: value %d is null: use IsNull", c.name, i))
+		}
+		vals[i] = dv
+	}
+	return colPred(c, &pnode{kind: pIn, neg: neg, vals: vals})
+}
+
+// Like is "column LIKE s" matching s literally: the % and _ in s are
+// escaped, so it is an equality under LIKE's rules (the database's
+// collation: case-insensitive on MySQL's default collations and, for ASCII,
+// on SQLite; case-sensitive on PostgreSQL). Contains, StartsWith and
+// EndsWith add the wildcards; LikePattern leaves the caller's. The column
+// must be a string (or *string) field; otherwise the predicate is an error.
+func (c Column[T, V]) Like(s string) Predicate[T] { return c.like(EscapeLike(s)) }
+
+// Contains is "column LIKE %s%", s matched literally (its % and _ escaped).
+func (c Column[T, V]) Contains(s string) Predicate[T] { return c.like("%" + EscapeLike(s) + "%") }
+
+// StartsWith is "column LIKE s%", s matched literally.
+func (c Column[T, V]) StartsWith(s string) Predicate[T] { return c.like(EscapeLike(s) + "%") }
+
+// EndsWith is "column LIKE %s", s matched literally.
+func (c Column[T, V]) EndsWith(s string) Predicate[T] { return c.like("%" + EscapeLike(s)) }
+
+// LikePattern is "column LIKE pattern" with the caller's pattern as given: %
+// and _ are wildcards and a backslash escapes the next character (the
+// statement says ESCAPE '\' on every database). The pattern is still bound,
+// never written into the SQL; use it for patterns built in code, and
+// Contains or StartsWith for a user's text.
+func (c Column[T, V]) LikePattern(pattern string) Predicate[T] { return c.like(pattern) }
+
+func (c Column[T, V]) like(pattern string) Predicate[T] {
+	if c.Err() == nil && !c.str {
+		return errPred[T](fmt.Errorf("repo: LIKE on column %s of type %s: only string columns", c.name, reflect.TypeFor[V]()))
+	}
+	return colPred(c, &pnode{kind: pLike, vals: []any{pattern}})
+}
+
+// EscapeLike escapes s for a LIKE pattern whose escape character is a
+// backslash (as LikePattern's): each \, % and _ gets a backslash before it.
+func EscapeLike(s string) string {
+	if !strings.ContainsAny(s, `\%_`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := range len(s) {
+		switch s[i] {
+		case '\\', '%', '_':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// combine makes an And or Or node of ps.
+func combine[T any](kind predKind, ps []Predicate[T]) Predicate[T] {
+	kids := make([]*pnode, len(ps))
+	for i, p := range ps {
+		kids[i] = p.n
+	}
+	return Predicate[T]{&pnode{kind: kind, kids: kids}}
+}
+
+// And is true when every p is; And() with no predicate is true.
+func And[T any](ps ...Predicate[T]) Predicate[T] { return combine(pAnd, ps) }
+
+// Or is true when some p is; Or() with no predicate is false.
+func Or[T any](ps ...Predicate[T]) Predicate[T] { return combine(pOr, ps) }
+
+// Not is true when p is false. As in SQL, NOT of a comparison with NULL is
+// not true either.
+func Not[T any](p Predicate[T]) Predicate[T] {
+	return Predicate[T]{&pnode{kind: pNot, kids: []*pnode{p.n}}}
+}
+
+// predWriter renders predicates into a statement.
+type predWriter struct {
+	s    *sqlBuf
+	cols []column
+	args []any
+}
+
+// errZeroPredicate is the error of a Predicate not made by this package.
+var errZeroPredicate = errors.New("repo: a zero Predicate (not made by a Column, And, Or or Not) is used")
+
+// check returns the first error in n's tree.
+func checkPred(n *pnode) error {
+	if n == nil {
+		return errZeroPredicate
+	}
+	if n.err != nil {
+		return n.err
+	}
+	for _, k := range n.kids {
+		if err := checkPred(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write renders n, whose tree checkPred passed.
+func (w *predWriter) write(n *pnode) error {
+	s := w.s
+	switch n.kind {
+	case pCmp:
+		s.WriteString(w.cols[n.col].quoted)
+		s.WriteByte(' ')
+		s.WriteString(n.op)
+		s.WriteByte(' ')
+		w.bind(n.vals[0])
+	case pNull:
+		s.WriteString(w.cols[n.col].quoted)
+		if n.neg {
+			s.WriteString(" IS NOT NULL")
+		} else {
+			s.WriteString(" IS NULL")
+		}
+	case pBetween:
+		s.WriteString(w.cols[n.col].quoted)
+		s.WriteString(" BETWEEN ")
+		w.bind(n.vals[0])
+		s.WriteString(" AND ")
+		w.bind(n.vals[1])
+	case pLike:
+		s.WriteString(w.cols[n.col].quoted)
+		s.WriteString(" LIKE ")
+		w.bind(n.vals[0])
+		if s.d == db.MySQL {
+			s.WriteString(` ESCAPE '\\'`) // a backslash, in MySQL's string syntax
+		} else {
+			s.WriteString(` ESCAPE '\'`)
+		}
+	case pIn:
+		return w.in(n)
+	case pAnd, pOr:
+		if len(n.kids) == 0 {
+			if n.kind == pAnd {
+				s.WriteString("1 = 1")
+			} else {
+				s.WriteString("1 = 0")
+			}
+			return nil
+		}
+		if len(n.kids) == 1 {
+			return w.write(n.kids[0])
+		}
+		sep := " AND "
+		if n.kind == pOr {
+			sep = " OR "
+		}
+		s.WriteByte('(')
+		for i, k := range n.kids {
+			if i > 0 {
+				s.WriteString(sep)
+			}
+			if err := w.write(k); err != nil {
+				return err
+			}
+		}
+		s.WriteByte(')')
+	case pNot:
+		s.WriteString("NOT (")
+		if err := w.write(n.kids[0]); err != nil {
+			return err
+		}
+		s.WriteByte(')')
+	default:
+		return errZeroPredicate
+	}
+	return nil
+}
+
+// bind writes a placeholder for v.
+func (w *predWriter) bind(v any) {
+	w.s.bind()
+	w.args = append(w.args, v)
+}
+
+// in writes an In or NotIn node.
+func (w *predWriter) in(n *pnode) error {
+	s := w.s
+	col := &w.cols[n.col]
+	if len(n.vals) == 0 {
+		if n.neg {
+			s.WriteString("1 = 1")
+		} else {
+			s.WriteString("1 = 0")
+		}
+		return nil
+	}
+	arg, kind, err := inArg(s.d, n.vals)
+	if err != nil {
+		return fmt.Errorf("repo: %s IN: %w", col.name, err)
+	}
+	switch s.d {
+	case db.Postgres:
+		s.WriteString(col.quoted)
+		if n.neg {
+			s.WriteString(" <> ALL(")
+		} else {
+			s.WriteString(" = ANY(")
+		}
+		w.bind(arg)
+		s.WriteByte(')')
+		return nil
+	case db.MySQL:
+		s.WriteString(col.quoted)
+		if n.neg {
+			s.WriteString(" NOT")
+		}
+		s.WriteString(" IN (SELECT j.v FROM JSON_TABLE(")
+		w.bind(arg)
+		s.WriteString(", '$[*]' COLUMNS (v ")
+		s.WriteString(mysqlJSONType[kind])
+		s.WriteString(" PATH '$')) AS j)")
+		return nil
+	default:
+		s.WriteString(col.quoted)
+		if n.neg {
+			s.WriteString(" NOT")
+		}
+		s.WriteString(" IN (SELECT value FROM json_each(")
+		w.bind(arg)
+		s.WriteString("))")
+		return nil
+	}
+}
+
+// inKind is the kind of an In list's driver values.
+type inKind uint8
+
+const (
+	inInt inKind = iota
+	inFloat
+	inBool
+	inString
+	inTime
+	inBytes
+)
+
+// mysqlJSONType is the JSON_TABLE column type of each kind (booleans are
+// encoded as 0 and 1).
+var mysqlJSONType = [...]string{inInt: "BIGINT", inFloat: "DOUBLE", inBool: "BIGINT", inString: "LONGTEXT"}
+
+// kindOf returns the kind of a driver value.
+func kindOf(v any) (inKind, bool) {
+	switch v.(type) {
+	case int64:
+		return inInt, true
+	case float64:
+		return inFloat, true
+	case bool:
+		return inBool, true
+	case string:
+		return inString, true
+	case time.Time:
+		return inTime, true
+	case []byte:
+		return inBytes, true
+	}
+	return 0, false
+}
+
+// inArg returns the one argument that binds vals (driver values, at least
+// one): a typed slice on PostgreSQL, a JSON array elsewhere.
+func inArg(d db.Dialect, vals []any) (any, inKind, error) {
+	kind, ok := kindOf(vals[0])
+	if !ok {
+		return nil, 0, fmt.Errorf("values of type %T are not supported", vals[0])
+	}
+	for i, v := range vals[1:] {
+		if k, _ := kindOf(v); k != kind {
+			return nil, 0, fmt.Errorf("value %d is a %T, value 0 a %T: all must be of one kind", i+1, v, vals[0])
+		}
+	}
+	if d == db.Postgres {
+		switch kind {
+		case inInt:
+			return typed[int64](vals), kind, nil
+		case inFloat:
+			return typed[float64](vals), kind, nil
+		case inBool:
+			return typed[bool](vals), kind, nil
+		case inString:
+			return typed[string](vals), kind, nil
+		case inTime:
+			return typed[time.Time](vals), kind, nil
+		default:
+			return typed[[]byte](vals), kind, nil
+		}
+	}
+	b := make([]byte, 0, 2+len(vals)*8)
+	b = append(b, '[')
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch x := v.(type) {
+		case int64:
+			b = fmt.Append(b, x)
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, 0, &QueryError{Op: "in", Detail: fmt.Sprintf("value %d is %v, which an IN list cannot hold", i, x)}
+			}
+			enc, _ := json.Marshal(x)
+			b = append(b, enc...)
+		case bool:
+			if x {
+				b = append(b, '1')
+			} else {
+				b = append(b, '0')
+			}
+		case string:
+			if !utf8.ValidString(x) {
+				return nil, 0, &QueryError{Op: "in", Detail: fmt.Sprintf("value %d is not valid UTF-8", i)}
+			}
+			enc, _ := json.Marshal(x)
+			b = append(b, enc...)
+		default:
+			return nil, 0, fmt.Errorf("values of type %T are not supported on %s (use Or of Eq, or Between)", v, d)
+		}
+	}
+	b = append(b, ']')
+	return string(b), kind, nil
+}
+
+// typed copies vals, all of type E, into a []E.
+func typed[E any](vals []any) []E {
+	out := make([]E, len(vals))
+	for i, v := range vals {
+		out[i] = v.(E)
+	}
+	return out
+}

@@ -1,0 +1,308 @@
+package repo
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/fasttrack-go/fasttrack/db"
+)
+
+// Query is a SELECT on T's table, built from typed columns and predicates:
+//
+//	age := repo.MustCol(users, func(u *User) *int { return &u.Age })
+//	name := repo.MustCol(users, func(u *User) *string { return &u.Name })
+//	adults, err := users.On(tx).Query().
+//		Where(age.Ge(18), repo.Or(name.StartsWith("A"), name.In("Bob", "Eve"))).
+//		OrderBy(name.Asc()).
+//		Limit(50).
+//		All(ctx)
+//
+// A Query is an immutable value: every method returns a new Query and leaves
+// its receiver as it was, so a base query can be kept (in a struct field, a
+// package of scopes) and extended differently by many goroutines at once.
+// Where always ANDs with the conditions already there.
+//
+// Soft-deleted rows are left out when T embeds SoftDelete, as by Base's
+// reads, unless the query is WithTrashed (or comes from a WithTrashed Base).
+//
+// A mistake in the building (a Column that Col could not resolve, a
+// negative Limit, a zero Predicate, an In value a database cannot bind)
+// is kept in the query and returned by ToSQL and by every method that runs
+// it, before anything is sent.
+type Query[T any] struct {
+	q       db.Querier
+	t       *Table[T]
+	where   []*pnode
+	order   []Ordering[T]
+	limit   int // < 0: none
+	offset  int
+	trashed bool
+	err     error
+}
+
+// Query returns a query of every row of t, with no Querier: ToSQL renders it,
+// and On gives it one to run on. Build base queries once with it.
+func (t *Table[T]) Query() Query[T] { return Query[T]{t: t, limit: -1} }
+
+// Query returns a query of every row of b's table, run on b.Q; it includes
+// soft-deleted rows when b is WithTrashed.
+func (b Base[T]) Query() Query[T] {
+	return Query[T]{q: b.Q, t: b.Table, limit: -1, trashed: b.withTrashed}
+}
+
+// On returns the query run on q instead: a pool, a transaction or the
+// request's *db.Tx, of the table's dialect.
+func (q Query[T]) On(x db.Querier) Query[T] {
+	q.q = x
+	return q
+}
+
+// Where returns the query with every p ANDed to its conditions.
+func (q Query[T]) Where(ps ...Predicate[T]) Query[T] {
+	if len(ps) == 0 {
+		return q
+	}
+	where := make([]*pnode, len(q.where), len(q.where)+len(ps))
+	copy(where, q.where)
+	for _, p := range ps {
+		where = append(where, p.n)
+	}
+	q.where = where
+	return q
+}
+
+// OrderBy returns the query with os added to its sort keys, after those it
+// has. The rows are always sorted, with id ascending as the last key unless
+// a key is on id: a query without OrderBy is sorted by id.
+func (q Query[T]) OrderBy(os ...Ordering[T]) Query[T] {
+	if len(os) == 0 {
+		return q
+	}
+	q.order = append(slices.Clip(q.order), os...)
+	return q
+}
+
+// Limit returns the query that returns at most n rows; a negative n is an
+// ErrInvalidQuery when the query is rendered. There is no cap: use
+// PageLimit on a client's page size.
+func (q Query[T]) Limit(n int) Query[T] {
+	if n < 0 && q.err == nil {
+		q.err = &QueryError{Op: "limit", Detail: "the limit must not be negative, got " + strconv.Itoa(n)}
+	}
+	q.limit = n
+	return q
+}
+
+// Offset returns the query that skips the first n rows; a negative n is an
+// ErrInvalidQuery when the query is rendered.
+func (q Query[T]) Offset(n int) Query[T] {
+	if n < 0 && q.err == nil {
+		q.err = &QueryError{Op: "offset", Detail: "the offset must not be negative, got " + strconv.Itoa(n)}
+	}
+	q.offset = n
+	return q
+}
+
+// WithTrashed returns the query that includes soft-deleted rows. Without
+// SoftDelete it changes nothing.
+func (q Query[T]) WithTrashed() Query[T] {
+	q.trashed = true
+	return q
+}
+
+// check returns the query's first error.
+func (q Query[T]) check() error {
+	if q.t == nil {
+		return errors.New("repo: query: no Table (use Table.Query or Base.Query)")
+	}
+	if q.err != nil {
+		return fmt.Errorf("repo: query %s: %w", q.t.name, q.err)
+	}
+	for _, n := range q.where {
+		if err := checkPred(n); err != nil {
+			return fmt.Errorf("repo: query %s: %w", q.t.name, err)
+		}
+	}
+	for _, o := range q.order {
+		if !o.ok {
+			return fmt.Errorf("repo: query %s: a zero Ordering (not made by Column.Asc or Desc) is used", q.t.name)
+		}
+		if o.err != nil {
+			return fmt.Errorf("repo: query %s: %w", q.t.name, o.err)
+		}
+	}
+	return nil
+}
+
+// stmt kinds.
+const (
+	stmtSelect = iota
+	stmtCount
+	stmtExists
+)
+
+// render writes the statement of kind k.
+func (q Query[T]) render(k int) (string, []any, error) {
+	if err := q.check(); err != nil {
+		return "", nil, err
+	}
+	t := q.t
+	s := t.newBuf()
+	switch k {
+	case stmtSelect:
+		t.selectFrom(s)
+	case stmtCount:
+		s.WriteString("SELECT COUNT(*) FROM ")
+		s.WriteString(t.qname)
+	case stmtExists:
+		s.WriteString("SELECT 1 FROM ")
+		s.WriteString(t.qname)
+	}
+	t.live(s, q.trashed)
+	w := predWriter{s: s, cols: t.cols}
+	for _, n := range q.where {
+		s.cond()
+		if err := w.write(n); err != nil {
+			return "", nil, fmt.Errorf("repo: query %s: %w", t.name, err)
+		}
+	}
+	switch k {
+	case stmtExists:
+		s.WriteString(" LIMIT 1")
+	case stmtSelect:
+		s.WriteString(" ORDER BY ")
+		hasID := false
+		for i, o := range q.order {
+			if i > 0 {
+				s.WriteString(", ")
+			}
+			s.WriteString(t.cols[o.i].quoted)
+			if o.desc {
+				s.WriteString(" DESC")
+			} else {
+				s.WriteString(" ASC")
+			}
+			hasID = hasID || t.cols[o.i].name == idColumn
+		}
+		if !hasID {
+			if len(q.order) > 0 {
+				s.WriteString(", ")
+			}
+			s.WriteString(t.q(idColumn))
+			s.WriteString(" ASC")
+		}
+		switch {
+		case q.limit >= 0:
+			s.WriteString(" LIMIT ")
+			w.bind(q.limit)
+		case q.offset > 0 && t.d == db.SQLite:
+			s.WriteString(" LIMIT -1") // SQLite needs a LIMIT before OFFSET
+		case q.offset > 0 && t.d == db.MySQL:
+			s.WriteString(" LIMIT 18446744073709551615") // MySQL's documented "no limit"
+		}
+		if q.offset > 0 {
+			s.WriteString(" OFFSET ")
+			w.bind(q.offset)
+		}
+	}
+	return s.String(), w.args, nil
+}
+
+// ToSQL returns the SELECT that All runs and its arguments, for logs and
+// tests; the same shape of query (the same predicates on the same columns,
+// whatever their values and however many values an In has) gives the same
+// text.
+func (q Query[T]) ToSQL() (string, []any, error) { return q.render(stmtSelect) }
+
+// prepRun checks that q can run.
+func (q Query[T]) prepRun(op string) error {
+	if q.t == nil {
+		return fmt.Errorf("repo: %s: query has no Table (use Table.Query or Base.Query)", op)
+	}
+	if q.q == nil {
+		return fmt.Errorf("repo: %s %s: query has no Querier (use Query.On or Base.Query)", op, q.t.name)
+	}
+	if d := db.DialectOf(q.q); d != q.t.d {
+		return fmt.Errorf("repo: %s %s: table built for %s, used on a %s querier", op, q.t.name, q.t.d, d)
+	}
+	return nil
+}
+
+// All returns the rows of the query, in its order; an empty, non-nil slice
+// when there is none.
+func (q Query[T]) All(ctx context.Context) ([]T, error) {
+	if err := q.prepRun("query all"); err != nil {
+		return nil, err
+	}
+	query, args, err := q.render(stmtSelect)
+	if err != nil {
+		return nil, err
+	}
+	out := []T{}
+	if err := q.q.SelectContext(ctx, &out, query, args...); err != nil {
+		return nil, q.t.wrap("query all", err)
+	}
+	return out, nil
+}
+
+// First returns the query's first row in its order (its Offset applies, its
+// Limit does not), or ErrNotFound when it has none.
+func (q Query[T]) First(ctx context.Context) (*T, error) {
+	if err := q.prepRun("query first"); err != nil {
+		return nil, err
+	}
+	q.limit = 1
+	query, args, err := q.render(stmtSelect)
+	if err != nil {
+		return nil, err
+	}
+	m := new(T)
+	if err := q.q.GetContext(ctx, m, query, args...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("repo: query first %s: %w", q.t.name, ErrNotFound)
+		}
+		return nil, q.t.wrap("query first", err)
+	}
+	return m, nil
+}
+
+// Count returns how many rows match the query's conditions; its order,
+// Limit and Offset are ignored.
+func (q Query[T]) Count(ctx context.Context) (int64, error) {
+	if err := q.prepRun("query count"); err != nil {
+		return 0, err
+	}
+	query, args, err := q.render(stmtCount)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := q.q.GetContext(ctx, &n, query, args...); err != nil {
+		return 0, q.t.wrap("query count", err)
+	}
+	return n, nil
+}
+
+// Exists reports whether some row matches the query's conditions; its
+// order, Limit and Offset are ignored.
+func (q Query[T]) Exists(ctx context.Context) (bool, error) {
+	if err := q.prepRun("query exists"); err != nil {
+		return false, err
+	}
+	query, args, err := q.render(stmtExists)
+	if err != nil {
+		return false, err
+	}
+	var one int
+	if err := q.q.GetContext(ctx, &one, query, args...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		return false, q.t.wrap("query exists", err)
+	}
+	return true, nil
+}
