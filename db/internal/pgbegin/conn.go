@@ -89,6 +89,7 @@ type pgConn struct {
 	quick    bool
 	askLevel bool
 	reply    *commitReply
+	unsafe   map[string]bool // unsafeSQL's verdict per statement text (see screen)
 
 	known map[string]*pgKnown // statements prepared to ride with BEGIN
 	stale []string            // known statements to deallocate
