@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 
 	"github.com/fasttrack-go/fasttrack/api"
@@ -37,6 +38,68 @@ func ExampleScoped() {
 		fx.Replace(cfg),
 		fx.NopLogger,
 		fx.Decorate(func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
+		fxmodules.Scoped(NewCounter),
+		fx.Invoke(func(e *gin.Engine) {
+			e.GET("/tables", api.Handle(func(c *gin.Context, counter *Counter) (gin.H, error) {
+				n, err := counter.Count(c.Request.Context())
+				return gin.H{"tables": n}, err
+			}, api.WithReadOnly()))
+		}),
+		fx.Populate(&srv),
+	)
+	ctx := context.Background()
+	if err := app.Start(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer app.Stop(ctx)
+	resp, err := http.Get("http://" + srv.Addr + "/tables")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body))
+	// Output: 200 {"tables":0}
+}
+
+// newAppServer is an existing application's own HTTP server: it serves the
+// engine from start to stop.
+func newAppServer(lc fx.Lifecycle, e *gin.Engine) *http.Server {
+	srv := &http.Server{Handler: e}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			srv.Addr = ln.Addr().String()
+			go srv.Serve(ln)
+			return nil
+		},
+		OnStop: srv.Shutdown,
+	})
+	return srv
+}
+
+// An application that already has its logger, Gin engine and HTTP server
+// keeps them: FastTrack logs through the logger and installs the
+// request-scope middleware on the engine, which the application's server
+// serves.
+func ExampleFramework_existingApp() {
+	cfg := config.Default()
+	cfg.DatabaseURL = "sqlite::memory:"
+	var srv *http.Server
+	app := fx.New(
+		fx.Provide(
+			func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) },
+			gin.New,
+			newAppServer,
+		),
+		fxmodules.Framework(nil, fxmodules.WithAppLogger(), fxmodules.WithAppEngine(), fxmodules.WithAppServer()),
+		fx.Replace(cfg),
+		fx.NopLogger,
 		fxmodules.Scoped(NewCounter),
 		fx.Invoke(func(e *gin.Engine) {
 			e.GET("/tables", api.Handle(func(c *gin.Context, counter *Counter) (gin.H, error) {

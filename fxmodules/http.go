@@ -27,25 +27,46 @@ const readyTimeout = 2 * time.Second
 // RequestScope, which it needs), the body limit, problem+json 404 and 405,
 // /healthz, /readyz and, with the Metrics module, /metrics — and the
 // *http.Server, with config's read-header, read, write and idle timeouts.
-// On start the server binds config.Config.HTTPAddr — a port in use fails the
-// start, and so does a route whose api.Handle dependencies nothing provides —
-// and sets Server.Addr to the bound address (useful with port 0); on
-// stop it shuts down gracefully within config.Config.StopTimeout, letting in-flight
-// requests finish, and logs the drain at info level: "http server shutting
-// down" with the number of requests in flight, "http server drained" (or a
-// warning when the drain runs out of time) and "http server shut down" with
-// the stop's duration. Applications add routes in an fx.Invoke taking
-// *gin.Engine.
-func HTTP() fx.Option {
-	return fx.Module("http",
-		fx.Provide(newEngine, newServer),
-		fx.Invoke(func(*http.Server) {}),
-	)
+// On start it fails on a route whose api.Handle dependencies nothing
+// provides; then the server binds config.Config.HTTPAddr — a port in use
+// fails the start — and sets Server.Addr to the bound address (useful with
+// port 0). On stop the server shuts down gracefully within
+// config.Config.StopTimeout, letting in-flight requests finish, and logs
+// the drain at info level: "http server shutting down" with the number of
+// requests in flight, "http server drained" (or a warning when the drain
+// runs out of time) and "http server shut down" with the stop's duration.
+// Applications add routes in an fx.Invoke taking *gin.Engine.
+//
+// With WithAppEngine, HTTP installs the body limit and the request-scope
+// middleware on the application's *gin.Engine instead of providing one;
+// with WithAppServer, it provides no server and the application serves the
+// engine itself.
+func HTTP(opts ...Option) fx.Option {
+	o := newOptions(opts)
+	var provides []any
+	var parts []fx.Option
+	if o.appEngine {
+		// At the top level, so that every module receives the decorated
+		// engine.
+		parts = append(parts, fx.Decorate(installOnAppEngine))
+	} else {
+		provides = append(provides, newEngine)
+	}
+	// The engine is built, and its route check hooked, even if nothing
+	// else takes it.
+	invokes := []fx.Option{fx.Invoke(func(*gin.Engine) {})}
+	if !o.appServer {
+		provides = append(provides, newServer)
+		invokes = append(invokes, fx.Invoke(func(*http.Server) {}))
+	}
+	inner := append([]fx.Option{fx.Provide(provides...)}, invokes...)
+	return fx.Options(append(parts, fx.Module("http", inner...))...)
 }
 
 // engineIn is what the engine needs; the metrics registry is optional.
 type engineIn struct {
 	fx.In
+	Lifecycle  fx.Lifecycle
 	DB         *sqlx.DB
 	Config     config.Config
 	Middleware *api.Middleware
@@ -61,7 +82,7 @@ func newEngine(in engineIn) *gin.Engine {
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(api.NotFound)
 	e.NoMethod(api.MethodNotAllowed)
-	e.Use(api.BodyLimit(cfg.BodyLimit), mw.HandlerFunc())
+	install(in.Lifecycle, e, cfg, mw)
 	e.GET("/healthz", api.Healthz)
 	e.GET("/readyz", api.Readyz(x, readyTimeout))
 	if in.Prometheus != nil {
@@ -70,7 +91,27 @@ func newEngine(in engineIn) *gin.Engine {
 	return e
 }
 
-func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, mw *api.Middleware, log *slog.Logger) *http.Server {
+// installOnAppEngine decorates the application's engine (WithAppEngine).
+func installOnAppEngine(lc fx.Lifecycle, e *gin.Engine, cfg config.Config, mw *api.Middleware) *gin.Engine {
+	install(lc, e, cfg, mw)
+	return e
+}
+
+// install puts the body limit and the request-scope middleware in front of
+// the routes e gets from now on, and checks on start — after the request
+// scope compiled, before any server listens — the dependencies of its
+// api.Handle routes.
+func install(lc fx.Lifecycle, e *gin.Engine, cfg config.Config, mw *api.Middleware) {
+	e.Use(api.BodyLimit(cfg.BodyLimit), mw.HandlerFunc())
+	lc.Append(fx.StartHook(func() error {
+		if err := api.CheckRoutes(e, mw.Registry()); err != nil {
+			return fmt.Errorf("fasttrack: %w", err)
+		}
+		return nil
+	}))
+}
+
+func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, log *slog.Logger) *http.Server {
 	var inFlight atomic.Int64
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
@@ -84,10 +125,6 @@ func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, mw *api.Middle
 	done := make(chan struct{})
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
-			if err := api.CheckRoutes(e, mw.Registry()); err != nil {
-				close(done)
-				return fmt.Errorf("fasttrack: %w", err)
-			}
 			ln, err := net.Listen("tcp", srv.Addr)
 			if err != nil {
 				close(done)

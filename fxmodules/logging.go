@@ -11,7 +11,9 @@ import (
 
 // Logging provides the application's *slog.Logger (text or JSON on stderr, at
 // the configured level) and routes Fx's own events to it, at debug level
-// except errors. Replace the logger with fx.Decorate to send logs elsewhere.
+// except errors. An application that has a logger of its own leaves Logging
+// out (Framework does with WithAppLogger); to keep Logging but send its
+// logs elsewhere, decorate the logger with fx.Decorate.
 func Logging() fx.Option {
 	return fx.Options(
 		fx.Module("logging", fx.Provide(newLogger)),
