@@ -29,6 +29,32 @@
 //		return out, r.Q.SelectContext(ctx, &out, r.Q.Rebind(q), "%@"+domain)
 //	}
 //
+// # Queries
+//
+// Table.Query and Base.Query start a Query: an immutable SELECT built from
+// typed columns and predicate values. Col (or MustCol, which panics) resolves
+// a column once from an accessor that returns the field's address, so a
+// renamed field or a value of the wrong type does not compile:
+//
+//	name := repo.MustCol(users, func(u *User) *string { return &u.Name })
+//	email := repo.MustCol(users, func(u *User) *string { return &u.Email })
+//	id := repo.MustCol(users, func(u *User) *int64 { return &u.ID })
+//
+//	list, err := users.On(tx).Query().
+//		Where(email.EndsWith("@example.com"), repo.Or(name.StartsWith("A"), id.In(ids...))).
+//		OrderBy(name.Asc()).
+//		Limit(20).
+//		All(ctx)
+//
+// Every method returns a new Query, so a base query can be shared and
+// extended by many goroutines; Where always ANDs. Predicates (Eq, Ne, Lt,
+// Le, Gt, Ge, Between, IsNull, NotNull, In, NotIn, Like, Contains,
+// StartsWith, EndsWith, LikePattern, And, Or, Not) bind every value; In
+// binds the whole list as one parameter, so 100,000 keys work on every
+// database and the SQL text does not change with the list's length. The
+// LIKE family escapes the caller's % and _ except in LikePattern. All,
+// First (ErrNotFound), Count and Exists run the query; ToSQL shows it.
+//
 // Identifiers are always quoted and values always bound: sort and filter
 // columns are accepted only when they are columns of the model, and
 // operators only from a fixed list, so a query string can drive All without
