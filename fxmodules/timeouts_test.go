@@ -18,6 +18,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
 	"go.uber.org/fx/fxtest"
 )
 
@@ -40,14 +41,10 @@ func blockStart(ch <-chan struct{}) fx.Option {
 	})
 }
 
-// blockStop adds an OnStop hook that waits on ch, ignoring its context,
-// and an OnStart hook that closes started.
-func blockStop(ch <-chan struct{}, started chan<- struct{}) fx.Option {
+// blockStop adds an OnStop hook that waits on ch, ignoring its context.
+func blockStop(ch <-chan struct{}) fx.Option {
 	return fx.Invoke(func(lc fx.Lifecycle) {
-		lc.Append(fx.Hook{
-			OnStart: func(context.Context) error { close(started); return nil },
-			OnStop:  func(context.Context) error { <-ch; return nil },
-		})
+		lc.Append(fx.Hook{OnStop: func(context.Context) error { <-ch; return nil }})
 	})
 }
 
@@ -143,30 +140,36 @@ func TestStartTimeout(t *testing.T) {
 	}
 }
 
+// onStarted is an fxevent.Logger that calls f when the app has started.
+type onStarted func()
+
+func (f onStarted) LogEvent(e fxevent.Event) {
+	if s, ok := e.(*fxevent.Started); ok && s.Err == nil {
+		f()
+	}
+}
+
 // TestStopTimeout stops an app whose stop blocks past STOP_TIMEOUT and its
 // second for the pool, in each way an app can be run in-process.
 func TestStopTimeout(t *testing.T) {
 	tests := []struct {
 		name string
-		run  func(t *testing.T, opts fx.Option, started <-chan struct{}) error
+		run  func(t *testing.T, opts fx.Option) error
 	}{
-		{"fxmodules.Run", func(t *testing.T, opts fx.Option, started <-chan struct{}) error {
+		{"fxmodules.Run", func(t *testing.T, opts fx.Option) error {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			go func() {
-				<-started
-				cancel()
-			}()
-			return fxmodules.Run(ctx, opts)
+			// Cancel once Start has returned: Fx reports Started then.
+			return fxmodules.Run(ctx, opts, fx.WithLogger(func() fxevent.Logger { return onStarted(cancel) }))
 		}},
-		{"Stop with a context of no deadline", func(t *testing.T, opts fx.Option, _ <-chan struct{}) error {
+		{"Stop with a context of no deadline", func(t *testing.T, opts fx.Option) error {
 			app := fx.New(opts)
 			if err := app.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			return app.Stop(context.Background())
 		}},
-		{"fxtest", func(t *testing.T, opts fx.Option, _ <-chan struct{}) error {
+		{"fxtest", func(t *testing.T, opts fx.Option) error {
 			tb := &recordingTB{}
 			app := fxtest.New(tb, opts)
 			app.RequireStart()
@@ -180,9 +183,8 @@ func TestStopTimeout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			started := make(chan struct{})
 			err := within(t, "the stop", func() error {
-				return tt.run(t, timeoutApp(t, 10*time.Second, 10*time.Millisecond, blockStop(release(t), started)), started)
+				return tt.run(t, timeoutApp(t, 10*time.Second, 10*time.Millisecond, blockStop(release(t))))
 			})
 			if err == nil || !strings.Contains(err.Error(), "did not finish within STOP_TIMEOUT (10ms)") {
 				t.Fatalf("stop: %v, want a STOP_TIMEOUT error", err)
@@ -199,7 +201,7 @@ func TestTimeoutsUnderFxRun(t *testing.T) {
 		opt := blockStart(hold)
 		if mode == "stop" {
 			opt = fx.Options(
-				blockStop(hold, make(chan struct{})),
+				blockStop(hold),
 				// Once started, stop as a deployment's SIGTERM would.
 				fx.Invoke(func(lc fx.Lifecycle, s fx.Shutdowner) {
 					lc.Append(fx.StartHook(func() error { return s.Shutdown() }))
