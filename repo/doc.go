@@ -54,6 +54,9 @@
 // database and the SQL text does not change with the list's length. The
 // LIKE family escapes the caller's % and _ except in LikePattern. All,
 // First (ErrNotFound), Count and Exists run the query; ToSQL shows it.
+// Update(col.Set(v), ...), Delete and ForceDelete write every matching row
+// in one statement (timestamps, version and soft delete honoured; model
+// events do not fire) and return how many rows they matched.
 //
 // Identifiers are always quoted and values always bound: sort and filter
 // columns are accepted only when they are columns of the model, and

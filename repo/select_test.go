@@ -70,6 +70,7 @@ type gcols struct {
 	kind    repo.Column[Gadget, GadgetKind]
 	weight  repo.Column[Gadget, int]
 	created repo.Column[Gadget, time.Time]
+	updated repo.Column[Gadget, time.Time]
 	deleted repo.Column[Gadget, *time.Time]
 }
 
@@ -84,6 +85,7 @@ func gadgetColumns(t *repo.Table[Gadget]) gcols {
 		kind:    repo.MustCol(t, func(g *Gadget) *GadgetKind { return &g.Kind }),
 		weight:  repo.MustCol(t, func(g *Gadget) *int { return &g.Weight }),
 		created: repo.MustCol(t, func(g *Gadget) *time.Time { return &g.CreatedAt }),
+		updated: repo.MustCol(t, func(g *Gadget) *time.Time { return &g.UpdatedAt }),
 		deleted: repo.MustCol(t, func(g *Gadget) **time.Time { return &g.DeletedAt }),
 	}
 }
