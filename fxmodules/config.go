@@ -16,7 +16,10 @@ import (
 // fx.App.Start and Stop with a context of the caller's (the earlier of the
 // two deadlines wins). See Run for the details. Give Config to fx.New
 // directly, not inside an fx.Module: Fx accepts fx.StartTimeout and
-// fx.StopTimeout, which Config sets, only there.
+// fx.StopTimeout, which Config sets, only there. Config decorates
+// fx.Lifecycle, so nothing else may decorate it at the top level; an
+// fx.StartTimeout or fx.StopTimeout placed after Config in fx.New replaces
+// Config's and bounds fx.App.Run and fxtest as well.
 func Config() fx.Option {
 	return fx.Options(
 		fx.Module("config", fx.Provide(config.Load)),

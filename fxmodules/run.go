@@ -27,9 +27,13 @@ import (
 // second more to return its own error; one that ignores its context is then
 // abandoned, and the start (or stop) fails with an error naming
 // START_TIMEOUT (or STOP_TIMEOUT) and the function that added the hook.
+// Fx's own events about hooks (at debug level with Logging) name Config's
+// wrapper as the caller that added each hook, and as the hook itself for a
+// hook made without fx.StartHook, fx.StopHook or fx.StartStopHook.
 // Once the start's deadline has passed, the remaining OnStart hooks do not
 // run; the remaining OnStop hooks still run, with a context already ended,
-// to release what they hold.
+// to release what they hold. Without Config, Fx's StartTimeout and
+// StopTimeout (15 s unless set) bound Run's start and stop.
 func Run(ctx context.Context, opts ...fx.Option) error {
 	app := fx.New(opts...)
 	if err := app.Err(); err != nil {
@@ -72,12 +76,12 @@ func timeouts() fx.Option {
 	)
 }
 
-// phase is what a timedLifecycle is doing: starting or stopping.
+// phase is what a timedLifecycle is doing: starting or stopping (or, as
+// the zero phase, neither yet).
 type phase int
 
 const (
-	idle phase = iota
-	starting
+	starting phase = iota + 1
 	stopping
 )
 
