@@ -736,3 +736,23 @@ func TestQueryRunsInTx(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkQueryBuild builds and renders a select with three predicates, an
+// IN of 10, an order and a limit.
+func BenchmarkQueryBuild(b *testing.B) {
+	for _, d := range testdb.Dialects() {
+		b.Run(d.Name(), func(b *testing.B) {
+			g := mustTable[Gadget](b, d)
+			c := gadgetColumns(g)
+			ids := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _, err := g.Query().Where(c.qty.Gt(1), c.kind.Eq("veg"), c.name.StartsWith("a"), c.id.In(ids...)).
+					OrderBy(c.name.Asc()).Limit(20).ToSQL()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
