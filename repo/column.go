@@ -12,8 +12,8 @@ import (
 // identifier comes from the table's metadata, never from a string, and whose
 // values must be of the field's type:
 //
-//	name := repo.MustCol(users, func(u *User) *string { return &u.Name })
-//	q := users.On(tx).Query().Where(name.Eq("Ada"))
+//	name := repo.MustCol(userTable, func(u *User) *string { return &u.Name })
+//	q := userTable.On(tx).Query().Where(name.Eq("Ada"))
 //
 // A renamed field or a value of the wrong type is then a compile error.
 //

@@ -28,8 +28,8 @@ type predKind uint8
 
 const (
 	pCmp     predKind = iota + 1 // col op ?
-	pNull                        // col IS [NOT] NULL
-	pIn                          // col [NOT] IN (values)
+	pNull                        // col IS NULL, col IS NOT NULL
+	pIn                          // col IN (values), col NOT IN (values)
 	pBetween                     // col BETWEEN ? AND ?
 	pLike                        // col LIKE ? ESCAPE '\'
 	pAnd

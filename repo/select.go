@@ -13,9 +13,9 @@ import (
 
 // Query is a SELECT on T's table, built from typed columns and predicates:
 //
-//	age := repo.MustCol(users, func(u *User) *int { return &u.Age })
-//	name := repo.MustCol(users, func(u *User) *string { return &u.Name })
-//	adults, err := users.On(tx).Query().
+//	age := repo.MustCol(userTable, func(u *User) *int { return &u.Age })
+//	name := repo.MustCol(userTable, func(u *User) *string { return &u.Name })
+//	adults, err := userTable.On(tx).Query().
 //		Where(age.Ge(18), repo.Or(name.StartsWith("A"), name.In("Bob", "Eve"))).
 //		OrderBy(name.Asc()).
 //		Limit(50).
