@@ -271,3 +271,27 @@ func TestMetricsOnAnAppRegistryThatHasThem(t *testing.T) {
 		t.Errorf("error %v, want an AlreadyRegisteredError about the request metrics", err)
 	}
 }
+
+// TestTheAppsServerRunsUntaken gives WithAppServer a server that nothing in
+// the application takes: HTTP builds it, so its hooks serve.
+func TestTheAppsServerRunsUntaken(t *testing.T) {
+	var built *http.Server
+	app := fxtest.New(t,
+		fx.Provide(func(lc fx.Lifecycle, e *gin.Engine) *http.Server {
+			built = newAppServer(lc, e)
+			return built
+		}),
+		fxmodules.Framework(nil, fxmodules.WithAppServer()),
+		fx.Replace(testConfig(testdb.New(t, db.SQLite))),
+		fx.Decorate(func() *slog.Logger { return slog.New(slog.DiscardHandler) }),
+	)
+	app.RequireStart()
+	defer app.RequireStop()
+	defer http.DefaultClient.CloseIdleConnections()
+	if built == nil {
+		t.Fatal("the application's server was not built")
+	}
+	if code, body := get(t, "http://"+built.Addr+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz on the application's server: %d %s", code, body)
+	}
+}

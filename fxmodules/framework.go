@@ -68,9 +68,11 @@ func WithAppLogger() Option { return func(o *options) { o.appLogger = true } }
 func WithAppEngine() Option { return func(o *options) { o.appEngine = true } }
 
 // WithAppServer says that the application provides and runs its own
-// *http.Server: HTTP provides none and binds nothing, and the application's
-// server is expected to serve the *gin.Engine (FastTrack's, or its own with
-// WithAppEngine). The route check still runs on start.
+// *http.Server: HTTP provides none and binds nothing, but builds the
+// application's (so that its lifecycle hooks run even if nothing else takes
+// it), which is expected to serve the *gin.Engine — FastTrack's, or its own
+// with WithAppEngine. The route check still runs on start, before the
+// server's own start hook when the server takes the engine.
 func WithAppServer() Option { return func(o *options) { o.appServer = true } }
 
 // WithAppPrometheus says that the application provides its own

@@ -39,8 +39,8 @@ const readyTimeout = 2 * time.Second
 //
 // With WithAppEngine, HTTP installs the body limit and the request-scope
 // middleware on the application's *gin.Engine instead of providing one;
-// with WithAppServer, it provides no server and the application serves the
-// engine itself.
+// with WithAppServer, it provides no server and builds the application's,
+// which serves the engine itself.
 func HTTP(opts ...Option) fx.Option {
 	o := newOptions(opts)
 	var provides []any
@@ -52,15 +52,15 @@ func HTTP(opts ...Option) fx.Option {
 	} else {
 		provides = append(provides, newEngine)
 	}
-	// The engine is built, and its route check hooked, even if nothing
-	// else takes it.
-	invokes := []fx.Option{fx.Invoke(func(*gin.Engine) {})}
 	if !o.appServer {
 		provides = append(provides, newServer)
-		invokes = append(invokes, fx.Invoke(func(*http.Server) {}))
 	}
-	inner := append([]fx.Option{fx.Provide(provides...)}, invokes...)
-	return fx.Options(append(parts, fx.Module("http", inner...))...)
+	// The engine and the server — FastTrack's or the application's — are
+	// built, and their hooks appended, even if nothing else takes them.
+	return fx.Options(append(parts, fx.Module("http",
+		fx.Provide(provides...),
+		fx.Invoke(func(*gin.Engine, *http.Server) {}),
+	))...)
 }
 
 // engineIn is what the engine needs; the metrics registry is optional.
