@@ -1,6 +1,7 @@
 // Command existingapp shows FastTrack plugged into an Fx application that
-// already exists: the app keeps its own modules (here a clock), and adds
-// fxmodules.Framework plus one feature whose repository is request-scoped.
+// already exists: the app keeps its own modules (a clock, its JSON logger and
+// its Gin engine), and adds fxmodules.Framework, told to use the app's
+// logger and engine, plus one feature whose repository is request-scoped.
 // cli.Main gives it FastTrack's command line, with a command of its own.
 //
 //	go run ./examples/existingapp                 # serves on :8080 with an SQLite file
@@ -14,8 +15,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -25,6 +29,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/repo"
 	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
 	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 )
@@ -101,16 +106,46 @@ func routes(e *gin.Engine) {
 	})
 }
 
-// features is the application's own part: the module it had before
-// FastTrack, and a feature on the request scope.
+// LogOutput is where the application's logger writes.
+type LogOutput struct{ io.Writer }
+
+// newLogger is the application's own logger: JSON, with its name on each
+// record. FastTrack logs through it (fxmodules.WithAppLogger).
+func newLogger(out LogOutput) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(out, nil)).With("app", "existingapp")
+}
+
+// ServedByHeader is the header the application's own engine sets on every
+// response.
+const ServedByHeader = "X-Served-By"
+
+// newEngine is the application's own Gin engine, with a middleware and
+// health routes of its own. FastTrack installs its body limit and request
+// scope on it (fxmodules.WithAppEngine); the routes that use the request
+// scope are added later, in an fx.Invoke.
+func newEngine(x *sqlx.DB) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(gin.Recovery(), func(c *gin.Context) { c.Header(ServedByHeader, "existingapp") })
+	e.GET("/healthz", api.Healthz)
+	e.GET("/readyz", api.Readyz(x, 2*time.Second))
+	return e
+}
+
+// existing is the application as it was before FastTrack.
+func existing() fx.Option {
+	return fx.Module("existing",
+		fx.Supply(&Clock{Now: time.Now}, LogOutput{os.Stderr}),
+		fx.Provide(newLogger, newEngine),
+	)
+}
+
+// features is the feature built on the request scope.
 func features() fx.Option {
-	return fx.Options(
-		fx.Module("clock", fx.Supply(&Clock{Now: time.Now})),
-		fx.Module("notes",
-			fx.Provide(repo.NewTable[Note]),
-			fxmodules.Scoped(NewNotes),
-			fx.Invoke(routes),
-		),
+	return fx.Module("notes",
+		fx.Provide(repo.NewTable[Note]),
+		fxmodules.Scoped(NewNotes),
+		fx.Invoke(routes),
 	)
 }
 
@@ -136,8 +171,12 @@ func main() { cli.Main(app()) }
 // and add-note.
 func app() cli.App {
 	return cli.App{
-		Name:          "existingapp",
-		Options:       fx.Options(fxmodules.Framework(migrations()), features()),
+		Name: "existingapp",
+		Options: fx.Options(
+			fxmodules.Framework(migrations(), fxmodules.WithAppLogger(), fxmodules.WithAppEngine()),
+			existing(),
+			features(),
+		),
 		Migrations:    migrations(),
 		Module:        "github.com/fasttrack-go/fasttrack",
 		MigrationsDir: "examples/existingapp/migrations",

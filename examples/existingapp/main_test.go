@@ -8,16 +8,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fasttrack-go/fasttrack/cli"
+	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/fasttest"
 	"github.com/jmoiron/sqlx"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
 )
 
-// TestExistingApp runs the example's whole application with the test kit:
-// its own module, the framework and the notes feature.
+// TestExistingApp runs the notes feature with the test kit.
 func TestExistingApp(t *testing.T) {
-	app := fasttest.Start(t, migrations(), features())
+	app := fasttest.Start(t, migrations(), fx.Supply(&Clock{Now: time.Now}), features())
 	created := app.Do(t, http.MethodPost, "/notes", map[string]any{"body": "hello"})
 	if created.Status != http.StatusCreated {
 		t.Fatalf("POST /notes: %d %s", created.Status, created.Body)
@@ -32,6 +35,53 @@ func TestExistingApp(t *testing.T) {
 	}
 	if r := app.Do(t, http.MethodPost, "/notes", map[string]any{}); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("POST /notes without a body field: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestTheAppKeepsItsLoggerAndEngine runs the application as main does —
+// FastTrack with the app's own logger and Gin engine — and checks that
+// requests go through the app's engine (its header, its health routes)
+// with FastTrack's request scope on it, and that FastTrack logs through the
+// app's JSON logger.
+func TestTheAppKeepsItsLoggerAndEngine(t *testing.T) {
+	cfg := config.Default()
+	cfg.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "app.db")
+	cfg.HTTPAddr = "127.0.0.1:0"
+	logs := &fasttest.SyncBuffer{}
+	var srv *http.Server
+	a := fxtest.New(t, app().Options, fx.Replace(cfg, LogOutput{logs}), fx.Populate(&srv))
+	a.RequireStart()
+	defer a.RequireStop()
+	base := "http://" + srv.Addr
+
+	resp, err := http.Post(base+"/notes", "application/json", strings.NewReader(`{"body":"hello"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get(ServedByHeader) != "existingapp" {
+		t.Fatalf("POST /notes: %d, %s %q: not the app's engine", resp.StatusCode, ServedByHeader, resp.Header.Get(ServedByHeader))
+	}
+	for _, path := range []string{"/notes/1", "/healthz", "/readyz"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get(ServedByHeader) != "existingapp" {
+			t.Errorf("GET %s: %d, %s %q", path, resp.StatusCode, ServedByHeader, resp.Header.Get(ServedByHeader))
+		}
+	}
+	// FastTrack's access log, in the app's JSON format with its name.
+	var found bool
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"request"`) && strings.Contains(line, `"app":"existingapp"`) &&
+			strings.Contains(line, `"route":"/notes"`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no access-log record of POST /notes through the app's logger:\n%s", logs.String())
 	}
 }
 
@@ -58,7 +108,7 @@ func TestCLI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("routes: %v", err)
 	}
-	for _, want := range []string{"POST    /notes ", "GET     /notes/:id ", "read-only", "GET     /time ", "GET     /healthz "} {
+	for _, want := range []string{"POST    /notes ", "GET     /notes/:id ", "read-only", "GET     /time ", "GET     /healthz ", "GET     /readyz "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("routes lacks %q:\n%s", want, out)
 		}
