@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"go.uber.org/goleak"
 )
 
@@ -71,42 +73,29 @@ type statusError struct {
 func (e *statusError) Error() string { return http.StatusText(e.code) + ": " + e.body }
 
 // TestServe starts the service in-process on a temporary SQLite database and
-// a free port, waits for /healthz, checks migrate-on-start, then cancels the
-// context: serve must return nil, stop listening and leave no goroutine.
+// a free port, waits for /healthz, checks migrate-on-start and, when the
+// database is migrated, the users API, then cancels the context: serve must
+// return nil, stop listening and leave no goroutine. cli.TestServe covers
+// the default command.
 func TestServe(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		migrate   string // MIGRATE_ON_START
-		wantUsers bool
-		run       func(ctx context.Context, t *testing.T) error
-	}{
-		{"serve, no migration", "false", false, func(ctx context.Context, t *testing.T) error {
-			_, err := runCLI(t, ctx, "serve")
-			return err
-		}},
-		{"serve command", "true", true, func(ctx context.Context, t *testing.T) error {
-			_, err := runCLI(t, ctx, "serve")
-			return err
-		}},
-		{"default command", "true", true, func(ctx context.Context, t *testing.T) error {
-			_, err := runCLI(t, ctx)
-			return err
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, migrate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("MIGRATE_ON_START=%v", migrate), func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			url := "sqlite:" + filepath.Join(t.TempDir(), "app.db")
 			addr := freeAddr(t)
 			t.Setenv("DATABASE_URL", url)
 			t.Setenv("HTTP_ADDR", addr)
-			t.Setenv("MIGRATE_ON_START", tc.migrate)
+			t.Setenv("MIGRATE_ON_START", fmt.Sprint(migrate))
 			t.Setenv("LOG_LEVEL", "error")
 			t.Setenv("STOP_TIMEOUT", "10s")
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			served := make(chan error, 1)
-			go func() { served <- tc.run(ctx, t) }()
+			go func() {
+				_, err := runCLI(t, ctx, "serve")
+				served <- err
+			}()
 
 			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 			defer client.CloseIdleConnections()
@@ -114,27 +103,26 @@ func TestServe(t *testing.T) {
 			if !strings.Contains(body, `"ok"`) {
 				t.Errorf("/healthz answered %q", body)
 			}
-			resp, err := client.Get("http://" + addr + "/readyz")
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("/readyz answered %d", resp.StatusCode)
+			if code, _ := request(t, client, "GET", "http://"+addr+"/readyz", ""); code != http.StatusOK {
+				t.Errorf("/readyz answered %d", code)
 			}
 
-			func() {
-				x, _ := openDB(t, url)
-				defer x.Close()
-				var n int
-				err := x.Get(&n, "SELECT COUNT(*) FROM users")
-				if tc.wantUsers && err != nil {
-					t.Errorf("users table not created on start: %v", err)
+			x, _ := testdb.Open(t, url)
+			var n int
+			if err := x.Get(&n, "SELECT COUNT(*) FROM users"); (err == nil) != migrate {
+				t.Errorf("with MIGRATE_ON_START=%v, the users table: %v", migrate, err)
+			}
+			x.Close() // before goleak looks
+			if migrate {
+				code, body := request(t, client, "POST", "http://"+addr+"/users", `{"name":"Ada","email":"ada@example.com"}`)
+				if code != http.StatusCreated || !strings.Contains(body, `"email":"ada@example.com"`) {
+					t.Errorf("POST /users answered %d %s", code, body)
 				}
-				if !tc.wantUsers && err == nil {
-					t.Error("users table created with MIGRATE_ON_START=false")
+				code, body = request(t, client, "GET", "http://"+addr+"/users", "")
+				if code != http.StatusOK || !strings.Contains(body, `"name":"Ada"`) {
+					t.Errorf("GET /users answered %d %s", code, body)
 				}
-			}()
+			}
 
 			cancel()
 			if err := <-served; err != nil {
@@ -146,6 +134,29 @@ func TestServe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// request sends a request with a JSON body (none when empty) and returns
+// the status and body of the response.
+func request(t *testing.T, c *http.Client, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 // TestServeFailsWhenThePortIsTaken checks that serve reports a start failure
