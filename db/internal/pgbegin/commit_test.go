@@ -48,6 +48,12 @@ func (t *traffic) read() {
 	t.mu.Unlock()
 }
 
+// sent returns the writes so far.
+func (t *traffic) sent() int64 {
+	writes, _ := t.counts()
+	return writes
+}
+
 // counts returns the writes and turns so far.
 func (t *traffic) counts() (writes, turns int64) {
 	t.mu.Lock()
@@ -100,10 +106,10 @@ func pgConfig(t testing.TB, databaseURL string, tr *traffic, delay time.Duration
 	return cfg
 }
 
-// openCounted opens a one-connection pool on databaseURL through
-// FastTrack's connector (or pgx's own, when fasttrack is false), with its
-// traffic counted, and creates the items table.
-func openCounted(t testing.TB, databaseURL string, fasttrack bool, delay time.Duration) (*sqlx.DB, *traffic) {
+// openPool opens a one-connection pool on databaseURL through FastTrack's
+// connector (or pgx's own, when fasttrack is false), with its traffic
+// counted, and creates the items table.
+func openPool(t testing.TB, databaseURL string, fasttrack bool, delay time.Duration) (*sqlx.DB, *traffic) {
 	t.Helper()
 	tr := &traffic{}
 	connector := stdlib.GetConnector(*pgConfig(t, databaseURL, tr, delay))
@@ -118,6 +124,13 @@ func openCounted(t testing.TB, databaseURL string, fasttrack bool, delay time.Du
 	if _, err := x.Exec(`CREATE TABLE IF NOT EXISTS items (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)`); err != nil {
 		t.Fatal(err)
 	}
+	return x, tr
+}
+
+// openCounted is openPool with item 1 in the items table.
+func openCounted(t testing.TB, databaseURL string, fasttrack bool, delay time.Duration) (*sqlx.DB, *traffic) {
+	t.Helper()
+	x, tr := openPool(t, databaseURL, fasttrack, delay)
 	if _, err := x.Exec(`INSERT INTO items (id, name) VALUES (1, 'one') ON CONFLICT DO NOTHING`); err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +543,11 @@ func connectDriver(t *testing.T) driverConn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dc.Close() })
-	return driverConn{dc: dc, pgx: dc.(interface{ Conn() *pgx.Conn }).Conn(), tr: tr}
+	pgxConner, ok := dc.(interface{ Conn() *pgx.Conn })
+	if !ok {
+		t.Fatalf("%T has no Conn() *pgx.Conn", dc)
+	}
+	return driverConn{dc: dc, pgx: pgxConner.Conn(), tr: tr}
 }
 
 // readOnlyCommit runs a read-only transaction of one SELECT on c and

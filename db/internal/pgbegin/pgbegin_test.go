@@ -5,82 +5,36 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"reflect"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
-	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
 )
 
-// writeCounter counts the writes of the connections it dials: one per
-// round trip the driver starts.
-type writeCounter struct{ n atomic.Int64 }
-
-type countingConn struct {
-	net.Conn
-	w *writeCounter
-}
-
-func (c countingConn) Write(b []byte) (int, error) {
-	c.w.n.Add(1)
-	return c.Conn.Write(b)
-}
-
 // openPG opens a one-connection pool on a fresh PostgreSQL database, through
-// FastTrack's connector (fasttrack) or pgx's own (stdlib), counting writes.
-func openPG(t *testing.T, fasttrack bool) (*sqlx.DB, *writeCounter) {
+// FastTrack's connector (fasttrack) or pgx's own (stdlib), counting its
+// traffic.
+func openPG(t *testing.T, fasttrack bool) (*sqlx.DB, *traffic) {
 	t.Helper()
 	return openPGOn(t, testdb.New(t, db.Postgres), fasttrack)
 }
 
-func openPGOn(t *testing.T, u string, fasttrack bool) (*sqlx.DB, *writeCounter) {
+// openPGOn is openPG on the database u, with the pool's connection already
+// pinged (pgx's stdlib pings a connection on its first reuse).
+func openPGOn(t *testing.T, u string, fasttrack bool) (*sqlx.DB, *traffic) {
 	t.Helper()
-	tgt, err := dburl.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgx.ParseConfig(tgt.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &writeCounter{}
-	var d net.Dialer
-	cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return countingConn{Conn: c, w: w}, nil
-	}
-	var pool *sql.DB
-	if fasttrack {
-		pool = sql.OpenDB(pgbegin.Wrap(stdlib.GetConnector(*cfg)))
-	} else {
-		pool = sql.OpenDB(stdlib.GetConnector(*cfg))
-	}
-	pool.SetMaxOpenConns(1)
-	pool.SetMaxIdleConns(1)
-	t.Cleanup(func() { pool.Close() })
-	x := db.Wrap(pool, "pgx")
-	if _, err := x.Exec(`CREATE TABLE IF NOT EXISTS items (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)`); err != nil {
-		t.Fatal(err)
-	}
-	// pgx's stdlib pings a connection on its first reuse: do it now.
+	x, tr := openPool(t, u, fasttrack, 0)
 	for range 2 {
 		if _, err := x.Exec("SELECT 1"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return x, w
+	return x, tr
 }
 
 // inTx runs fn in a transaction of x with opts, and commits.
@@ -114,16 +68,16 @@ func finish(t *testing.T, tx *sqlx.Tx, commit bool) {
 
 // writesOf returns how many writes one run of fn takes, after a first run
 // has prepared its statements.
-func writesOf(t *testing.T, x *sqlx.DB, w *writeCounter, opts *sql.TxOptions, fn func(tx *sqlx.Tx) error) int64 {
+func writesOf(t *testing.T, x *sqlx.DB, w *traffic, opts *sql.TxOptions, fn func(tx *sqlx.Tx) error) int64 {
 	t.Helper()
 	if err := inTx(t, x, opts, fn); err != nil {
 		t.Fatal(err)
 	}
-	before := w.n.Load()
+	before := w.sent()
 	if err := inTx(t, x, opts, fn); err != nil {
 		t.Fatal(err)
 	}
-	return w.n.Load() - before
+	return w.sent() - before
 }
 
 func TestPGBeginTravelsWithTheFirstStatement(t *testing.T) {
@@ -162,13 +116,13 @@ func TestPGTransactionWithoutStatementsSendsNothing(t *testing.T) {
 	x, w := openPG(t, true)
 	ctx := context.Background()
 	for _, commit := range []bool{true, false} {
-		before := w.n.Load()
+		before := w.sent()
 		tx, err := x.BeginTxx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		finish(t, tx, commit)
-		if n := w.n.Load() - before; n != 0 {
+		if n := w.sent() - before; n != 0 {
 			t.Errorf("commit=%v: an empty transaction sent %d writes", commit, n)
 		}
 	}
@@ -226,7 +180,7 @@ func TestPGFirstStatementScansAsTheOthers(t *testing.T) {
 	// The first transaction prepares the query; the second sends it with
 	// BEGIN, then runs it again as its second statement.
 	for range 2 {
-		before := w.n.Load()
+		before := w.sent()
 		tx, err := x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)
@@ -236,7 +190,7 @@ func TestPGFirstStatementScansAsTheOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 		firstNames, first := scanAll(t, rows)
-		sent := w.n.Load() - before
+		sent := w.sent() - before
 		rows, err = tx.QueryxContext(ctx, typesQuery, 7)
 		if err != nil {
 			t.Fatal(err)

@@ -10,13 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
-	"github.com/fasttrack-go/fasttrack/dburl"
-	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -257,30 +252,14 @@ func TestPGRawKeepsTheTransactionOptions(t *testing.T) {
 // A connection whose held BEGIN cannot be sent hands out a closed pgx
 // connection: work on it fails rather than run outside the transaction.
 func TestPGRawAfterAFailedBeginFails(t *testing.T) {
-	tgt, err := dburl.Parse(testdb.New(t, db.Postgres))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgx.ParseConfig(tgt.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := pgbegin.Wrap(stdlib.GetConnector(*cfg)).Connect(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dc.Close() })
+	dc := connectDriver(t).dc
 	ctx, cancel := context.WithCancel(context.Background())
 	tx, err := dc.(driver.ConnBeginTx).BeginTx(ctx, driver.TxOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cancel() // BEGIN, held until now, cannot be sent
-	pgxConner, ok := dc.(interface{ Conn() *pgx.Conn })
-	if !ok {
-		t.Fatalf("%T has no Conn() *pgx.Conn", dc)
-	}
-	pc := pgxConner.Conn()
+	cancel()                                        // BEGIN, held until now, cannot be sent
+	pc := dc.(interface{ Conn() *pgx.Conn }).Conn() // connectDriver checked the method
 	if !pc.IsClosed() {
 		_, err := pc.Exec(context.Background(), "SELECT 1")
 		t.Errorf("the connection is open (SELECT: %v), want it closed", err)
@@ -294,19 +273,7 @@ func TestPGRawAfterAFailedBeginFails(t *testing.T) {
 // second COMMIT and ignores the second ROLLBACK, instead of sending either
 // on a connection with no transaction.
 func TestPGEndTwice(t *testing.T) {
-	tgt, err := dburl.Parse(testdb.New(t, db.Postgres))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgx.ParseConfig(tgt.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := pgbegin.Wrap(stdlib.GetConnector(*cfg)).Connect(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dc.Close() })
+	dc := connectDriver(t).dc
 	for _, first := range []string{"commit", "rollback"} {
 		tx, err := dc.(driver.ConnBeginTx).BeginTx(context.Background(), driver.TxOptions{})
 		if err != nil {
