@@ -58,7 +58,13 @@ func serverDB(b *testing.B, d db.Dialect) (ft, hw *sqlx.DB) {
 	if err := seed(ft); err != nil {
 		b.Fatal(err)
 	}
-	t, err := dburl.Parse(u)
+	return ft, handPool(b, u)
+}
+
+// handPool opens databaseURL's pool as a hand-written service does: with
+// sql.Open and the driver's own connector, at the default limits.
+func handPool(b *testing.B, databaseURL string) *sqlx.DB {
+	t, err := dburl.Parse(databaseURL)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,7 +77,7 @@ func serverDB(b *testing.B, d db.Dialect) (ft, hw *sqlx.DB) {
 	pool.SetMaxIdleConns(db.DefaultMaxIdleConns)
 	pool.SetConnMaxLifetime(db.DefaultConnMaxLifetime)
 	pool.SetConnMaxIdleTime(db.DefaultConnMaxIdleTime)
-	return ft, db.Wrap(pool, t.Driver)
+	return db.Wrap(pool, t.Driver)
 }
 
 // getUserRequest is the i-th GET /users/:id of a benchmark, over the seeded

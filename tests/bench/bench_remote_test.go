@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"database/sql"
 	"fmt"
 	"io"
 	"net"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
-	"github.com/fasttrack-go/fasttrack/dburl"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
 	"github.com/fasttrack-go/fasttrack/tests/bench/delayproxy"
 	"github.com/jmoiron/sqlx"
@@ -138,20 +136,7 @@ func newRemoteEnv(b *testing.B, d db.Dialect) *remoteEnv {
 	env.sides[0] = newRemoteSide(b, "fasttrack", appEngine(b, ft), ftProxy)
 
 	hwProxy, hwURL := proxyTo(b, u, target)
-	t, err := dburl.Parse(hwURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool, err := sql.Open(t.Driver, t.DSN)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = pool.Close() })
-	pool.SetMaxOpenConns(db.DefaultMaxOpenConns)
-	pool.SetMaxIdleConns(db.DefaultMaxIdleConns)
-	pool.SetConnMaxLifetime(db.DefaultConnMaxLifetime)
-	pool.SetConnMaxIdleTime(db.DefaultConnMaxIdleTime)
-	env.sides[1] = newRemoteSide(b, "handwritten", handEngine(db.Wrap(pool, t.Driver)), hwProxy)
+	env.sides[1] = newRemoteSide(b, "handwritten", handEngine(handPool(b, hwURL)), hwProxy)
 	return env
 }
 
