@@ -39,28 +39,10 @@ func ExampleScoped() {
 		fx.NopLogger,
 		fx.Decorate(func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
 		fxmodules.Scoped(NewCounter),
-		fx.Invoke(func(e *gin.Engine) {
-			e.GET("/tables", api.Handle(func(c *gin.Context, counter *Counter) (gin.H, error) {
-				n, err := counter.Count(c.Request.Context())
-				return gin.H{"tables": n}, err
-			}, api.WithReadOnly()))
-		}),
+		fx.Invoke(tablesRoute),
 		fx.Populate(&srv),
 	)
-	ctx := context.Background()
-	if err := app.Start(ctx); err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer app.Stop(ctx)
-	resp, err := http.Get("http://" + srv.Addr + "/tables")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	fmt.Println(resp.StatusCode, string(body))
+	getTables(app, &srv)
 	// Output: 200 {"tables":0}
 }
 
@@ -101,21 +83,32 @@ func ExampleFramework_existingApp() {
 		fx.Replace(cfg),
 		fx.NopLogger,
 		fxmodules.Scoped(NewCounter),
-		fx.Invoke(func(e *gin.Engine) {
-			e.GET("/tables", api.Handle(func(c *gin.Context, counter *Counter) (gin.H, error) {
-				n, err := counter.Count(c.Request.Context())
-				return gin.H{"tables": n}, err
-			}, api.WithReadOnly()))
-		}),
+		fx.Invoke(tablesRoute),
 		fx.Populate(&srv),
 	)
+	getTables(app, &srv)
+	// Output: 200 {"tables":0}
+}
+
+// tablesRoute is the examples' route: GET /tables, on a read-only
+// transaction, through the request-scoped Counter.
+func tablesRoute(e *gin.Engine) {
+	e.GET("/tables", api.Handle(func(c *gin.Context, counter *Counter) (gin.H, error) {
+		n, err := counter.Count(c.Request.Context())
+		return gin.H{"tables": n}, err
+	}, api.WithReadOnly()))
+}
+
+// getTables starts app, prints the answer to GET /tables from the server
+// *srv, and stops app.
+func getTables(app *fx.App, srv **http.Server) {
 	ctx := context.Background()
 	if err := app.Start(ctx); err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer app.Stop(ctx)
-	resp, err := http.Get("http://" + srv.Addr + "/tables")
+	resp, err := http.Get("http://" + (*srv).Addr + "/tables")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -123,5 +116,4 @@ func ExampleFramework_existingApp() {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Println(resp.StatusCode, string(body))
-	// Output: 200 {"tables":0}
 }
