@@ -90,62 +90,36 @@ func (a *App) bind(c *Cmd) *cobra.Command {
 	return c.cobra
 }
 
-// witness marks a type that Fx can build (see singletons): an optional
-// parameter is the zero value both when Fx lacks the type and when Fx
-// provides a zero value.
-type witness struct{}
-
-// deps holds what the generated invoke received from Fx: for each of the
-// command's parameters, the singleton and whether Fx provides its type.
+// deps holds what Fx gave the command when the app was built: the
+// registry and, for each of the command's parameters, the singleton and
+// whether Fx provides its type.
 type deps struct {
 	reg     *scope.Registry
 	values  []any
 	present []bool
 }
 
-// singletons returns an fx.Invoke asking Fx for each parameter of c that
-// is not the command's own nor the scope's (fxmodules.ScopeOwned), as an
-// optional value beside a private witness that exists only when Fx can
-// build the type; the invoke stores them, and the registry, in d.
+// singletons returns the fx.Option that asks Fx (fxmodules.Lookup) for each
+// parameter of c that is not the command's own nor the scope's
+// (fxmodules.ScopeOwned), and stores what it gets, and the registry, in d.
 func (c *Cmd) singletons(d *deps) fx.Option {
 	d.values, d.present = make([]any, len(c.params)), make([]bool, len(c.params))
-	markerType := reflect.TypeFor[*witness]()
-	fields := []reflect.StructField{
-		{Name: "In", Type: reflect.TypeFor[fx.In](), Anonymous: true},
-		{Name: "Registry", Type: reflect.TypeFor[*scope.Registry]()},
-	}
 	var (
-		asked     []int // indexes into c.params
-		witnesses []any
+		asked []int // indexes into c.params
+		types []reflect.Type
 	)
 	for i, t := range c.params {
 		if t == argsType || t == cobraType || t == contextType || fxmodules.ScopeOwned(t) {
 			continue
 		}
-		name := fmt.Sprintf("fasttrack.cli.witness.%d", i)
-		fields = append(fields,
-			reflect.StructField{Name: fmt.Sprintf("V%d", i), Type: t, Tag: `optional:"true"`},
-			reflect.StructField{Name: fmt.Sprintf("W%d", i), Type: markerType, Tag: reflect.StructTag(`optional:"true" name:"` + name + `"`)},
-		)
-		w := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{t}, []reflect.Type{markerType}, false),
-			func([]reflect.Value) []reflect.Value { return []reflect.Value{reflect.ValueOf(&witness{})} })
-		witnesses = append(witnesses, fx.Annotate(w.Interface(), fx.ResultTags(`name:"`+name+`"`)))
-		asked = append(asked, i)
+		asked, types = append(asked, i), append(types, t)
 	}
-	in := reflect.StructOf(fields)
-	fn := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{in}, nil, false), func(args []reflect.Value) []reflect.Value {
-		d.reg = args[0].Field(1).Interface().(*scope.Registry)
+	return fxmodules.Lookup(types, func(reg *scope.Registry, values []any, present []bool) {
+		d.reg = reg
 		for k, i := range asked {
-			if !args[0].Field(3 + 2*k).IsNil() {
-				d.values[i], d.present[i] = args[0].Field(2+2*k).Interface(), true
-			}
+			d.values[i], d.present[i] = values[k], present[k]
 		}
-		return nil
 	})
-	return fx.Module("fasttrack.cli",
-		fx.Provide(append(witnesses, fx.Private)...),
-		fx.Invoke(fn.Interface()),
-	)
 }
 
 // check returns, before the app starts, an error naming each parameter of

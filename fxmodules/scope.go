@@ -68,16 +68,10 @@ func frameworkScoped(t reflect.Type) bool {
 		t == reflect.TypeFor[context.Context]()
 }
 
-// register adds an fx.Invoke, generated for ctor's parameters, that hands
-// ctor and the singletons it needs to the registrar. The parameters are
-// optional, since some may be scoped types that Fx does not hold; the
-// registry reports at start what nothing provides.
-//
-// An optional parameter is the zero value both when Fx lacks the type and
-// when Fx provides a zero value, so each parameter also gets a witness: a
-// private, generated provider that takes the type and returns a marker,
-// which exists only when Fx can build the type. The constructor's own type
-// gets a witness too, to report a type provided both by Fx and by ctor.
+// register hands ctor, and the singletons among its parameters, to the
+// registrar when the app is built (see Lookup); the registry reports at
+// start what nothing provides. ctor's own type is looked up too, to report
+// a type provided both by Fx and by ctor.
 func register(l scope.Lifetime, ctor any) fx.Option {
 	p, err := scope.NewProvider(l, ctor)
 	if err != nil {
@@ -89,44 +83,21 @@ func register(l scope.Lifetime, ctor any) fx.Option {
 			params = append(params, t)
 		}
 	}
-	markerType := reflect.TypeFor[*witness]()
-	fields := []reflect.StructField{{Name: "In", Type: reflect.TypeFor[fx.In](), Anonymous: true}}
-	var witnesses []any
-	for i, t := range append(params, p.Type()) {
-		name := fmt.Sprintf("fasttrack.witness.%d", i)
-		fields = append(fields,
-			reflect.StructField{Name: fmt.Sprintf("V%d", i), Type: t, Tag: `optional:"true"`},
-			reflect.StructField{Name: fmt.Sprintf("W%d", i), Type: markerType, Tag: reflect.StructTag(`optional:"true" name:"` + name + `"`)},
-		)
-		w := reflect.MakeFunc(reflect.FuncOf([]reflect.Type{t}, []reflect.Type{markerType}, false),
-			func([]reflect.Value) []reflect.Value { return []reflect.Value{reflect.ValueOf(&witness{})} })
-		witnesses = append(witnesses, fx.Annotate(w.Interface(), fx.ResultTags(`name:"`+name+`"`)))
-	}
-	in := reflect.StructOf(fields)
-	fnType := reflect.FuncOf([]reflect.Type{reflect.TypeFor[*registrar](), in}, nil, false)
-	fn := reflect.MakeFunc(fnType, func(args []reflect.Value) []reflect.Value {
-		r := args[0].Interface().(*registrar)
+	own := len(params)
+	return Lookup(append(params, p.Type()), func(r *registrar, values []any, present []bool) {
 		for i, t := range params {
-			if !args[1].Field(2 + 2*i).IsNil() {
-				r.singletons[t] = args[1].Field(1 + 2*i).Interface()
+			if present[i] {
+				r.singletons[t] = values[i]
 			}
 		}
-		if !args[1].Field(2 + 2*len(params)).IsNil() {
+		if present[own] {
 			r.errs = append(r.errs, fmt.Errorf("%v is provided both by Fx and by %s; a type is either a singleton or scoped", p.Type(), p.Name()))
 		}
 		if err := r.reg.Add(p); err != nil {
 			r.errs = append(r.errs, err)
 		}
-		return nil
 	})
-	return fx.Module("fasttrack.provider",
-		fx.Provide(append(witnesses, fx.Private)...),
-		fx.Invoke(fn.Interface()),
-	)
 }
-
-// witness marks a type that Fx can build; see register.
-type witness struct{}
 
 // registrar collects providers and their singleton arguments until the app
 // starts, then compiles the registry.
