@@ -144,7 +144,7 @@ func (m *Middleware) serve(c *gin.Context) {
 	}
 	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
 	rc := &requestCtx{Context: c.Request.Context(), r: r, gen: r.gen.Load()}
-	r.rc, r.ctx, r.scope = rc, rc, &rc.scope // opened on first use (see request.open)
+	r.rc, r.scope = rc, &rc.scope // opened on first use (see request.open)
 	conn := c.Writer
 	r.hold.reset(conn, r, m.opts.HoldLimit)
 	c.Writer = &r.hold
@@ -225,8 +225,8 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 	if m.opts.Observer != nil {
 		m.opts.Observer.Observe(rep)
 	}
-	if l := m.opts.AccessLog; l != nil && l.Enabled(r.ctx, slog.LevelInfo) {
-		l.LogAttrs(r.ctx, slog.LevelInfo, "request",
+	if l := m.opts.AccessLog; l != nil && l.Enabled(r.rc, slog.LevelInfo) {
+		l.LogAttrs(r.rc, slog.LevelInfo, "request",
 			slog.String("request_id", rep.RequestID),
 			slog.String("method", rep.Method),
 			slog.String("route", rep.Route),
@@ -240,7 +240,7 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 
 // put clears r and returns it to the pool.
 func (m *Middleware) put(r *request) {
-	r.c, r.rc, r.ctx, r.scope, r.tx = nil, nil, nil, nil, nil
+	r.c, r.rc, r.scope, r.tx = nil, nil, nil, nil
 	r.opened.Store(false)
 	r.settled, r.commitErr, r.panicked, r.discarded = false, nil, false, false
 	r.entry = entryState{}

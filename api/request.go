@@ -74,8 +74,7 @@ type policy struct {
 type request struct {
 	m     *Middleware
 	c     *gin.Context
-	rc    *requestCtx
-	ctx   context.Context // the request's context, carrying the request (rc)
+	rc    *requestCtx // the request's context, carrying the request
 	scope *scope.Scope
 	// opened is set once scope is open: a request that resolves nothing
 	// never takes a scope state. openMu serializes the first opening,
@@ -126,7 +125,7 @@ func (r *request) open() *scope.Scope {
 	if !r.opened.Load() {
 		r.openMu.Lock()
 		if !r.opened.Load() {
-			r.m.reg.OpenAt(r.scope, r.ctx)
+			r.m.reg.OpenAt(r.scope, r.rc)
 			r.opened.Store(true)
 		}
 		r.openMu.Unlock()
@@ -155,7 +154,7 @@ func (r *request) settle() bool {
 			if r.clientGone() {
 				level = slog.LevelInfo
 			}
-			r.m.log.Log(r.ctx, level, "commit failed", "request_id", r.id, "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
+			r.m.log.Log(r.rc, level, "commit failed", "request_id", r.id, "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
 			return false
 		}
 		r.m.log.Warn("rollback failed", "request_id", r.id, "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)

@@ -109,15 +109,15 @@ func (r *request) restart(attempt int) error {
 	}
 	// The next scope opens now, so that the request always has one: an
 	// ended wait leaves it empty, and the middleware releases it.
-	r.scope, r.tx = r.m.reg.Open(r.ctx), nil
+	r.scope, r.tx = r.m.reg.Open(r.rc), nil
 	r.opened.Store(true)
 	backoff := time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt, 7)))
 	t := time.NewTimer(backoff)
 	select {
 	case <-t.C:
-	case <-r.ctx.Done():
+	case <-r.rc.Done():
 		t.Stop()
-		return r.ctx.Err()
+		return r.rc.Err()
 	}
 	c := r.c
 	r.settled, r.commitErr, r.discarded = false, nil, false
