@@ -55,6 +55,27 @@ func (b Base[T]) prep(op string) (*Table[T], *statements, error) {
 	return t, &t.st[0], nil
 }
 
+// scoped reports whether t has global scopes, which Base's reads then
+// render for each call instead of using the prebuilt statements.
+func (t *Table[T]) scoped() bool { return len(t.scopes()) > 0 }
+
+// where writes the soft-delete condition (unless b is WithTrashed) and
+// the table's global scopes, and returns args with their values.
+func (b Base[T]) where(s *sqlBuf, args []any) ([]any, error) {
+	w := predWriter{s: s, cols: b.Table.cols, args: args}
+	err := b.Query().writeWhere(&w, b.withTrashed)
+	return w.args, err
+}
+
+// byValue returns the condition "column = value" of FindBy and FirstBy:
+// IS NULL for a nil value.
+func (t *Table[T]) byValue(i int, value any) Predicate[T] {
+	if value == nil {
+		return Predicate[T]{&pnode{kind: pNull, col: i}}
+	}
+	return Predicate[T]{&pnode{kind: pCmp, col: i, op: "=", vals: []any{value}}}
+}
+
 // wrap wraps a database error of op, classified; a unique violation also
 // matches ErrConflict.
 func (t *Table[T]) wrap(op string, err error) error {
@@ -276,6 +297,9 @@ func (b Base[T]) Find(ctx context.Context, id int64) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.scoped() {
+		return noRow(b.Query().Where(t.byValue(t.idCol(), id)).First(ctx))
+	}
 	m := new(T)
 	if err := b.Q.GetContext(ctx, m, st.find, id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -317,6 +341,9 @@ func (b Base[T]) FindBy(ctx context.Context, column string, value any) ([]T, err
 	if err != nil {
 		return nil, err
 	}
+	if t.scoped() {
+		return b.Query().Where(t.byValue(i, value)).All(ctx)
+	}
 	query, args, err := b.byColumn(t, st.findBy[i], column, value, "")
 	if err != nil {
 		return nil, err
@@ -338,6 +365,9 @@ func (b Base[T]) FirstBy(ctx context.Context, column string, value any) (*T, err
 	i, err := t.column("first by", column)
 	if err != nil {
 		return nil, err
+	}
+	if t.scoped() {
+		return noRow(b.Query().Where(t.byValue(i, value)).First(ctx))
 	}
 	query, args, err := b.byColumn(t, st.firstBy[i], column, value, " LIMIT 1")
 	if err != nil {
@@ -364,7 +394,9 @@ func (b Base[T]) byColumn(t *Table[T], prebuilt, column string, value any, tail 
 	if _, err := t.filters(s, nil, []Filter{{Column: column}}); err != nil {
 		return "", nil, err
 	}
-	t.live(s, b.withTrashed)
+	if _, err := b.where(s, nil); err != nil {
+		return "", nil, err
+	}
 	s.WriteString(" ORDER BY ")
 	s.WriteString(t.q(idColumn))
 	s.WriteString(tail)
@@ -377,6 +409,9 @@ func (b Base[T]) Exists(ctx context.Context, id int64) (bool, error) {
 	t, st, err := b.prep("exists")
 	if err != nil {
 		return false, err
+	}
+	if t.scoped() {
+		return b.Query().Where(t.byValue(t.idCol(), id)).Exists(ctx)
 	}
 	var one int
 	if err := b.Q.GetContext(ctx, &one, st.exists, id); err != nil {
@@ -398,12 +433,14 @@ func (b Base[T]) Count(ctx context.Context, filters ...Filter) (int64, error) {
 	}
 	query := st.count
 	var args []any
-	if len(filters) > 0 {
+	if len(filters) > 0 || t.scoped() {
 		s := t.newBuf()
 		s.WriteString("SELECT COUNT(*) FROM ")
 		s.WriteString(t.qname)
-		t.live(s, b.withTrashed)
-		if args, err = t.filters(s, make([]any, 0, len(filters)), filters); err != nil {
+		if args, err = b.where(s, make([]any, 0, len(filters))); err != nil {
+			return 0, err
+		}
+		if args, err = t.filters(s, args, filters); err != nil {
 			return 0, err
 		}
 		query = s.String()
@@ -434,13 +471,15 @@ func (b Base[T]) All(ctx context.Context, p Page) ([]T, error) {
 	}
 	query := st.all
 	var args []any
-	if len(p.Sort) == 0 && len(p.Filters) == 0 {
+	if len(p.Sort) == 0 && len(p.Filters) == 0 && !t.scoped() {
 		args = []any{limit, p.Offset}
 	} else {
 		s := t.newBuf()
 		t.selectFrom(s)
-		t.live(s, b.withTrashed)
-		if args, err = t.filters(s, make([]any, 0, len(p.Filters)+2), p.Filters); err != nil {
+		if args, err = b.where(s, make([]any, 0, len(p.Filters)+2)); err != nil {
+			return nil, err
+		}
+		if args, err = t.filters(s, args, p.Filters); err != nil {
 			return nil, err
 		}
 		if err := t.orderBy(s, p.Sort); err != nil {
@@ -483,9 +522,11 @@ func (b Base[T]) Keyset(ctx context.Context, p KeysetPage) ([]T, string, error) 
 	}
 	s := t.newBuf()
 	t.selectFrom(s)
-	t.live(s, b.withTrashed)
-	args, err := t.filters(s, make([]any, 0, len(p.Filters)+2), p.Filters)
+	args, err := b.where(s, make([]any, 0, len(p.Filters)+2))
 	if err != nil {
+		return nil, "", err
+	}
+	if args, err = t.filters(s, args, p.Filters); err != nil {
 		return nil, "", err
 	}
 	qid := t.q(idColumn)
@@ -682,4 +723,12 @@ func (b Base[T]) Restore(ctx context.Context, id int64) error {
 		return fmt.Errorf("repo: restore %s id %d: %w", t.name, id, ErrNotFound)
 	}
 	return nil
+}
+
+// noRow turns First's ErrNotFound into Find's nil, nil.
+func noRow[T any](m *T, err error) (*T, error) {
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return m, err
 }

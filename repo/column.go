@@ -148,3 +148,17 @@ func (c Column[T, V]) Asc() Ordering[T] { return Ordering[T]{i: c.i, ok: true, e
 func (c Column[T, V]) Desc() Ordering[T] {
 	return Ordering[T]{i: c.i, desc: true, ok: true, err: c.Err()}
 }
+
+// AnyColumn is a Column of T whatever its value type, for the methods that
+// take several columns of different types (Base.Upsert). Only Column
+// implements it.
+type AnyColumn[T any] interface {
+	// Name returns the column's name.
+	Name() string
+	// Err returns the error Col met resolving the column, or nil.
+	Err() error
+	colIndex() int
+}
+
+// colIndex returns the column's position among T's columns.
+func (c Column[T, V]) colIndex() int { return c.i }

@@ -127,42 +127,47 @@ func filterOps() []string { return []string{"=", "<>", "<", "<=", ">", ">=", "LI
 
 // filters writes the conditions of fs and appends their values to args.
 func (t *Table[T]) filters(s *sqlBuf, args []any, fs []Filter) ([]any, error) {
+	w := predWriter{s: s, cols: t.cols, args: args}
 	for _, f := range fs {
-		i, ok := t.byName[f.Column]
-		if !ok {
-			return nil, unknownColumn("filter", t.name, "filter", "filterable", f.Column, t.Columns())
-		}
-		op := f.Op
-		switch op {
-		case "":
-			op = "="
-		case "=", "<>", "<", "<=", ">", ">=", "LIKE":
-		default:
-			return nil, &QueryError{Op: "filter", Table: t.name, Column: f.Column, Allowed: filterOps(),
-				Detail: "unknown filter operator " + quoteValue(f.Op) + " on column " + quoteValue(f.Column) +
-					"; operators: " + strings.Join(filterOps(), ", ")}
+		n, err := t.filterNode(f)
+		if err != nil {
+			return nil, err
 		}
 		s.cond()
-		s.WriteString(t.cols[i].quoted)
-		if f.Value == nil {
-			switch op {
-			case "=":
-				s.WriteString(" IS NULL")
-			case "<>":
-				s.WriteString(" IS NOT NULL")
-			default:
-				return nil, &QueryError{Op: "filter", Table: t.name, Column: f.Column,
-					Detail: "filter on column " + quoteValue(f.Column) + ": a null value needs = or <>, not " + op}
-			}
-			continue
+		if err := w.write(n); err != nil {
+			return nil, err
 		}
-		s.WriteByte(' ')
-		s.WriteString(op)
-		s.WriteByte(' ')
-		s.bind()
-		args = append(args, f.Value)
 	}
-	return args, nil
+	return w.args, nil
+}
+
+// filterNode checks f and returns its condition.
+func (t *Table[T]) filterNode(f Filter) (*pnode, error) {
+	i, ok := t.byName[f.Column]
+	if !ok {
+		return nil, unknownColumn("filter", t.name, "filter", "filterable", f.Column, t.Columns())
+	}
+	op := f.Op
+	switch op {
+	case "":
+		op = "="
+	case "=", "<>", "<", "<=", ">", ">=", "LIKE":
+	default:
+		return nil, &QueryError{Op: "filter", Table: t.name, Column: f.Column, Allowed: filterOps(),
+			Detail: "unknown filter operator " + quoteValue(f.Op) + " on column " + quoteValue(f.Column) +
+				"; operators: " + strings.Join(filterOps(), ", ")}
+	}
+	if f.Value == nil {
+		switch op {
+		case "=":
+			return &pnode{kind: pNull, col: i}, nil
+		case "<>":
+			return &pnode{kind: pNull, col: i, neg: true}, nil
+		}
+		return nil, &QueryError{Op: "filter", Table: t.name, Column: f.Column,
+			Detail: "filter on column " + quoteValue(f.Column) + ": a null value needs = or <>, not " + op}
+	}
+	return &pnode{kind: pCmp, col: i, op: op, vals: []any{f.Value}}, nil
 }
 
 // orderBy writes ORDER BY for sort, with id ASC as the last key.

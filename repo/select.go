@@ -41,6 +41,8 @@ type Query[T any] struct {
 	limit   int // < 0: none
 	offset  int
 	trashed bool
+	without []string // global scopes lifted
+	lock    lockMode
 	err     error
 }
 
@@ -150,6 +152,9 @@ func (q Query[T]) render(k int) (string, []any, error) {
 	if err := q.check(); err != nil {
 		return "", nil, err
 	}
+	if err := q.checkLock(k); err != nil {
+		return "", nil, err
+	}
 	t := q.t
 	s := t.newBuf()
 	switch k {
@@ -162,17 +167,14 @@ func (q Query[T]) render(k int) (string, []any, error) {
 		s.WriteString("SELECT 1 FROM ")
 		s.WriteString(t.qname)
 	}
-	t.live(s, q.trashed)
 	w := predWriter{s: s, cols: t.cols}
-	for _, n := range q.where {
-		s.cond()
-		if err := w.write(n); err != nil {
-			return "", nil, fmt.Errorf("repo: query %s: %w", t.name, err)
-		}
+	if err := q.writeWhere(&w, q.trashed); err != nil {
+		return "", nil, err
 	}
 	switch k {
 	case stmtExists:
 		s.WriteString(" LIMIT 1")
+		q.writeLock(s)
 	case stmtSelect:
 		s.WriteString(" ORDER BY ")
 		hasID := false
@@ -208,6 +210,7 @@ func (q Query[T]) render(k int) (string, []any, error) {
 			s.WriteString(" OFFSET ")
 			w.bind(q.offset)
 		}
+		q.writeLock(s)
 	}
 	return s.String(), w.args, nil
 }

@@ -35,18 +35,6 @@ func (q Query[T]) checkWrite(op string) error {
 	return nil
 }
 
-// writeWhere writes the soft-delete condition (unless trashed) and q's conditions.
-func (q Query[T]) writeWhere(w *predWriter, trashed bool) error {
-	q.t.live(w.s, trashed)
-	for _, n := range q.where {
-		w.s.cond()
-		if err := w.write(n); err != nil {
-			return fmt.Errorf("repo: query %s: %w", q.t.name, err)
-		}
-	}
-	return nil
-}
-
 // Update sets the assigned columns of every row the query matches (leaving
 // soft-deleted rows alone unless it is WithTrashed) in one UPDATE, and
 // returns how many rows matched. With Timestamps it sets updated_at to now

@@ -102,6 +102,11 @@ type Table[T any] struct {
 	softDel    string
 	hardDel    string
 	restore    string
+
+	// sdNode is the soft-delete scope, deleted_at IS NULL (nil without
+	// SoftDelete); gs holds the global scopes AddScope registers.
+	sdNode *pnode
+	gs     tableScopes
 }
 
 // Types recognised by embedding.
@@ -170,6 +175,9 @@ func NewTable[T any](d db.Dialect) (*Table[T], error) {
 		t.update = append(t.update, i)
 	}
 	p := reflect.TypeFor[*T]()
+	if t.sd.ok {
+		t.sdNode = &pnode{kind: pNull, col: t.byName["deleted_at"]}
+	}
 	t.hooks = hookSet{
 		beforeCreate: p.Implements(reflect.TypeFor[BeforeCreator]()),
 		afterCreate:  p.Implements(reflect.TypeFor[AfterCreator]()),
