@@ -35,7 +35,25 @@ const (
 	pAnd
 	pOr
 	pNot
+	pExists // EXISTS (subquery), NOT EXISTS (subquery)
+	pInSub  // col IN (SELECT ...), and its NULL-safe negation
 )
+
+// aggFn is the aggregate a node's column is wrapped in (Having).
+type aggFn uint8
+
+const (
+	aggNone  aggFn = iota
+	aggCount       // COUNT(*)
+	aggCountCol
+	aggSum
+	aggAvg
+	aggMin
+	aggMax
+)
+
+// aggSQL is each aggregate's function name.
+var aggSQL = [...]string{aggCount: "COUNT", aggCountCol: "COUNT", aggSum: "SUM", aggAvg: "AVG", aggMin: "MIN", aggMax: "MAX"}
 
 // pnode is a predicate's tree, shared by the predicates and queries that use
 // it and never changed once made.
@@ -43,9 +61,12 @@ type pnode struct {
 	kind predKind
 	col  int
 	op   string // pCmp: the operator
-	neg  bool   // pNull: IS NOT NULL; pIn: NOT IN
+	neg  bool   // pNull: IS NOT NULL; pIn, pInSub: NOT IN; pExists: NOT EXISTS
+	ci   bool   // pLike: case-insensitive (ILike)
+	agg  aggFn  // pCmp, pBetween: the column is in this aggregate (Having only)
 	vals []any  // pCmp, pLike: one value; pBetween: two; pIn: the driver values
 	kids []*pnode
+	sub  subquery // pExists, pInSub
 	err  error
 }
 
@@ -178,11 +199,26 @@ func (c Column[T, V]) EndsWith(s string) Predicate[T] { return c.like("%" + Esca
 // Contains or StartsWith for a user's text.
 func (c Column[T, V]) LikePattern(pattern string) Predicate[T] { return c.like(pattern) }
 
-func (c Column[T, V]) like(pattern string) Predicate[T] {
+// ILike is Like ignoring case: "column ILIKE s" on PostgreSQL, "LOWER(column)
+// LIKE LOWER(s)" on SQLite and MySQL, with the % and _ in s escaped. Which
+// letters fold is each database's rule, not Go's: PostgreSQL folds by the
+// column's collation (only ASCII letters under the "C" collation); MySQL and
+// MariaDB fold by the column's character set (not at all for binary strings
+// such as VARBINARY or BLOB); SQLite's lower() folds only the ASCII letters
+// A-Z unless the ICU extension is loaded, so "É" and "é" differ there.
+func (c Column[T, V]) ILike(s string) Predicate[T] { return c.likeCI(EscapeLike(s), true) }
+
+// ILikePattern is LikePattern ignoring case, as ILike folds it: the
+// caller's % and _ are wildcards and a backslash escapes.
+func (c Column[T, V]) ILikePattern(pattern string) Predicate[T] { return c.likeCI(pattern, true) }
+
+func (c Column[T, V]) like(pattern string) Predicate[T] { return c.likeCI(pattern, false) }
+
+func (c Column[T, V]) likeCI(pattern string, ci bool) Predicate[T] {
 	if c.Err() == nil && !c.str {
 		return errPred[T](fmt.Errorf("repo: LIKE on column %s of type %s: only string columns", c.name, reflect.TypeFor[V]()))
 	}
-	return colPred(c, &pnode{kind: pLike, vals: []any{pattern}})
+	return colPred(c, &pnode{kind: pLike, ci: ci, vals: []any{pattern}})
 }
 
 // EscapeLike escapes s for a LIKE pattern whose escape character is a
@@ -234,16 +270,32 @@ type predWriter struct {
 // errZeroPredicate is the error of a Predicate not made by this package.
 var errZeroPredicate = errors.New("repo: a zero Predicate (not made by a Column, And, Or or Not) is used")
 
-// check returns the first error in n's tree.
-func checkPred(n *pnode) error {
+// errAggInWhere is the error of an aggregate's predicate outside Having.
+var errAggInWhere = errors.New("repo: a predicate on an aggregate (CountAll, SumOf, ...) is used outside Grouped.Having")
+
+// checkPred returns the first error in n's tree, a condition of a WHERE: a
+// predicate on an aggregate is an error there.
+func checkPred(n *pnode) error { return checkNode(n, false) }
+
+// checkNode returns the first error in n's tree; aggregates are allowed
+// when having is set.
+func checkNode(n *pnode, having bool) error {
 	if n == nil {
 		return errZeroPredicate
 	}
 	if n.err != nil {
 		return n.err
 	}
+	if n.agg != aggNone && !having {
+		return errAggInWhere
+	}
+	if n.sub != nil {
+		if err := n.sub.check(); err != nil {
+			return err
+		}
+	}
 	for _, k := range n.kids {
-		if err := checkPred(k); err != nil {
+		if err := checkNode(k, having); err != nil {
 			return err
 		}
 	}
@@ -255,7 +307,7 @@ func (w *predWriter) write(n *pnode) error {
 	s := w.s
 	switch n.kind {
 	case pCmp:
-		s.WriteString(w.cols[n.col].quoted)
+		w.colRef(n)
 		s.WriteByte(' ')
 		s.WriteString(n.op)
 		s.WriteByte(' ')
@@ -268,15 +320,28 @@ func (w *predWriter) write(n *pnode) error {
 			s.WriteString(" IS NULL")
 		}
 	case pBetween:
-		s.WriteString(w.cols[n.col].quoted)
+		w.colRef(n)
 		s.WriteString(" BETWEEN ")
 		w.bind(n.vals[0])
 		s.WriteString(" AND ")
 		w.bind(n.vals[1])
 	case pLike:
-		s.WriteString(w.cols[n.col].quoted)
-		s.WriteString(" LIKE ")
-		w.bind(n.vals[0])
+		switch {
+		case !n.ci:
+			s.WriteString(w.cols[n.col].quoted)
+			s.WriteString(" LIKE ")
+			w.bind(n.vals[0])
+		case s.d == db.Postgres:
+			s.WriteString(w.cols[n.col].quoted)
+			s.WriteString(" ILIKE ")
+			w.bind(n.vals[0])
+		default:
+			s.WriteString("LOWER(")
+			s.WriteString(w.cols[n.col].quoted)
+			s.WriteString(") LIKE LOWER(")
+			w.bind(n.vals[0])
+			s.WriteByte(')')
+		}
 		if s.d == db.MySQL {
 			s.WriteString(` ESCAPE '\\'`) // a backslash, in MySQL's string syntax
 		} else {
@@ -284,6 +349,8 @@ func (w *predWriter) write(n *pnode) error {
 		}
 	case pIn:
 		return w.in(n)
+	case pExists, pInSub:
+		return w.subquery(n)
 	case pAnd, pOr:
 		if len(n.kids) == 0 {
 			if n.kind == pAnd {
@@ -320,6 +387,11 @@ func (w *predWriter) write(n *pnode) error {
 		return errZeroPredicate
 	}
 	return nil
+}
+
+// colRef writes n's column, inside its aggregate if it has one.
+func (w *predWriter) colRef(n *pnode) {
+	writeExpr(w.s, "", w.cols, exprSpec{col: n.col, agg: n.agg})
 }
 
 // bind writes a placeholder for v.
