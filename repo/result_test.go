@@ -231,10 +231,13 @@ func TestQueryKeyset(t *testing.T) {
 
 		rec := &recorder{driver: x.DriverName()}
 		for name, run := range map[string]func() error{
-			"bad cursor":    func() error { _, _, err := veg.On(rec).Keyset(bg, repo.KeysetPage{After: "x"}); return err },
-			"sorted query":  func() error { _, _, err := veg.On(rec).OrderBy(c.name.Asc()).Keyset(bg, repo.KeysetPage{}); return err },
-			"query limit":   func() error { _, _, err := veg.On(rec).Limit(1).Keyset(bg, repo.KeysetPage{}); return err },
-			"bad filter":    func() error { _, _, err := veg.On(rec).Keyset(bg, repo.KeysetPage{Filters: []repo.Filter{{Column: "x"}}}); return err },
+			"bad cursor":   func() error { _, _, err := veg.On(rec).Keyset(bg, repo.KeysetPage{After: "x"}); return err },
+			"sorted query": func() error { _, _, err := veg.On(rec).OrderBy(c.name.Asc()).Keyset(bg, repo.KeysetPage{}); return err },
+			"query limit":  func() error { _, _, err := veg.On(rec).Limit(1).Keyset(bg, repo.KeysetPage{}); return err },
+			"bad filter": func() error {
+				_, _, err := veg.On(rec).Keyset(bg, repo.KeysetPage{Filters: []repo.Filter{{Column: "x"}}})
+				return err
+			},
 			"negative size": func() error { _, _, err := veg.On(rec).Keyset(bg, repo.KeysetPage{Limit: -1}); return err },
 		} {
 			if err := run(); err == nil {
