@@ -154,7 +154,7 @@ func TestEmailNormalisedByTheRepository(t *testing.T) {
 				return nil
 			})
 			err := db.WithTx(context.Background(), e.app.DB, func(tx *db.Tx) error {
-				return users.NewRepository(e.table, tx).Create(context.Background(), &users.User{Name: "Dup", Email: "ONE@EXAMPLE.COM"})
+				return users.NewRepository(e.table, e.cols, tx).Create(context.Background(), &users.User{Name: "Dup", Email: "ONE@EXAMPLE.COM"})
 			})
 			if !errors.Is(err, db.ErrUniqueViolation) {
 				t.Errorf("Create of a duplicate in another case: %v, want a unique violation", err)

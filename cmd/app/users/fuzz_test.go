@@ -84,6 +84,10 @@ func newFuzzApp(f *testing.F) *fuzzApp {
 	if err != nil {
 		f.Fatal(err)
 	}
+	cols, err := users.NewColumns(table)
+	if err != nil {
+		f.Fatal(err)
+	}
 	reg := scope.NewRegistry()
 	for _, p := range api.TxProviders(x, d, nil) {
 		if err := reg.Add(p); err != nil {
@@ -97,7 +101,10 @@ func newFuzzApp(f *testing.F) *fuzzApp {
 	if err := reg.Add(p); err != nil {
 		f.Fatal(err)
 	}
-	if err := reg.Compile(map[reflect.Type]any{reflect.TypeFor[*repo.Table[users.User]](): table}); err != nil {
+	if err := reg.Compile(map[reflect.Type]any{
+		reflect.TypeFor[*repo.Table[users.User]](): table,
+		reflect.TypeFor[*users.Columns]():          cols,
+	}); err != nil {
 		f.Fatal(err)
 	}
 	metrics, err := api.NewMetrics(prometheus.NewRegistry())

@@ -160,12 +160,15 @@ func list(c *gin.Context, r *Repository) (any, error) {
 	if strings.ContainsRune(q.Name, 0) {
 		return nil, badQuery("q", "must not contain a NUL character")
 	}
+	if err := filterQuery(c, &q); err != nil {
+		return nil, err
+	}
 	limit, err := limitQuery(c)
 	if err != nil {
 		return nil, err
 	}
 	if cursor, ok := c.GetQuery("cursor"); ok {
-		if q.Name != "" || q.Active != nil || c.Query("sort") != "" || c.Query("offset") != "" {
+		if q.Name != "" || q.Active != nil || q.hasFilter() || c.Query("sort") != "" || c.Query("offset") != "" {
 			return nil, api.NewError(http.StatusBadRequest, "cursor pages take only limit")
 		}
 		users, next, err := r.Keyset(ctx, repo.KeysetPage{After: cursor, Limit: limit})

@@ -23,9 +23,9 @@ func Services() fx.Option {
 
 func services() fx.Option {
 	return fx.Options(
-		fx.Provide(repo.NewTable[User]),
-		// scope.Func2 calls NewRepository directly, without reflection.
-		fxmodules.Scoped(scope.Func2(NewRepository)),
+		fx.Provide(repo.NewTable[User], NewColumns),
+		// scope.Func3 calls NewRepository directly, without reflection.
+		fxmodules.Scoped(scope.Func3(NewRepository)),
 		seed.Provide(NewSeeder),
 	)
 }

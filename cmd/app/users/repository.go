@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/repo"
@@ -14,12 +15,13 @@ import (
 // and the feature's own queries.
 type Repository struct {
 	repo.Base[User]
+	cols *Columns
 }
 
-// NewRepository builds the repository on the request's querier. Register it
-// with fxmodules.Scoped.
-func NewRepository(t *repo.Table[User], q db.Querier) *Repository {
-	return &Repository{Base: t.On(q)}
+// NewRepository builds the repository on the request's querier, with the
+// columns resolved once by NewColumns. Register it with fxmodules.Scoped.
+func NewRepository(t *repo.Table[User], cols *Columns, q db.Querier) *Repository {
+	return &Repository{Base: t.On(q), cols: cols}
 }
 
 // FindByEmail returns the user with email, in any case and with spaces
@@ -34,11 +36,27 @@ func (r *Repository) ActiveUsers(ctx context.Context, page repo.Page) ([]User, e
 	return r.All(ctx, page)
 }
 
-// Query selects users for a list: a case-insensitive substring of the name,
-// and optionally the active flag.
+// Query selects users for a list. Its conditions are ANDed; a zero field
+// is no condition.
 type Query struct {
-	Name   string
+	// Name keeps the users whose name contains it, ignoring case (see
+	// repo.Column.ILike for which letters each database folds); its % and
+	// _ are matched literally.
+	Name string
+	// Active keeps the users whose active flag is *Active.
 	Active *bool
+	// IDs, when not nil, keeps the users whose id is one of them (an empty,
+	// non-nil IDs keeps none); duplicates are allowed.
+	IDs []int64
+	// CreatedAfter keeps the users created strictly after it.
+	CreatedAfter time.Time
+	// CreatedBefore keeps the users created strictly before it.
+	CreatedBefore time.Time
+	// EmailDomain keeps the users whose email ends with "@" followed by
+	// it, compared in lower case (emails are stored lower-cased, see
+	// NormalizeEmail); its % and _ are matched literally. An email of a
+	// subdomain ("a@mail.example.com" for "example.com") does not match.
+	EmailDomain string
 }
 
 // SearchByName returns a page of the users whose name contains name,
@@ -54,10 +72,10 @@ func (r *Repository) SearchByName(ctx context.Context, name string, page repo.Pa
 // offset, or a sort that Table.CheckSort rejects, is a *repo.QueryError and
 // nothing is sent. page.Filters are not applied: q selects the users.
 func (r *Repository) List(ctx context.Context, q Query, page repo.Page) ([]User, int64, error) {
-	order, err := r.orderBy(page.Sort)
-	if err != nil {
+	if err := r.Table.CheckSort(page.Sort); err != nil {
 		return nil, 0, err
 	}
+	order := r.cols.orderings(page.Sort)
 	limit, err := repo.PageLimit(page.Limit)
 	if err != nil {
 		return nil, 0, err
@@ -65,62 +83,54 @@ func (r *Repository) List(ctx context.Context, q Query, page repo.Page) ([]User,
 	if page.Offset < 0 {
 		return nil, 0, &repo.QueryError{Op: "page", Table: r.Table.Name(), Detail: "the offset must not be negative, got " + strconv.Itoa(page.Offset)}
 	}
-	var where []string
-	var args []any
-	if q.Name != "" {
-		// '!' escapes LIKE's metacharacters on all three databases.
-		esc := strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(r.lower(q.Name))
-		where = append(where, "LOWER(name) LIKE ? ESCAPE '!'")
-		args = append(args, "%"+esc+"%")
+	matching := r.Query().Where(r.where(q)...)
+	total, err := matching.Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("users: list: %w", err)
 	}
-	if q.Active != nil {
-		where = append(where, "is_active = ?")
-		args = append(args, *q.Active)
+	if total <= int64(page.Offset) {
+		return []User{}, total, nil // the page is past the last match
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-	var total int64
-	if err := r.Q.GetContext(ctx, &total, r.Q.Rebind("SELECT COUNT(*) FROM users"+cond), args...); err != nil {
-		return nil, 0, fmt.Errorf("users: count: %w", err)
-	}
-	users := []User{}
-	query := r.Q.Rebind(fmt.Sprintf("SELECT * FROM users%s ORDER BY %s LIMIT %d OFFSET %d", cond, order, limit, page.Offset))
-	if err := r.Q.SelectContext(ctx, &users, query, args...); err != nil {
+	users, err := matching.OrderBy(order...).Limit(limit).Offset(page.Offset).All(ctx)
+	if err != nil {
 		return nil, 0, fmt.Errorf("users: list: %w", err)
 	}
 	return users, total, nil
 }
 
-// orderBy renders a sort that Table.CheckSort accepts, by id when empty;
-// the id breaks ties.
-func (r *Repository) orderBy(sort []repo.Order) (string, error) {
-	if err := r.Table.CheckSort(sort); err != nil {
-		return "", err
+// where returns q's conditions.
+func (r *Repository) where(q Query) []repo.Predicate[User] {
+	c := r.cols
+	var ps []repo.Predicate[User]
+	if q.Name != "" {
+		ps = append(ps, c.Name.ILikePattern("%"+repo.EscapeLike(q.Name)+"%"))
 	}
-	d := r.Table.Dialect()
-	parts := make([]string, 0, len(sort)+1)
-	for _, o := range sort {
-		dir := " ASC"
-		if o.Desc {
-			dir = " DESC"
-		}
-		parts = append(parts, d.Quote(o.Column)+dir)
+	if q.Active != nil {
+		ps = append(ps, c.IsActive.Eq(*q.Active))
 	}
-	return strings.Join(append(parts, d.Quote("id")+" ASC"), ", "), nil
+	if q.IDs != nil {
+		ps = append(ps, c.ID.In(q.IDs...))
+	}
+	// Stored times have microseconds at most: rounding the bounds to
+	// microseconds (down for after, up for before) keeps "strictly after"
+	// and "strictly before" exact on every database, whatever a driver does
+	// with nanoseconds.
+	if !q.CreatedAfter.IsZero() {
+		ps = append(ps, c.CreatedAt.Gt(q.CreatedAfter.UTC().Truncate(time.Microsecond)))
+	}
+	if !q.CreatedBefore.IsZero() {
+		ps = append(ps, c.CreatedAt.Lt(ceilMicro(q.CreatedBefore.UTC())))
+	}
+	if q.EmailDomain != "" {
+		ps = append(ps, c.Email.EndsWith("@"+strings.ToLower(q.EmailDomain)))
+	}
+	return ps
 }
 
-// lower folds s as the database's LOWER() folds the column: SQLite folds
-// only ASCII letters, so a non-ASCII letter matches in its own case only.
-func (r *Repository) lower(s string) string {
-	if r.Table.Dialect() != db.SQLite {
-		return strings.ToLower(s)
+// ceilMicro rounds t up to a whole microsecond.
+func ceilMicro(t time.Time) time.Time {
+	if d := t.Truncate(time.Microsecond); !d.Equal(t) {
+		return d.Add(time.Microsecond)
 	}
-	return strings.Map(func(c rune) rune {
-		if 'A' <= c && c <= 'Z' {
-			return c + ('a' - 'A')
-		}
-		return c
-	}, s)
+	return t
 }

@@ -25,6 +25,7 @@ import (
 type env struct {
 	app   *fasttest.App
 	table *repo.Table[users.User]
+	cols  *users.Columns
 
 	mu       sync.Mutex
 	sessions []db.Querier // sessions the probe saw
@@ -35,7 +36,7 @@ type env struct {
 func (e *env) withRepo(t *testing.T, fn func(ctx context.Context, r *users.Repository) error) {
 	t.Helper()
 	err := db.WithTx(context.Background(), e.app.DB, func(tx *db.Tx) error {
-		return fn(context.Background(), users.NewRepository(e.table, tx))
+		return fn(context.Background(), users.NewRepository(e.table, e.cols, tx))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +79,7 @@ func startApp(t *testing.T, databaseURL string) *env {
 	e := &env{}
 	e.app = fasttest.StartWith(t, fasttest.Config(databaseURL), migrations.FS,
 		users.Module(),
-		fx.Populate(&e.table),
+		fx.Populate(&e.table, &e.cols),
 		fx.Invoke(func(g *gin.Engine) {
 			g.GET("/probe/injection", api.Handle(func(c *gin.Context, q db.Querier, tx *db.Tx, r *users.Repository) (gin.H, error) {
 				return gin.H{"querier_is_tx": q == db.Querier(tx), "repo_on_tx": r.Q == q}, nil

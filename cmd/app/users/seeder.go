@@ -16,10 +16,12 @@ const SeederName = "users"
 // again adds nothing and changes nothing. Register it with seed.Provide.
 type Seeder struct {
 	table *repo.Table[User]
+	cols  *Columns
 }
 
-// NewSeeder builds the users seeder on the users table mapping.
-func NewSeeder(t *repo.Table[User]) *Seeder { return &Seeder{table: t} }
+// NewSeeder builds the users seeder on the users table mapping and its
+// columns.
+func NewSeeder(t *repo.Table[User], cols *Columns) *Seeder { return &Seeder{table: t, cols: cols} }
 
 // Name returns "users".
 func (*Seeder) Name() string { return SeederName }
@@ -27,7 +29,7 @@ func (*Seeder) Name() string { return SeederName }
 // Seed inserts, through the users Repository on q, each example user whose
 // email is not in the table yet.
 func (s *Seeder) Seed(ctx context.Context, q db.Querier) error {
-	r := NewRepository(s.table, q)
+	r := NewRepository(s.table, s.cols, q)
 	for _, u := range Examples() {
 		got, err := r.FindByEmail(ctx, u.Email)
 		if err != nil {

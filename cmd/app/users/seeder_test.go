@@ -39,7 +39,7 @@ func migratedDB(t *testing.T, url string) (*sqlx.DB, *repo.Table[users.User]) {
 func seedUsers(t *testing.T, x *sqlx.DB, table *repo.Table[users.User]) {
 	t.Helper()
 	err := db.WithTx(context.Background(), x, func(tx *db.Tx) error {
-		return users.NewSeeder(table).Seed(context.Background(), tx)
+		return users.NewSeeder(table, mustColumns(t, table)).Seed(context.Background(), tx)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -59,8 +59,8 @@ func allUsers(t *testing.T, x *sqlx.DB, table *repo.Table[users.User]) []users.U
 // TestSeeder: the users seeder inserts the examples, and running it again,
 // or on a table that already holds one of them, adds and changes nothing.
 func TestSeeder(t *testing.T) {
-	var _ seed.Seeder = users.NewSeeder(nil)
-	if n := users.NewSeeder(nil).Name(); n != "users" {
+	var _ seed.Seeder = users.NewSeeder(nil, nil)
+	if n := users.NewSeeder(nil, nil).Name(); n != "users" {
 		t.Errorf("Name() = %q, want users", n)
 	}
 	testdb.Each(t, func(t *testing.T, _ db.Dialect, url string) {
