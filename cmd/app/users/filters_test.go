@@ -1,6 +1,7 @@
 package users_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -287,6 +288,36 @@ func TestHTTPListEmailDomainLiteral(t *testing.T) {
 		}
 		if n := countUsers(t, e); n != int64(len(emails)) {
 			t.Errorf("%d rows, want %d", n, len(emails))
+		}
+	})
+}
+
+// TestRepositoryListFilters: Repository.List with a non-nil, empty IDs
+// keeps no user; a page past the last match answers the total without
+// reading rows (one statement fewer than a page inside).
+func TestRepositoryListFilters(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		clearUsers(t, e)
+		e.createMany(t, 3)
+		list := func(q users.Query, page repo.Page) (n int, total int64, stmts int64) {
+			before := e.app.Count.Statements.Load()
+			e.withRepo(t, func(ctx context.Context, r *users.Repository) error {
+				got, tot, err := r.List(ctx, q, page)
+				n, total = len(got), tot
+				return err
+			})
+			return n, total, e.app.Count.Statements.Load() - before
+		}
+		if n, total, _ := list(users.Query{IDs: []int64{}}, repo.Page{}); n != 0 || total != 0 {
+			t.Errorf("empty IDs: %d users of %d, want none", n, total)
+		}
+		if n, total, _ := list(users.Query{}, repo.Page{}); n != 3 || total != 3 {
+			t.Errorf("nil IDs: %d users of %d, want 3", n, total)
+		}
+		_, _, inside := list(users.Query{}, repo.Page{Offset: 2})
+		n, total, past := list(users.Query{}, repo.Page{Offset: 3})
+		if n != 0 || total != 3 || past != inside-1 {
+			t.Errorf("offset past the end: %d users of %d in %d statements; want 0 of 3 in %d", n, total, past, inside-1)
 		}
 	})
 }

@@ -111,10 +111,11 @@ func (r *Repository) where(q Query) []repo.Predicate[User] {
 	if q.IDs != nil {
 		ps = append(ps, c.ID.In(q.IDs...))
 	}
-	// Stored times have microseconds at most: rounding the bounds to
-	// microseconds (down for after, up for before) keeps "strictly after"
-	// and "strictly before" exact on every database, whatever a driver does
-	// with nanoseconds.
+	// The bounds are in UTC, as the times are stored (SQLite compares them
+	// as text). Stored times have microseconds at most: rounding the bounds
+	// to microseconds (down for after, up for before) keeps "strictly
+	// after" and "strictly before" exact on every database, whatever a
+	// driver does with nanoseconds.
 	if !q.CreatedAfter.IsZero() {
 		ps = append(ps, c.CreatedAt.Gt(q.CreatedAfter.UTC().Truncate(time.Microsecond)))
 	}
