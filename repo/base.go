@@ -19,6 +19,10 @@ import (
 // repositories embed it and add their own sqlx queries through Q (with
 // Table.SelectList and Table.QuotedName for the SELECT).
 //
+// Base's reads (Find, FindOrFail, FindBy, FirstBy, Exists, Count, All,
+// Keyset, Query) apply the table's global scopes (Table.AddScope); its writes
+// by id (Update, Delete, ForceDelete, Restore) and Upsert do not.
+//
 // Every method takes the context first. Errors start with "repo: " and wrap
 // their cause: ErrNotFound, ErrConflict (with db.ErrUniqueViolation for a
 // unique key), ErrInvalidQuery, ErrBadCursor, or the database's error,

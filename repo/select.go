@@ -27,7 +27,11 @@ import (
 // Where always ANDs with the conditions already there.
 //
 // Soft-deleted rows are left out when T embeds SoftDelete, as by Base's
-// reads, unless the query is WithTrashed (or comes from a WithTrashed Base).
+// reads, unless the query is WithTrashed (or comes from a WithTrashed Base);
+// the table's other global scopes (Table.AddScope) apply too, unless the
+// query lifts them with Without. Every statement of a query applies them:
+// All, First, One, Count, Exists, Page, Keyset, Chunks, Update, Delete and
+// ForceDelete.
 //
 // A mistake in the building (a Column that Col could not resolve, a
 // negative Limit, a zero Predicate, an In value a database cannot bind)
@@ -109,8 +113,9 @@ func (q Query[T]) Offset(n int) Query[T] {
 	return q
 }
 
-// WithTrashed returns the query that includes soft-deleted rows. Without
-// SoftDelete it changes nothing.
+// WithTrashed returns the query that includes soft-deleted rows: it lifts
+// the SoftDeleteScope, as Without(SoftDeleteScope) does. Without SoftDelete
+// it changes nothing.
 func (q Query[T]) WithTrashed() Query[T] {
 	q.trashed = true
 	return q

@@ -36,7 +36,8 @@ func (q Query[T]) checkWrite(op string) error {
 }
 
 // Update sets the assigned columns of every row the query matches (leaving
-// soft-deleted rows alone unless it is WithTrashed) in one UPDATE, and
+// soft-deleted rows alone unless it is WithTrashed, and rows out of a global
+// scope unless it is Without that scope) in one UPDATE, and
 // returns how many rows matched. With Timestamps it sets updated_at to now
 // (unless an assignment sets it); with Versioned it increments version, so
 // that an Update of a copy loaded before fails with ErrConflict. The
