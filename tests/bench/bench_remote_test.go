@@ -48,9 +48,11 @@ const remoteWarmup = 4 * remoteBlock
 // blocks of remoteBlock requests, the order alternating too, so that both
 // see the machine in the same moments. b.N is the number of requests per
 // side. It reports per side (ft-, hw-) the p50, p90 and p99 latency in
-// milliseconds, as the client sees it, and the round trips to the database
-// per request (rt/req, counted by the proxy), and the ratios FastTrack ÷
-// hand-written of the percentiles (ft/hw-p50, …).
+// milliseconds, as the client sees it, the round trips to the database
+// per request (rt/req, counted by the proxy), the mean time the proxy
+// forwarded a chunk after it was due (late-us/chunk: what the machine
+// added to the delay), and the ratios FastTrack ÷ hand-written of the
+// percentiles (ft/hw-p50, …).
 func BenchmarkRemotePostgres(b *testing.B) { benchRemote(b, db.Postgres) }
 
 // BenchmarkRemoteMySQL is BenchmarkRemotePostgres on the MySQL or MariaDB
@@ -267,7 +269,8 @@ func (s *remoteSide) do(r remoteRoute, i int) (time.Duration, error) {
 // reports the percentiles, their ratios and the round trips per request.
 func (env *remoteEnv) measure(b *testing.B, r remoteRoute) {
 	var lat [2][]time.Duration
-	var trips, conns [2]int64
+	var trips, conns, chunks [2]int64
+	var late [2]time.Duration
 	for i := range env.sides {
 		lat[i] = make([]time.Duration, 0, b.N)
 		conns[i] = env.sides[i].proxy.Connections()
@@ -279,8 +282,12 @@ func (env *remoteEnv) measure(b *testing.B, r remoteRoute) {
 			i := (j + k) % 2 // FastTrack first in even blocks
 			s := env.sides[i]
 			before := s.proxy.RoundTrips()
+			chunksBefore, lateBefore := s.proxy.Lateness()
 			l, err := s.run(r, remoteWarmup+done, n)
 			trips[i] += s.proxy.RoundTrips() - before
+			chunksAfter, lateAfter := s.proxy.Lateness()
+			chunks[i] += chunksAfter - chunksBefore
+			late[i] += lateAfter - lateBefore
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -303,6 +310,11 @@ func (env *remoteEnv) measure(b *testing.B, r remoteRoute) {
 	}
 	b.ReportMetric(float64(trips[0])/float64(b.N), "ft-rt/req")
 	b.ReportMetric(float64(trips[1])/float64(b.N), "hw-rt/req")
+	for i, side := range []string{"ft", "hw"} {
+		if chunks[i] > 0 {
+			b.ReportMetric(float64(late[i].Microseconds())/float64(chunks[i]), side+"-late-us/chunk")
+		}
+	}
 	b.ReportMetric(0, "ns/op") // the time of both sides' blocks: not a latency
 }
 

@@ -136,6 +136,28 @@ func TestRoundTripTakesTwiceTheDelay(t *testing.T) {
 	}
 }
 
+// TestLatenessCountsChunks: every chunk forwarded counts, with the time it
+// left after its due time (never negative).
+func TestLatenessCountsChunks(t *testing.T) {
+	p := start(t, echoServer(t), time.Millisecond)
+	c := dial(t, p)
+	buf := make([]byte, 4)
+	for range 3 {
+		if _, err := c.Write([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each exchange is one chunk each way; the echo's chunk may be
+	// counted only once it is read back, which ReadFull waited for.
+	chunks, late := p.Lateness()
+	if chunks != 6 || late < 0 {
+		t.Fatalf("Lateness() = %d chunks, %v late; want 6 chunks and no negative time", chunks, late)
+	}
+}
+
 // TestCountsRoundTrips: each request that waits for its answer is one round
 // trip; writes sent before the server answers count once.
 func TestCountsRoundTrips(t *testing.T) {
