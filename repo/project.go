@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unsafe"
 
 	"github.com/fasttrack-go/fasttrack/db"
 )
@@ -73,6 +74,15 @@ func fieldOf[P, F any](dst func(*P) *F) (index []int, name string, err error) {
 		return nil, "", fail("nil accessor")
 	}
 	probe := reflect.New(pt)
+	type candidate struct {
+		f   reflect.StructField
+		at  unsafe.Pointer
+		idx []int
+	}
+	var cands []candidate
+	walkFields(probe.Elem(), nil, func(f reflect.StructField, v reflect.Value, idx []int) { // allocates embedded pointers first
+		cands = append(cands, candidate{f, v.Addr().UnsafePointer(), idx})
+	})
 	var p *F
 	func() {
 		defer func() {
@@ -88,17 +98,18 @@ func fieldOf[P, F any](dst func(*P) *F) (index []int, name string, err error) {
 	if p == nil {
 		return nil, "", fail("the accessor returned nil; it must return the address of a field")
 	}
-	var found bool
-	walkFields(probe.Elem(), nil, func(f reflect.StructField, v reflect.Value, idx []int) {
-		if found || f.Type != ft || v.Addr().UnsafePointer() != reflect.ValueOf(p).UnsafePointer() {
-			return
+	found := false
+	for _, c := range cands {
+		if c.f.Type != ft || c.at != unsafe.Pointer(p) {
+			continue
 		}
-		found, index = true, idx
-		name, _, _ = strings.Cut(f.Tag.Get("db"), ",")
+		found, index = true, c.idx
+		name, _, _ = strings.Cut(c.f.Tag.Get("db"), ",")
 		if name == "" {
-			name = db.SnakeCase(f.Name)
+			name = db.SnakeCase(c.f.Name)
 		}
-	})
+		break
+	}
 	if !found {
 		return nil, "", fail("the accessor does not return the address of an exported field of its argument (fields tagged db:\"-\" are left out)")
 	}
