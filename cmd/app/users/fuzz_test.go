@@ -309,6 +309,15 @@ func FuzzListQuery(f *testing.F) {
 		"cursor=!!",
 		"limit=5;offset=3",
 		"q=a&q=b&limit=1&limit=x",
+		"ids=1,2,3&email_domain=example.com",
+		"ids=1,,x",
+		"ids=9223372036854775807,9223372036854775808",
+		"created_after=2024-01-01T00:00:00Z&created_before=2030-01-01T00:00:00.5%2B02:00",
+		"created_after=0001-01-01T00:00:00.000001Z&created_before=9999-12-31T23:59:59.999999999Z",
+		"created_before=9999-12-31T23:00:00-02:00",
+		"email_domain=%25&sort=-created_at&limit=3&offset=1",
+		"email_domain=%FF",
+		"cursor=&email_domain=example.com",
 	} {
 		f.Add(q)
 	}
