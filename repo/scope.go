@@ -137,8 +137,13 @@ func (q Query[T]) Without(names ...string) Query[T] {
 // trashed, the table's global scopes that q does not lift, then q's own
 // conditions. Every statement of a Query renders its WHERE through it.
 func (q Query[T]) writeWhere(w *predWriter, trashed bool) error {
+	return q.writeWhereWith(w, trashed, q.t.scopes())
+}
+
+// writeWhereWith is writeWhere with the global scopes read once by the
+// caller.
+func (q Query[T]) writeWhereWith(w *predWriter, trashed bool, scopes []namedScope) error {
 	t := q.t
-	scopes := t.scopes()
 	for _, name := range q.without {
 		if !slices.ContainsFunc(scopes, func(s namedScope) bool { return s.name == name }) {
 			return fmt.Errorf("repo: query %s: Without(%q): no such global scope (the table has %q)", t.name, name, t.Scopes())

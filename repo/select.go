@@ -3,10 +3,14 @@ package repo
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/fasttrack-go/fasttrack/db"
 )
@@ -161,6 +165,29 @@ func (q Query[T]) render(k int) (string, []any, error) {
 		return "", nil, err
 	}
 	t := q.t
+	scopes := t.scopes()
+	var kb [shapeKeyMax]byte
+	key, cacheable := q.shapeKey(kb[:0], k, scopes)
+	if cacheable {
+		if c, ok := t.shapes.get(key); ok {
+			args, err := q.shapeArgs(make([]any, 0, c.nargs), k, scopes)
+			if err != nil {
+				return "", nil, err
+			}
+			return c.text, args, nil
+		}
+	}
+	text, args, err := q.renderText(k, scopes)
+	if err == nil && cacheable {
+		t.shapes.put(key, cachedSQL{text: text, nargs: len(args)})
+	}
+	return text, args, err
+}
+
+// renderText writes the statement of kind k, with the global scopes read
+// by render.
+func (q Query[T]) renderText(k int, scopes []namedScope) (string, []any, error) {
+	t := q.t
 	s := t.newBuf()
 	switch k {
 	case stmtSelect:
@@ -173,7 +200,7 @@ func (q Query[T]) render(k int) (string, []any, error) {
 		s.WriteString(t.qname)
 	}
 	w := predWriter{s: s, cols: t.cols}
-	if err := q.writeWhere(&w, q.trashed); err != nil {
+	if err := q.writeWhereWith(&w, q.trashed, scopes); err != nil {
 		return "", nil, err
 	}
 	switch k {
@@ -313,4 +340,178 @@ func (q Query[T]) Exists(ctx context.Context) (bool, error) {
 		return false, q.t.wrap("query exists", err)
 	}
 	return true, nil
+}
+
+// The cache of statement texts by shape. The shape of a Query is what its
+// text depends on, and not its values: the statement's kind, the
+// predicate trees (kinds, columns, operators, how many children, whether an
+// In list is empty and, on MySQL, the kind of its values), the sort keys,
+// whether a Limit and an Offset are set, the lock, and the global scopes
+// applied. render encodes it into a key on the stack, and a query of a
+// shape seen before only collects its arguments, in the order the text
+// binds them.
+const (
+	shapeKeyMax    = 256  // longer keys are not cached
+	shapeCacheSize = 1024 // shapes kept per table; later ones are rendered each time
+)
+
+// cachedSQL is the text of one shape and how many arguments it binds.
+type cachedSQL struct {
+	text  string
+	nargs int
+}
+
+// shapeCache maps shape keys to texts. Readers load the map without a
+// lock; a new shape replaces it with a copy (shapes are few and stable).
+type shapeCache struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]cachedSQL]
+}
+
+// get returns the text of the shape key.
+func (c *shapeCache) get(key []byte) (cachedSQL, bool) {
+	m := c.m.Load()
+	if m == nil {
+		return cachedSQL{}, false
+	}
+	v, ok := (*m)[string(key)]
+	return v, ok
+}
+
+// put records the text of the shape key, unless the cache is full.
+func (c *shapeCache) put(key []byte, v cachedSQL) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	var m map[string]cachedSQL
+	if old == nil {
+		m = map[string]cachedSQL{}
+	} else {
+		if _, ok := (*old)[string(key)]; ok || len(*old) >= shapeCacheSize {
+			return
+		}
+		m = make(map[string]cachedSQL, len(*old)+1)
+		maps.Copy(m, *old)
+	}
+	m[string(key)] = v
+	c.m.Store(&m)
+}
+
+// shapeKey appends q's shape for a statement of kind k to key; ok is false
+// when the query is not cached (a lifted global scope, a predicate kind
+// the cache does not know, or a key longer than shapeKeyMax).
+func (q Query[T]) shapeKey(key []byte, k int, scopes []namedScope) (_ []byte, ok bool) {
+	if len(q.without) > 0 {
+		return key, false
+	}
+	key = append(key, byte(k), byte(q.lock), boolByte(q.trashed), boolByte(q.limit >= 0), boolByte(q.offset > 0))
+	key = binary.AppendUvarint(key, uint64(len(q.order)))
+	for _, o := range q.order {
+		key = binary.AppendUvarint(key, uint64(o.i)<<1|uint64(boolByte(o.desc)))
+	}
+	key = binary.AppendUvarint(key, uint64(len(scopes)))
+	for _, s := range scopes {
+		if key, ok = shapeOf(key, q.t.d, s.n); !ok {
+			return key, false
+		}
+	}
+	key = binary.AppendUvarint(key, uint64(len(q.where)))
+	for _, n := range q.where {
+		if key, ok = shapeOf(key, q.t.d, n); !ok {
+			return key, false
+		}
+	}
+	return key, len(key) <= shapeKeyMax
+}
+
+// shapeOf appends the shape of n's tree to key.
+func shapeOf(key []byte, d db.Dialect, n *pnode) (_ []byte, ok bool) {
+	switch n.kind {
+	case pCmp, pNull, pIn, pBetween, pLike, pAnd, pOr, pNot:
+	default:
+		return key, false // subqueries: rendered each time
+	}
+	if n.agg != aggNone || len(key) > shapeKeyMax {
+		return key, false
+	}
+	key = append(key, byte(n.kind), boolByte(n.neg)|boolByte(n.ci)<<1)
+	key = binary.AppendUvarint(key, uint64(n.col))
+	key = append(key, n.op...)
+	key = append(key, 0)
+	if n.kind == pIn {
+		kind := byte(0xff) // empty: 1 = 0 or 1 = 1
+		if len(n.vals) > 0 && d == db.MySQL {
+			k, _ := kindOf(n.vals[0]) // the JSON_TABLE column type
+			kind = byte(k)
+		} else if len(n.vals) > 0 {
+			kind = 0
+		}
+		key = append(key, kind)
+	}
+	key = binary.AppendUvarint(key, uint64(len(n.kids)))
+	for _, kid := range n.kids {
+		if key, ok = shapeOf(key, d, kid); !ok {
+			return key, false
+		}
+	}
+	return key, true
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// shapeArgs appends q's arguments for a statement of kind k, in the order
+// renderText binds them, to args.
+func (q Query[T]) shapeArgs(args []any, k int, scopes []namedScope) ([]any, error) {
+	var err error
+	for _, s := range scopes {
+		if args, err = q.nodeArgs(args, s.n); err != nil {
+			return nil, fmt.Errorf("repo: query %s: scope %q: %w", q.t.name, s.name, err)
+		}
+	}
+	for _, n := range q.where {
+		if args, err = q.nodeArgs(args, n); err != nil {
+			return nil, fmt.Errorf("repo: query %s: %w", q.t.name, err)
+		}
+	}
+	if k == stmtSelect {
+		if q.limit >= 0 {
+			args = append(args, q.limit)
+		}
+		if q.offset > 0 {
+			args = append(args, q.offset)
+		}
+	}
+	return args, nil
+}
+
+// nodeArgs appends the arguments of n's tree, as predWriter.write binds
+// them.
+func (q Query[T]) nodeArgs(args []any, n *pnode) ([]any, error) {
+	switch n.kind {
+	case pCmp, pLike:
+		args = append(args, n.vals[0])
+	case pBetween:
+		args = append(args, n.vals[0], n.vals[1])
+	case pIn:
+		if len(n.vals) > 0 {
+			arg, _, err := inArg(q.t.d, n.vals)
+			if err != nil {
+				return nil, fmt.Errorf("repo: %s IN: %w", q.t.cols[n.col].name, err)
+			}
+			args = append(args, arg)
+		}
+	case pAnd, pOr, pNot:
+		var err error
+		for _, kid := range n.kids {
+			if args, err = q.nodeArgs(args, kid); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return args, nil
 }

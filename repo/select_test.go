@@ -756,3 +756,109 @@ func BenchmarkQueryBuild(b *testing.B) {
 		})
 	}
 }
+
+// TestQueryShapeCache renders queries of many shapes twice with different
+// values, on a table that has cached the shape and on a fresh one, and
+// checks that both give the same text and arguments.
+func TestQueryShapeCache(t *testing.T) {
+	type build func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget]
+	shapes := map[string]build{
+		"plain": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q },
+		"bench": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			ids := make([]int64, v+1)
+			for i := range ids {
+				ids[i] = int64(i * v)
+			}
+			return q.Where(c.qty.Gt(v), c.kind.Eq(GadgetKind(fmt.Sprint(v))), c.name.StartsWith(fmt.Sprint(v)), c.id.In(ids...)).
+				OrderBy(c.name.Asc()).Limit(v)
+		},
+		"nested": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			return q.Where(repo.Or(c.name.Eq("a"), repo.And(c.price.Le(float64(v)), repo.Not(c.kind.Ne("veg")))), c.weight.Between(v, v+1)).
+				OrderBy(c.qty.Desc(), c.id.Desc()).Limit(v).Offset(v + 1)
+		},
+		"one kid": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Where(repo.Or(c.qty.Eq(v))) },
+		"two kids": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			return q.Where(repo.Or(c.qty.Eq(v), c.qty.Eq(v)))
+		},
+		"null eq": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Where(c.note.Eq(nil)) },
+		"pointer eq": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			return q.Where(c.note.Eq(ptr(fmt.Sprint(v))))
+		},
+		"ne nil":       func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Where(c.note.Ne(nil)) },
+		"empty in":     func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Where(c.qty.In()) },
+		"empty not in": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Where(c.qty.NotIn()) },
+		"in":           func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Where(c.qty.In(v)) },
+		"not in":       func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Where(c.qty.NotIn(v)) },
+		"in strings": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			return q.Where(c.name.In(fmt.Sprint(v)))
+		},
+		"in floats": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Where(c.price.In(float64(v))) },
+		"like": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			return q.Where(c.name.Contains(fmt.Sprint(v)))
+		},
+		"ilike": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			return q.Where(c.name.ILike(fmt.Sprint(v)))
+		},
+		"trashed": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			return q.WithTrashed().Where(c.qty.Eq(v))
+		},
+		"offset only": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Offset(v + 1) },
+		"limit 0":     func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Limit(0) },
+		"without": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			return q.Without("big").Where(c.qty.Eq(v))
+		},
+		"lock": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] { return q.Where(c.qty.Eq(v)).ForUpdate() },
+		"skip locked": func(c gcols, q repo.Query[Gadget], v int) repo.Query[Gadget] {
+			return q.Where(c.qty.Eq(v)).SkipLocked()
+		},
+	}
+	for _, d := range testdb.Dialects() {
+		cached := mustTable[Gadget](t, d)
+		cc := gadgetColumns(cached)
+		must(t, cached.AddScope("big", cc.weight.Gt(100)))
+		type rendered struct {
+			text string
+			args []any
+			err  string
+		}
+		render := func(g *repo.Table[Gadget], b build, v int) rendered {
+			t.Helper()
+			s, args, err := b(gadgetColumns(g), g.Query(), v).ToSQL()
+			if err != nil {
+				return rendered{err: err.Error()}
+			}
+			return rendered{s, args, ""}
+		}
+		for name, b := range shapes {
+			first := render(cached, b, 1)
+			hit := render(cached, b, 7)
+			fresh := mustTable[Gadget](t, d)
+			must(t, fresh.AddScope("big", gadgetColumns(fresh).weight.Gt(100)))
+			if want := render(fresh, b, 7); !reflect.DeepEqual(hit, want) {
+				t.Errorf("%s/%s: the second rendering\n%+v\nwant\n%+v\n(first: %+v)", d, name, hit, want, first)
+			}
+		}
+		// A cached shape only collects its arguments: one allocation.
+		q := cached.Query().Where(cc.qty.Gt(1), repo.Or(cc.name.Eq("a"), cc.note.IsNull())).OrderBy(cc.name.Desc()).Limit(5)
+		if allocs := testing.AllocsPerRun(20, func() { _, _, _ = q.ToSQL() }); allocs > 1 {
+			t.Errorf("%s: ToSQL of a cached shape makes %v allocations", d, allocs)
+		}
+		// A value that an In list cannot hold is still an error on a hit.
+		if _, _, err := cached.Query().Where(cc.price.In(1)).ToSQL(); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := cached.Query().Where(cc.price.In(math.Inf(1))).ToSQL(); d != db.Postgres && !errors.Is(err, repo.ErrInvalidQuery) {
+			t.Errorf("%s: an infinite In value on a cached shape: %v", d, err)
+		}
+		// A scope registered after a shape is cached applies to it.
+		q = cached.Query().Where(cc.qty.Eq(1))
+		before, _, err := q.ToSQL()
+		must(t, err)
+		must(t, cached.AddScope("fruit", cc.kind.Eq("fruit")))
+		after, args, err := q.ToSQL()
+		must(t, err)
+		if before == after || !strings.Contains(after, "kind") || len(args) != 3 {
+			t.Errorf("%s: after AddScope: %s %v", d, after, args)
+		}
+	}
+}

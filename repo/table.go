@@ -107,6 +107,8 @@ type Table[T any] struct {
 	// SoftDelete); gs holds the global scopes AddScope registers.
 	sdNode *pnode
 	gs     tableScopes
+	// shapes caches the text of Query statements by shape.
+	shapes shapeCache
 }
 
 // Types recognised by embedding.
