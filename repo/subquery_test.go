@@ -171,5 +171,18 @@ func TestSubqueries(t *testing.T) {
 		if got, err := q.Where(c.weight.Eq(11)).All(bg); err != nil || names(got) != "apple" {
 			t.Fatalf("after Update: [%s], %v", names(got), err)
 		}
+		// A bulk write through a subquery of its own table (MariaDB allows it;
+		// MySQL rejects it with error 1093).
+		n, err = q.Where(repo.InQuery(c.qty, g.Query().WithTrashed().Where(c.name.Eq("zombie")), c.qty)).Update(bg, c.weight.Set(7))
+		if err != nil || n != 1 {
+			t.Fatalf("Update through its own table = %d, %v", n, err)
+		}
+		n, err = q.Where(c.kind.Eq("fruit"), repo.NotExists[Gadget](g.Query().Where(c.weight.Eq(7), c.name.Ne("carrot")))).Delete(bg)
+		if err != nil || n != 2 {
+			t.Fatalf("Delete through its own table = %d, %v", n, err)
+		}
+		if got, err := q.All(bg); err != nil || names(got) != "carrot,daikon,eggplant" {
+			t.Fatalf("after Delete: [%s], %v", names(got), err)
+		}
 	})
 }
