@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/db"
@@ -195,5 +197,33 @@ func TestGroupByErrors(t *testing.T) {
 	}
 	if calls := rec.Calls(); len(calls) != 0 {
 		t.Errorf("sent %q", calls)
+	}
+}
+
+// TestGroupedImmutable extends one grouped query differently from several
+// goroutines (run it with -race): each gets its own Having.
+func TestGroupedImmutable(t *testing.T) {
+	g := mustTable[Gadget](t, db.Postgres)
+	c := gadgetColumns(g)
+	kind, _, n, _, _, _, _ := kindFields(c)
+	base := repo.GroupBy(g.Query(), c.kind).Having(repo.CountAll[Gadget]().Gt(1)).Having(repo.SumOf(c.qty).Lt(100))
+	baseSQL, _, err := repo.SelectGroups(base, kind, n).ToSQL()
+	must(t, err)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				v := int64(w*1000 + i)
+				s, args, err := repo.SelectGroups(base.Having(repo.CountAll[Gadget]().Ne(v)), kind, n).ToSQL()
+				if err != nil || !strings.HasSuffix(s, `HAVING COUNT(*) > $1 AND SUM("qty") < $2 AND COUNT(*) <> $3 ORDER BY "kind"`) || args[2] != v {
+					t.Errorf("worker %d: %s %v %v", w, s, args, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s, _, _ := repo.SelectGroups(base, kind, n).ToSQL(); s != baseSQL {
+		t.Fatalf("the base changed:\n%s\n%s", baseSQL, s)
 	}
 }

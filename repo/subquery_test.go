@@ -186,3 +186,38 @@ func TestSubqueries(t *testing.T) {
 		}
 	})
 }
+
+// TestNewPathsSameShapeSameText renders subqueries, groups and joins whose
+// values (and In lists' lengths) differ and checks the texts are equal.
+func TestNewPathsSameShapeSameText(t *testing.T) {
+	for _, d := range testdb.Dialects() {
+		g, rt := mustTable[Gadget](t, d), mustTable[Review](t, d)
+		c, rc := gadgetColumns(g), reviewColumns(rt)
+		f := joinFieldsOf(c, rc)
+		kind, _, n, _, _, _, _ := kindFields(c)
+		build := func(k int, s string) []string {
+			ids := make([]int64, k)
+			for i := range ids {
+				ids[i] = int64(i)
+			}
+			sub := rt.Query().Where(rc.gadget.In(ids...), rc.body.Eq(&s))
+			base := g.Query().Where(c.name.ILike(s), repo.InQuery(c.id, sub, rc.gadget), repo.NotExists[Gadget](sub))
+			q := base.Limit(k)
+			var out []string
+			for _, render := range []func() (string, []any, error){
+				q.ToSQL,
+				repo.SelectGroups(repo.GroupBy(base.Where(c.qty.In(k, k+1)), c.kind).Having(repo.SumOf(c.qty).Gt(k)), kind, n).ToSQL,
+				repo.SelectJoin(repo.Join(q, sub, repo.On(c.id, rc.gadget)), []repo.Field[gadgetReview, Gadget]{f.gadget}, []repo.Field[gadgetReview, Review]{f.stars}).ToSQL,
+			} {
+				text, _, err := render()
+				must(t, err)
+				out = append(out, text)
+			}
+			return out
+		}
+		a, b := build(1, "x"), build(5000, "%_'\\")
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Fatalf("%s: texts differ:\n%q\n%q", d, a, b)
+		}
+	}
+}
