@@ -304,6 +304,11 @@ func (b Base[T]) Find(ctx context.Context, id int64) (*T, error) {
 	if t.scoped() {
 		return noRow(b.Query().Where(t.byValue(t.idCol(), id)).First(ctx))
 	}
+	return b.find(ctx, t, st, id)
+}
+
+// find is Find without the global scopes, for the writes by id.
+func (b Base[T]) find(ctx context.Context, t *Table[T], st *statements, id int64) (*T, error) {
 	m := new(T)
 	if err := b.Q.GetContext(ctx, m, st.find, id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -417,6 +422,11 @@ func (b Base[T]) Exists(ctx context.Context, id int64) (bool, error) {
 	if t.scoped() {
 		return b.Query().Where(t.byValue(t.idCol(), id)).Exists(ctx)
 	}
+	return b.exists(ctx, t, st, id)
+}
+
+// exists is Exists without the global scopes, for the writes by id.
+func (b Base[T]) exists(ctx context.Context, t *Table[T], st *statements, id int64) (bool, error) {
 	var one int
 	if err := b.Q.GetContext(ctx, &one, st.exists, id); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -614,7 +624,7 @@ func (b Base[T]) Update(ctx context.Context, m *T) error {
 		// No row matched: missing, soft-deleted, or of another version.
 		// (On MySQL without clientFoundRows, an unchanged row also counts
 		// 0: it exists and was written.)
-		found, err := b.Exists(ctx, id)
+		found, err := b.exists(ctx, t, st, id)
 		switch {
 		case err != nil:
 			t.unstamp(v, old)
@@ -663,7 +673,8 @@ func (b Base[T]) delete(ctx context.Context, op string, id int64, soft bool) err
 	var m *T
 	if t.hooks.beforeDelete || t.hooks.afterDelete {
 		var err error
-		if m, err = b.Find(ctx, id); err != nil {
+		_, st, _ := b.prep(op)
+		if m, err = b.find(ctx, t, st, id); err != nil {
 			return err
 		}
 		if m == nil {

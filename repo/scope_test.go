@@ -1,6 +1,7 @@
 package repo_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -248,4 +249,39 @@ func TestAddScopeWhileQuerying(t *testing.T) {
 	if err != nil || len(args) != scopes {
 		t.Fatalf("after: %v, %v", args, err)
 	}
+}
+
+// TestGlobalScopesLeaveWritesByID checks that Base's writes by id act on
+// a row out of a global scope, with or without the delete events (which
+// load the row first).
+func TestGlobalScopesLeaveWritesByID(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, d db.Dialect, u string) {
+		x := openDB(t, u)
+		createTable(t, x, d, "event", "name VARCHAR(100) NOT NULL", "created_at {ts} NOT NULL", "updated_at {ts} NOT NULL")
+		events := mustTable[Event](t, d)
+		name := repo.MustCol(events, func(e *Event) *string { return &e.Name })
+		l := &eventLog{}
+		ctx := context.WithValue(bg, logKey{}, l)
+		r := events.On(x)
+		a, b := &Event{Name: "a"}, &Event{Name: "b"}
+		must(t, r.CreateMany(ctx, []*Event{a, b}))
+		must(t, events.AddScope("not b", name.Ne("b!")))
+		if m, err := r.Find(ctx, b.ID); m != nil || err != nil {
+			t.Fatalf("Find(b) = %v, %v: b is out of scope", m, err)
+		}
+		b.Name = "b!"
+		if err := r.Update(ctx, b); err != nil {
+			t.Fatalf("Update(b): %v", err)
+		}
+		*l = eventLog{}
+		if err := r.Delete(ctx, b.ID); err != nil {
+			t.Fatalf("Delete(b): %v", err)
+		}
+		if got := strings.Join(l.entries, ","); got != "BeforeDelete:b!,AfterDelete:b!" {
+			t.Fatalf("events %s", got)
+		}
+		if n := countRows(t, x, d, "event"); n != 1 {
+			t.Fatalf("%d rows", n)
+		}
+	})
 }
