@@ -84,6 +84,8 @@ func (g Grouped[T]) ungrouped(n *pnode) (int, bool) {
 			}
 		}
 		return 0, true
+	case pExists:
+		return 0, true // its own table's columns
 	}
 	if n.agg != aggNone || slices.Contains(g.keys, n.col) {
 		return 0, true

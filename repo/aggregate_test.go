@@ -155,6 +155,10 @@ func TestGroupBy(t *testing.T) {
 			repo.SelectGroups(repo.GroupBy(q.Where(c.qty.Gt(1)), c.kind, c.active), kind, active, n),
 			[]kindStats{{Kind: "fruit", Active: true, N: 1}, {Kind: "veg", N: 2}, {Kind: "veg", Active: true, N: 1}},
 		}, {
+			"having a subquery",
+			repo.SelectGroups(byKind.Having(repo.Exists[Gadget](g.Query().Where(c.name.Eq("apple"))), repo.InQuery(c.kind, g.Query().Where(c.qty.Eq(2)), c.kind)), kind, n),
+			[]kindStats{{Kind: "fruit", N: 2}},
+		}, {
 			"no group",
 			repo.SelectGroups(byKind.Having(repo.CountAll[Gadget]().Gt(10)), kind),
 			[]kindStats{},
@@ -176,17 +180,18 @@ func TestGroupByErrors(t *testing.T) {
 	rec := &recorder{driver: "sqlite"}
 	q := g.Query().On(rec)
 	for label, p := range map[string]repo.Projection[kindStats]{
-		"no key":             repo.SelectGroups(repo.GroupBy(q), n),
-		"no field":           repo.SelectGroups[kindStats](repo.GroupBy(q, c.kind)),
-		"zero key column":    repo.SelectGroups(repo.GroupBy(q, repo.Column[Gadget, int]{}), n),
-		"nil key":            repo.SelectGroups(repo.GroupBy(q, nil), n),
-		"limit":              repo.SelectGroups(repo.GroupBy(q.Limit(3), c.kind), n),
-		"ungrouped field":    repo.SelectGroups(repo.GroupBy(q, c.kind), kind, name),
-		"having ungrouped":   repo.SelectGroups(repo.GroupBy(q, c.kind).Having(repo.Not(c.qty.Gt(1))), kind),
-		"zero having":        repo.SelectGroups(repo.GroupBy(q, c.kind).Having(repo.Predicate[Gadget]{}), kind),
-		"sum of a string":    repo.SelectGroups(repo.GroupBy(q, c.kind), repo.To(func(s *kindStats) *string { return &s.Top.V }, repo.SumOf(c.name))),
-		"having nil":         repo.SelectGroups(repo.GroupBy(q, c.note).Having(repo.MaxOf(c.note).Eq(nil)), n),
-		"aggregate in where": repo.SelectGroups(repo.GroupBy(q.Where(repo.CountAll[Gadget]().Gt(1)), c.kind), kind),
+		"no key":              repo.SelectGroups(repo.GroupBy(q), n),
+		"no field":            repo.SelectGroups[kindStats](repo.GroupBy(q, c.kind)),
+		"zero key column":     repo.SelectGroups(repo.GroupBy(q, repo.Column[Gadget, int]{}), n),
+		"nil key":             repo.SelectGroups(repo.GroupBy(q, nil), n),
+		"limit":               repo.SelectGroups(repo.GroupBy(q.Limit(3), c.kind), n),
+		"ungrouped field":     repo.SelectGroups(repo.GroupBy(q, c.kind), kind, name),
+		"having ungrouped":    repo.SelectGroups(repo.GroupBy(q, c.kind).Having(repo.Not(c.qty.Gt(1))), kind),
+		"zero having":         repo.SelectGroups(repo.GroupBy(q, c.kind).Having(repo.Predicate[Gadget]{}), kind),
+		"sum of a string":     repo.SelectGroups(repo.GroupBy(q, c.kind), repo.To(func(s *kindStats) *string { return &s.Top.V }, repo.SumOf(c.name))),
+		"having nil":          repo.SelectGroups(repo.GroupBy(q, c.note).Having(repo.MaxOf(c.note).Eq(nil)), n),
+		"aggregate in where":  repo.SelectGroups(repo.GroupBy(q.Where(repo.CountAll[Gadget]().Gt(1)), c.kind), kind),
+		"having ungrouped in": repo.SelectGroups(repo.GroupBy(q, c.kind).Having(repo.InQuery(c.name, g.Query(), c.name)), kind),
 	} {
 		if _, _, err := p.ToSQL(); err == nil {
 			t.Errorf("%s: ToSQL gave no error", label)

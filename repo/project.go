@@ -207,7 +207,7 @@ func (p Projection[P]) All(ctx context.Context) ([]P, error) {
 	}
 	rows, err := p.q.QueryxContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("repo: select %s: %w", p.name, err)
+		return nil, fmt.Errorf("repo: select %s: %w", p.name, p.d.Classify(err))
 	}
 	defer rows.Close()
 	out := []P{}
@@ -225,7 +225,7 @@ func (p Projection[P]) All(ctx context.Context) ([]P, error) {
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("repo: select %s: %w", p.name, err)
+		return nil, fmt.Errorf("repo: select %s: %w", p.name, p.d.Classify(err))
 	}
 	return out, nil
 }
