@@ -73,6 +73,17 @@ type Config struct {
 	// RetryReplayLimit is TX_RETRY_REPLAY_LIMIT, a size as for BodyLimit,
 	// default 1 MiB; >= 0: requests with larger bodies are not retried (0: only bodiless ones).
 	RetryReplayLimit int64
+	// NPlusOne is N_PLUS_ONE, default "off": off, log or error, in any
+	// case; stored in lower case. It sets the N+1 detector of each
+	// request's transaction (db.NPlusOne): log logs a warning for each
+	// statement text a request runs more than NPlusOneThreshold times,
+	// error also fails the statement that crosses the threshold and the
+	// request, which rolls back.
+	NPlusOne string
+	// NPlusOneThreshold is N_PLUS_ONE_THRESHOLD, default 10; >= 1: how
+	// many times one request may run the same statement text before the
+	// next run is an N+1.
+	NPlusOneThreshold int
 }
 
 // Default returns the configuration used when no variable is set.
@@ -99,6 +110,8 @@ func Default() Config {
 		HoldLimit:         1 << 20,
 		RetryAttempts:     1,
 		RetryReplayLimit:  1 << 20,
+		NPlusOne:          "off",
+		NPlusOneThreshold: 10,
 	}
 }
 
@@ -141,5 +154,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("HoldLimit", c.HoldLimit),
 		slog.Int("RetryAttempts", c.RetryAttempts),
 		slog.Int64("RetryReplayLimit", c.RetryReplayLimit),
+		slog.String("NPlusOne", c.NPlusOne),
+		slog.Int("NPlusOneThreshold", c.NPlusOneThreshold),
 	)
 }

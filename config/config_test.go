@@ -43,6 +43,8 @@ var defaults = config.Config{
 	RetryAttempts:     1,
 	RetryReplayLimit:  1048576,
 	DBStmtCache:       256,
+	NPlusOne:          "off",
+	NPlusOneThreshold: 10,
 }
 
 // allVars are every variable LoadFrom reads.
@@ -52,6 +54,7 @@ var allVars = []string{
 	"LOG_LEVEL", "LOG_FORMAT", "MIGRATE_ON_START", "HTTP_BODY_LIMIT",
 	"HTTP_READ_HEADER_TIMEOUT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT",
 	"REQUEST_TIMEOUT", "RESPONSE_HOLD_LIMIT", "TX_RETRY_ATTEMPTS", "TX_RETRY_REPLAY_LIMIT",
+	"N_PLUS_ONE", "N_PLUS_ONE_THRESHOLD",
 }
 
 func TestDefaults(t *testing.T) {
@@ -140,6 +143,11 @@ var parseCases = []struct {
 	{"TX_RETRY_ATTEMPTS", "3", func(c *config.Config) { c.RetryAttempts = 3 }},
 	{"TX_RETRY_REPLAY_LIMIT", "0", func(c *config.Config) { c.RetryReplayLimit = 0 }},
 	{"TX_RETRY_REPLAY_LIMIT", "4MiB", func(c *config.Config) { c.RetryReplayLimit = 4 << 20 }},
+	{"N_PLUS_ONE", "log", func(c *config.Config) { c.NPlusOne = "log" }},
+	{"N_PLUS_ONE", "ERROR", func(c *config.Config) { c.NPlusOne = "error" }},
+	{"N_PLUS_ONE", "Off", func(c *config.Config) { c.NPlusOne = "off" }},
+	{"N_PLUS_ONE_THRESHOLD", "1", func(c *config.Config) { c.NPlusOneThreshold = 1 }},
+	{"N_PLUS_ONE_THRESHOLD", "50", func(c *config.Config) { c.NPlusOneThreshold = 50 }},
 }
 
 func TestLoadFromParses(t *testing.T) {
@@ -196,6 +204,8 @@ func TestLoadFromAll(t *testing.T) {
 		"RESPONSE_HOLD_LIMIT":      "14",
 		"TX_RETRY_ATTEMPTS":        "15",
 		"TX_RETRY_REPLAY_LIMIT":    "16",
+		"N_PLUS_ONE":               "error",
+		"N_PLUS_ONE_THRESHOLD":     "18",
 		"UNKNOWN_VARIABLE":         "ignored",
 	}
 	want := config.Config{
@@ -206,6 +216,7 @@ func TestLoadFromAll(t *testing.T) {
 		ReadHeaderTimeout: 9 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 11 * time.Second,
 		IdleTimeout: 12 * time.Second, RequestTimeout: 13 * time.Second, HoldLimit: 14,
 		RetryAttempts: 15, RetryReplayLimit: 16, DBStmtCache: 17,
+		NPlusOne: "error", NPlusOneThreshold: 18,
 	}
 	got, err := config.LoadFrom(env(vars))
 	if err != nil {
@@ -264,6 +275,10 @@ func TestValidate(t *testing.T) {
 		{"zero hold limit", func(c *config.Config) { c.HoldLimit = 0 }, "RESPONSE_HOLD_LIMIT", "0", config.ErrOutOfRange},
 		{"zero replay limit", func(c *config.Config) { c.RetryReplayLimit = 0 }, "", "", nil},
 		{"zero retry attempts", func(c *config.Config) { c.RetryAttempts = 0 }, "TX_RETRY_ATTEMPTS", "0", config.ErrOutOfRange},
+		{"N+1 detector on", func(c *config.Config) { c.NPlusOne = "error" }, "", "", nil},
+		{"upper-case N+1 mode", func(c *config.Config) { c.NPlusOne = "LOG" }, "N_PLUS_ONE", "LOG", config.ErrUnknownValue},
+		{"empty N+1 mode", func(c *config.Config) { c.NPlusOne = "" }, "N_PLUS_ONE", "", config.ErrUnknownValue},
+		{"zero N+1 threshold", func(c *config.Config) { c.NPlusOneThreshold = 0 }, "N_PLUS_ONE_THRESHOLD", "0", config.ErrOutOfRange},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config.Default()
@@ -295,7 +310,7 @@ func TestValidateZero(t *testing.T) {
 		"DATABASE_URL", "HTTP_ADDR", "DB_MAX_OPEN_CONNS", "START_TIMEOUT", "STOP_TIMEOUT",
 		"LOG_FORMAT", "HTTP_BODY_LIMIT", "HTTP_READ_HEADER_TIMEOUT", "HTTP_READ_TIMEOUT",
 		"HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "REQUEST_TIMEOUT", "RESPONSE_HOLD_LIMIT",
-		"TX_RETRY_ATTEMPTS",
+		"TX_RETRY_ATTEMPTS", "N_PLUS_ONE", "N_PLUS_ONE_THRESHOLD",
 	}
 	var got []string
 	for _, e := range configErrors(t, config.Config{}.Validate()) {

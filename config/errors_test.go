@@ -65,6 +65,11 @@ func TestLoadFromInvalid(t *testing.T) {
 		{"TX_RETRY_ATTEMPTS", "0", config.ErrOutOfRange, "out of range"},
 		{"TX_RETRY_REPLAY_LIMIT", "-1", config.ErrOutOfRange, "out of range"},
 		{"TX_RETRY_REPLAY_LIMIT", "1TB", nil, `unknown size unit "TB"`},
+		{"N_PLUS_ONE", "on", config.ErrUnknownValue, "unknown value; accepted: off, log, error"},
+		{"N_PLUS_ONE", "warn", config.ErrUnknownValue, "unknown value"},
+		{"N_PLUS_ONE_THRESHOLD", "0", config.ErrOutOfRange, "out of range; accepted: an integer >= 1"},
+		{"N_PLUS_ONE_THRESHOLD", "-3", config.ErrOutOfRange, "out of range"},
+		{"N_PLUS_ONE_THRESHOLD", "ten", strconv.ErrSyntax, "invalid syntax"},
 	} {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
 			got, err := config.LoadFrom(env(map[string]string{tc.env: tc.value}))
@@ -134,6 +139,8 @@ func TestLoadFromReportsAll(t *testing.T) {
 		"RESPONSE_HOLD_LIMIT":      "0",
 		"TX_RETRY_ATTEMPTS":        "0",
 		"TX_RETRY_REPLAY_LIMIT":    "-1",
+		"N_PLUS_ONE":               "on",
+		"N_PLUS_ONE_THRESHOLD":     "0",
 	}
 	for _, tc := range []struct {
 		name string

@@ -131,6 +131,19 @@ func rules() []rule {
 		sizeRule("RESPONSE_HOLD_LIMIT", func(c *Config) *int64 { return &c.HoldLimit }, true),
 		intRule("TX_RETRY_ATTEMPTS", func(c *Config) *int { return &c.RetryAttempts }, 1),
 		sizeRule("TX_RETRY_REPLAY_LIMIT", func(c *Config) *int64 { return &c.RetryReplayLimit }, false),
+		{
+			env:      "N_PLUS_ONE",
+			accepted: "off, log, error",
+			parse:    func(c *Config, s string) error { c.NPlusOne = strings.ToLower(s); return nil },
+			check: func(c *Config) (string, error) {
+				switch c.NPlusOne {
+				case "off", "log", "error":
+					return c.NPlusOne, nil
+				}
+				return c.NPlusOne, ErrUnknownValue
+			},
+		},
+		intRule("N_PLUS_ONE_THRESHOLD", func(c *Config) *int { return &c.NPlusOneThreshold }, 1),
 	}
 }
 
