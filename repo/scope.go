@@ -50,7 +50,7 @@ func (t *Table[T]) scopes() []namedScope {
 // act on the row they are given. A tenant filter, or a "published" flag,
 // is a global scope:
 //
-//	users.AddScope("active", active.Eq(true))
+//	userTable.AddScope("active", active.Eq(true))
 //
 // Register scopes when the program starts, next to NewTable; it is safe
 // to do so while queries run (a query sees the scopes registered when it
@@ -97,7 +97,7 @@ func (t *Table[T]) Scopes() []string {
 //
 //	func Adults(q repo.Query[User]) repo.Query[User] { return q.Where(age.Ge(18)) }
 //
-//	list, err := users.On(tx).Query().Scopes(Adults, InCountry("FR")).All(ctx)
+//	list, err := userTable.On(tx).Query().Scopes(Adults, InCountry("FR")).All(ctx)
 //
 // A nil f is an error when the query is rendered.
 func (q Query[T]) Scopes(fs ...func(Query[T]) Query[T]) Query[T] {

@@ -21,8 +21,8 @@ import (
 // paths, and the created_at and version of an updated row (on MySQL, read
 // by a second statement on b.Q).
 //
-//	email := repo.MustCol(users, func(u *User) *string { return &u.Email })
-//	err := users.On(tx).Upsert(ctx, u, email)
+//	email := repo.MustCol(userTable, func(u *User) *string { return &u.Email })
+//	err := userTable.On(tx).Upsert(ctx, u, email)
 //
 // key must name, in any order, the columns of a unique index or primary
 // key of the table (PostgreSQL and SQLite require it); no column, a column
