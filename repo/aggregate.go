@@ -162,6 +162,9 @@ func aggregate[T any](ctx context.Context, op string, q Query[T], e exprSpec, ds
 	if err := q.check(); err != nil {
 		return err
 	}
+	if err := noLock(q, "an aggregate"); err != nil {
+		return err
+	}
 	t := q.t
 	s := t.newBuf()
 	w := predWriter{s: s, cols: t.cols}
@@ -180,7 +183,8 @@ func aggregate[T any](ctx context.Context, op string, q Query[T], e exprSpec, ds
 
 // Sum returns the sum of c over the rows q matches (its order, Limit and
 // Offset ignored), converted to V; not Valid when no row matches or c is
-// NULL in all of them. c must be numeric.
+// NULL in all of them. c must be numeric. A row lock on q is an error for
+// Sum, Avg, Min, Max and GroupBy.
 func Sum[T, V any](ctx context.Context, q Query[T], c Column[T, V]) (sql.Null[V], error) {
 	var out sql.Null[V]
 	err := aggregate(ctx, "query sum", q, SumOf(c).e, &out)

@@ -62,6 +62,9 @@ func (g Grouped[T]) check() error {
 	case g.q.limit >= 0 || g.q.offset > 0:
 		return fmt.Errorf("repo: group by %s: a Limit or Offset on the grouped query is not supported", t.name)
 	}
+	if err := noLock(g.q, "a grouped query"); err != nil {
+		return err
+	}
 	for _, n := range g.having {
 		if err := checkNode(n, true); err != nil {
 			return fmt.Errorf("repo: group by %s: %w", t.name, err)

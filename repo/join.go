@@ -36,7 +36,8 @@ type Joined[T, U any] struct {
 // WithTrashed), so a condition of u never removes a row of q that a
 // LeftJoin keeps. u's order is ignored and a Limit or Offset on u is an
 // error; q's order, Limit and Offset apply to the joined rows. A table may
-// be joined with itself. The join runs on q's Querier.
+// be joined with itself. The join runs on q's Querier. A row lock on u is an
+// error; one on q is taken by All and is an error for SelectJoin.
 func Join[T, U any](q Query[T], u Query[U], on JoinOn[T, U]) Joined[T, U] {
 	return Joined[T, U]{q: q, u: u, on: on}
 }
@@ -68,6 +69,9 @@ func (j Joined[T, U]) check() error {
 		return fmt.Errorf("repo: join %s with %s: the joined query cannot have a Limit or Offset", j.q.t.name, j.u.t.name)
 	case j.u.t.d != j.q.t.d:
 		return fmt.Errorf("repo: join %s with %s: tables built for %s and %s", j.q.t.name, j.u.t.name, j.q.t.d, j.u.t.d)
+	}
+	if err := noLock(j.u, "a joined query"); err != nil {
+		return err
 	}
 	return nil
 }
@@ -128,6 +132,9 @@ func SelectJoin[P, T, U any](j Joined[T, U], left []Field[P, T], right []Field[P
 	}
 	p.render = func() (string, []any, error) {
 		if err := j.check(); err != nil {
+			return "", nil, err
+		}
+		if err := noLock(j.q, "a join"); err != nil {
 			return "", nil, err
 		}
 		t, u := j.q.t, j.u.t

@@ -260,6 +260,15 @@ func projection[P, T any](q Query[T], fields ...[]Field[P, T]) Projection[P] {
 	return p
 }
 
+// noLock returns an error when q has a row lock (ForUpdate, SkipLocked),
+// which what (an aggregate, a group, a join, a subquery) cannot take.
+func noLock[T any](q Query[T], what string) error {
+	if q.lock != lockNone {
+		return fmt.Errorf("repo: %s of %s cannot lock rows (ForUpdate, SkipLocked)", what, q.t.name)
+	}
+	return nil
+}
+
 // noFields is the error of a projection without a field.
 func noFields(table string) error { return fmt.Errorf("repo: select %s: no field", table) }
 
@@ -280,7 +289,8 @@ func writeFields[P, T any](s *sqlBuf, qual string, t *Table[T], fs []Field[P, T]
 // (CountAll, SumOf, ...) it is instead one row over all the rows q matches
 // (q's order ignored; a Limit or Offset is then an error); mixing columns
 // and aggregates needs GroupBy. Soft-deleted rows are left out unless q is
-// WithTrashed.
+// WithTrashed. A row lock on q (ForUpdate, SkipLocked) is taken by a
+// projection of columns and is an error with aggregates.
 func Select[P, T any](q Query[T], fields ...Field[P, T]) Projection[P] {
 	p := projection(q, fields)
 	if p.err == nil && len(fields) == 0 {
@@ -307,6 +317,13 @@ func Select[P, T any](q Query[T], fields ...Field[P, T]) Projection[P] {
 		if err := q.check(); err != nil {
 			return "", nil, err
 		}
+		if aggs > 0 {
+			if err := noLock(q, "an aggregate"); err != nil {
+				return "", nil, err
+			}
+		} else if err := q.checkLock(stmtSelect); err != nil {
+			return "", nil, err
+		}
 		t := q.t
 		s := t.newBuf()
 		w := predWriter{s: s, cols: t.cols}
@@ -320,6 +337,7 @@ func Select[P, T any](q Query[T], fields ...Field[P, T]) Projection[P] {
 		if aggs == 0 {
 			writeOrderBy(&w, q, "")
 			writeLimit(&w, q)
+			q.writeLock(s)
 		}
 		return s.String(), w.args, nil
 	}
@@ -374,7 +392,7 @@ func writeLimit[T any](w *predWriter, q Query[T]) {
 }
 
 // Pluck returns column c of the rows q matches, in q's order, with its
-// Limit and Offset; an empty, non-nil slice when none does.
+// Limit, Offset and row lock; an empty, non-nil slice when none does.
 func Pluck[T, V any](ctx context.Context, q Query[T], c Column[T, V]) ([]V, error) {
 	if err := q.prepRun("query pluck"); err != nil {
 		return nil, err
@@ -383,6 +401,9 @@ func Pluck[T, V any](ctx context.Context, q Query[T], c Column[T, V]) ([]V, erro
 		return nil, fmt.Errorf("repo: query pluck %s: %w", q.t.name, err)
 	}
 	if err := q.check(); err != nil {
+		return nil, err
+	}
+	if err := q.checkLock(stmtSelect); err != nil {
 		return nil, err
 	}
 	t := q.t
@@ -397,6 +418,7 @@ func Pluck[T, V any](ctx context.Context, q Query[T], c Column[T, V]) ([]V, erro
 	}
 	writeOrderBy(&w, q, "")
 	writeLimit(&w, q)
+	q.writeLock(s)
 	rows, err := q.q.QueryxContext(ctx, s.String(), w.args...)
 	if err != nil {
 		return nil, t.wrap("query pluck", err)

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,4 +194,63 @@ func TestProjectionErrors(t *testing.T) {
 	if calls := rec.Calls(); len(calls) != 0 {
 		t.Errorf("sent %q", calls)
 	}
+}
+
+// TestProjectionLocks: a projection of columns and Pluck take q's row lock;
+// aggregates, groups, joins and subqueries refuse one, and nothing is sent.
+func TestProjectionLocks(t *testing.T) {
+	pg := mustTable[Gadget](t, db.Postgres)
+	c := gadgetColumns(pg)
+	name := repo.To(func(r *gadgetRow) *string { return &r.Name }, c.name)
+	s, _, err := repo.Select(pg.Query().Limit(1).SkipLocked(), name).ToSQL()
+	must(t, err)
+	if want := `SELECT "name" AS "name" FROM "gadgets" WHERE "deleted_at" IS NULL ORDER BY "id" ASC LIMIT $1 FOR UPDATE SKIP LOCKED`; s != want {
+		t.Fatalf("SQL\n got %s\nwant %s", s, want)
+	}
+	rt := mustTable[Review](t, db.Postgres)
+	rc := reviewColumns(rt)
+	rec := &recorder{driver: "pgx"}
+	q := pg.Query().On(rec)
+	total := repo.To(func(r *gadgetRow) *int { return &r.Quantity }, repo.SumOf(c.qty))
+	for label, run := range map[string]func() error{
+		"Sum":          func() error { _, err := repo.Sum(bg, q.ForUpdate(), c.qty); return err },
+		"Select total": func() error { _, err := repo.Select(q.ForUpdate(), total).All(bg); return err },
+		"GroupBy": func() error {
+			_, err := repo.SelectGroups(repo.GroupBy(q.ForUpdate(), c.name), name).All(bg)
+			return err
+		},
+		"SelectJoin": func() error {
+			_, err := repo.SelectJoin(repo.Join(q.ForUpdate(), rt.Query(), repo.On(c.id, rc.gadget)), []repo.Field[gadgetRow, Gadget]{name}, nil).All(bg)
+			return err
+		},
+		"joined side": func() error {
+			_, err := repo.Join(q, rt.Query().ForUpdate(), repo.On(c.id, rc.gadget)).All(bg)
+			return err
+		},
+		"subquery": func() error { _, err := q.Where(repo.Exists[Gadget](rt.Query().ForUpdate())).All(bg); return err },
+	} {
+		if err := run(); err == nil || !strings.Contains(err.Error(), "lock") {
+			t.Errorf("%s: %v, want a lock error", label, err)
+		}
+	}
+	if calls := rec.Calls(); len(calls) != 0 {
+		t.Errorf("sent %q", calls)
+	}
+	testdb.Each(t, func(t *testing.T, d db.Dialect, u string) {
+		x, g, c, _ := seedGadgets(t, d, u)
+		err := inTx(bg, x, func(tx *db.Tx) error {
+			ns, err := repo.Pluck(bg, g.On(tx).Query().Where(c.kind.Eq("fruit")).ForUpdate(), c.name)
+			if d == db.SQLite {
+				if err == nil {
+					t.Error("Pluck with a lock ran on SQLite")
+				}
+				return nil
+			}
+			if err != nil || fmt.Sprint(ns) != "[apple banana]" {
+				t.Errorf("Pluck ForUpdate = %v, %v", ns, err)
+			}
+			return nil
+		})
+		must(t, err)
+	})
 }

@@ -27,7 +27,7 @@ func (s subOf[U]) check() error {
 	if s.q.limit >= 0 || s.q.offset > 0 {
 		return fmt.Errorf("repo: subquery of %s: a subquery cannot have a Limit or Offset", s.q.t.name)
 	}
-	return nil
+	return noLock(s.q, "a subquery")
 }
 
 // writeSub writes "SELECT col FROM u WHERE ..." (its order ignored); with
@@ -73,7 +73,8 @@ func subPred[T, U any](kind predKind, neg bool, sub Query[U], col int) Predicate
 
 // Exists is "EXISTS (SELECT 1 FROM sub's table WHERE sub's conditions)":
 // true when sub has a row. sub's soft delete applies unless it is
-// WithTrashed; its order is ignored, and a Limit or Offset is an error.
+// WithTrashed; its order is ignored, and a Limit, Offset or row lock is an
+// error.
 // sub's Querier, if any, is not used: the predicate runs in its outer
 // query's statement. For a subquery tied to the outer row (a correlated
 // EXISTS on equal columns), use InQuery.
