@@ -49,6 +49,9 @@ type TxOptions struct {
 	// Timeout bounds the transaction from its BEGIN; zero means only the
 	// context's deadline applies.
 	Timeout time.Duration
+	// NPlusOne is the N+1 detector of the unit of work; the zero value is
+	// off, and costs one comparison per statement.
+	NPlusOne NPlusOne
 }
 
 // Outcome is how a transaction ended.
@@ -98,9 +101,10 @@ type Tx struct {
 	rollbackOnly atomic.Bool
 	afterCommit  *[]func(context.Context) // made by the first AfterCommit: most transactions have none
 	savepoints   int32
-	deadline     time.Time   // the timeout's end, set by the BEGIN that bounded bctx
-	stmts        *Statements // the pool's prepared statements, if any
-	prepared     []txStmt    // the cached statements this transaction has used
+	deadline     time.Time    // the timeout's end, set by the BEGIN that bounded bctx
+	stmts        *Statements  // the pool's prepared statements, if any
+	prepared     []txStmt     // the cached statements this transaction has used
+	counts       *queryCounts // the N+1 detector's, made by the first statement it counts
 }
 
 // NewTx returns a Tx on x that will begin on ctx with opts.
@@ -289,7 +293,13 @@ func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 // never runs a cached prepared statement: the rows outlive the call, and a
 // driver statement has one cursor.
 func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	tx, ctx, err := t.begin(ctx)
+	t.mu.Lock()
+	tx, err := t.beginLocked()
+	ctx = t.stmtContext(ctx)
+	if err == nil && t.opts.NPlusOne.Mode != NPlusOneOff {
+		err = t.detect(query)
+	}
+	t.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}

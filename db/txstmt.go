@@ -42,6 +42,9 @@ func (t *Tx) beginFor(ctx context.Context, query string) (*sqlx.Tx, *sqlx.Stmt, 
 	t.mu.Lock()
 	tx, err := t.beginLocked()
 	ctx = t.stmtContext(ctx)
+	if err == nil && t.opts.NPlusOne.Mode != NPlusOneOff {
+		err = t.detect(query)
+	}
 	if err != nil || t.stmts == nil {
 		t.mu.Unlock()
 		return tx, nil, ctx, err

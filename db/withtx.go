@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -15,7 +16,12 @@ func WithTx(ctx context.Context, x *sqlx.DB, fn func(tx *Tx) error) error {
 	return WithTxOptions(ctx, x, TxOptions{}, fn)
 }
 
-// WithTxOptions is WithTx with transaction options.
+// WithTxOptions is WithTx with transaction options. With the N+1 detector
+// on (opts.NPlusOne), the statements fn ran more times than the threshold
+// are logged when the transaction ends, one warning per text
+// (slog.Default), in NPlusOneLog mode; in NPlusOneFail mode the
+// transaction rolls back and the first *NPlusOneError is returned, even if
+// fn dropped it.
 func WithTxOptions(ctx context.Context, x *sqlx.DB, opts TxOptions, fn func(tx *Tx) error) error {
 	tx := NewTx(ctx, x, DialectOf(x), opts)
 	returned := false
@@ -31,5 +37,19 @@ func WithTxOptions(ctx context.Context, x *sqlx.DB, opts TxOptions, fn func(tx *
 		_ = tx.Finish(ctx, false)
 		return err
 	}
-	return tx.Finish(ctx, true)
+	err = tx.Finish(ctx, true)
+	if opts.NPlusOne.Mode == NPlusOneOff {
+		return err
+	}
+	found := tx.NPlusOnes()
+	if opts.NPlusOne.Mode == NPlusOneFail {
+		if len(found) > 0 && err == nil {
+			return &found[0]
+		}
+		return err
+	}
+	for _, f := range found {
+		slog.Default().WarnContext(ctx, "N+1 query", "statement", f.Query, "count", f.Count, "threshold", f.Threshold)
+	}
+	return err
 }
