@@ -265,6 +265,8 @@ type predWriter struct {
 	s    *sqlBuf
 	cols []column
 	args []any
+	// depth is how many subqueries the writer is inside of.
+	depth int
 }
 
 // errZeroPredicate is the error of a Predicate not made by this package.

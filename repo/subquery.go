@@ -14,6 +14,10 @@ type subquery interface {
 	writeSub(w *predWriter, nonNull bool) error
 }
 
+// maxSubqueryDepth bounds the nesting of subqueries, which a global scope
+// holding a subquery of its own table would make endless.
+const maxSubqueryDepth = 16
+
 // subOf is sub, selecting column col (or 1 when col < 0).
 type subOf[U any] struct {
 	q   Query[U]
@@ -35,6 +39,9 @@ func (s subOf[U]) check() error {
 func (s subOf[U]) writeSub(w *predWriter, nonNull bool) error {
 	t := s.q.t
 	b := w.s
+	if w.depth >= maxSubqueryDepth {
+		return fmt.Errorf("repo: subquery of %s: nested more than %d deep (a global scope whose subquery applies it again?)", t.name, maxSubqueryDepth)
+	}
 	if t.d != b.d {
 		return fmt.Errorf("repo: subquery of %s: table built for %s, used in a %s statement", t.name, t.d, b.d)
 	}
@@ -48,7 +55,7 @@ func (s subOf[U]) writeSub(w *predWriter, nonNull bool) error {
 	b.WriteString(t.qname)
 	conds := b.conds
 	b.conds = 0
-	sw := predWriter{s: b, cols: t.cols, args: w.args}
+	sw := predWriter{s: b, cols: t.cols, args: w.args, depth: w.depth + 1}
 	if nonNull {
 		b.cond()
 		b.WriteString(t.cols[s.col].quoted)

@@ -221,3 +221,29 @@ func TestNewPathsSameShapeSameText(t *testing.T) {
 		}
 	}
 }
+
+// TestSubqueryScopeCycle: a global scope whose subquery is of its own table
+// would nest without end; it is an error, and nothing is sent.
+func TestSubqueryScopeCycle(t *testing.T) {
+	g := mustTable[Gadget](t, db.Postgres)
+	c := gadgetColumns(g)
+	must(t, g.AddScope("self", repo.InQuery(c.id, g.Query().Where(c.qty.Gt(0)), c.id)))
+	rec := &recorder{driver: "pgx"}
+	if _, err := g.Query().On(rec).All(bg); err == nil || !strings.Contains(err.Error(), "nested more than") {
+		t.Fatalf("All = %v, want the nesting error", err)
+	}
+	if _, err := repo.Pluck(bg, g.Query().On(rec), c.name); err == nil {
+		t.Fatal("Pluck gave no error")
+	}
+	if len(rec.Calls()) != 0 {
+		t.Fatalf("sent %q", rec.Calls())
+	}
+	// Lifted inside the subquery, the scope renders once.
+	g2 := mustTable[Gadget](t, db.Postgres)
+	must(t, g2.AddScope("self", repo.InQuery(c.id, g2.Query().Without("self").Where(c.qty.Gt(0)), c.id)))
+	s, _, err := g2.Query().ToSQL()
+	must(t, err)
+	if !strings.Contains(s, `WHERE "deleted_at" IS NULL AND "id" IN (SELECT "id" FROM "gadgets" WHERE "deleted_at" IS NULL AND "qty" > $1) ORDER BY`) {
+		t.Fatalf("SQL %s", s)
+	}
+}
