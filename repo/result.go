@@ -34,6 +34,9 @@ func (q Query[T]) One(ctx context.Context) (*T, error) {
 	case 0:
 		return nil, fmt.Errorf("repo: query one %s: %w", q.t.name, ErrNotFound)
 	case 1:
+		if err := q.loadWith(ctx, out); err != nil {
+			return nil, err
+		}
 		return &out[0], nil
 	}
 	return nil, fmt.Errorf("repo: query one %s: %w", q.t.name, ErrMultipleRows)
@@ -114,6 +117,10 @@ func (q Query[T]) Chunks(ctx context.Context, n int) iter.Seq2[[]T, error] {
 				return
 			}
 			if len(chunk) == 0 {
+				return
+			}
+			if err := q.loadWith(ctx, chunk); err != nil {
+				yield(nil, err)
 				return
 			}
 			after = q.t.idOf(reflect.ValueOf(&chunk[len(chunk)-1]).Elem())

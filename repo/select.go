@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"unsafe"
 	"sync"
 	"sync/atomic"
 
@@ -51,6 +52,7 @@ type Query[T any] struct {
 	trashed bool
 	without []string // global scopes lifted
 	lock    lockMode
+	with    []eagerLoad[T] // relations loaded into the rows read (relation.go)
 	err     error
 }
 
@@ -281,6 +283,9 @@ func (q Query[T]) All(ctx context.Context) ([]T, error) {
 	if err := q.q.SelectContext(ctx, &out, query, args...); err != nil {
 		return nil, q.t.wrap("query all", err)
 	}
+	if err := q.loadWith(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -301,6 +306,9 @@ func (q Query[T]) First(ctx context.Context) (*T, error) {
 			return nil, fmt.Errorf("repo: query first %s: %w", q.t.name, ErrNotFound)
 		}
 		return nil, q.t.wrap("query first", err)
+	}
+	if err := q.loadWith(ctx, unsafe.Slice(m, 1)); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
