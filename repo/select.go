@@ -9,9 +9,9 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"unsafe"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/fasttrack-go/fasttrack/db"
 )
