@@ -58,6 +58,49 @@
 // in one statement (timestamps, version and soft delete honoured; model
 // events do not fire) and return how many rows they matched.
 //
+// Scopes applies reusable query functions in order:
+// q.Scopes(Adults, InCountry("FR")). Table.AddScope registers a global
+// scope, a predicate that every query of the table applies (reads, counts,
+// aggregates, subqueries, both sides of a join, bulk writes) and so do
+// Base's reads (Find, FindBy, FirstBy, Exists, Count, All, Keyset); soft
+// delete is the global scope SoftDeleteScope. WithTrashed and Without(name)
+// lift them; Base's writes by id and Upsert do not apply them.
+//
+// One returns the only row (ErrNotFound, ErrMultipleRows); Chunks(ctx, n)
+// ranges over the rows in slices, paging by id, never by offset; Page and
+// Keyset take the Page and KeysetPage of Base.All and Base.Keyset, so a
+// client's filters and cursors compose with a query. ForUpdate and
+// SkipLocked lock the selected rows on PostgreSQL and MySQL/MariaDB (an
+// error on SQLite). Base.Upsert inserts or updates on a unique key named by
+// typed columns (ON CONFLICT, ON DUPLICATE KEY UPDATE) and sets the model
+// from the stored row; like the bulk writes, it fires no model events.
+//
+// ILike and ILikePattern match ignoring case, by each database's rules
+// (SQLite folds only ASCII letters). Exists, NotExists, InQuery and
+// NotInQuery put a query of another table (or the same one) inside a
+// predicate; its conditions, soft delete and global scopes apply, and its
+// parameters are numbered in the outer statement. NotInQuery is true when no
+// row of the subquery has an equal value, so a NULL in the subquery never
+// makes it unknown.
+//
+// Pluck returns one column of a query in its order. Sum, Avg, Min and Max
+// return a sql.Null that is not Valid when no row matches. GroupBy groups a
+// query by columns; Having filters groups by aggregates
+// (CountAll[T]().Gt(5), SumOf(qty).Ge(10)) and by grouping keys. Select,
+// SelectGroups and SelectJoin scan columns and aggregates into another
+// struct: To(func(p *P) *V { return &p.Field }, expr) pairs each expression
+// with a field, whose db tag is the column alias.
+//
+// Join and LeftJoin join two queries on On(colOfT, colOfU). Each side keeps
+// its own conditions, soft delete and global scopes (a LeftJoin keeps every
+// row of its left side), and a table may be joined with itself. Joined.All
+// returns each matching row of the left side once; SelectJoin returns one row
+// per joined pair.
+//
+// A query's SQL text is rendered once per shape (its predicates, columns and
+// operators, not its values) and kept on its Table, so the same shape always
+// gives the same text, and the prepared-statement caches hit.
+//
 // Identifiers are always quoted and values always bound: sort and filter
 // columns are accepted only when they are columns of the model, and
 // operators only from a fixed list, so a query string can drive All without

@@ -129,6 +129,12 @@ import "example.com/m/scope"
 //
 // [RFC 9457]: https://www.rfc-editor.org/rfc/rfc9457
 func F() {}
+
+func ExampleF() {
+	F()
+	// Output:
+	// [Dune] scope.Printed
+}
 `
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "p.go", src, parser.ParseComments)
@@ -713,6 +719,9 @@ func commentRefs(f goFile) []ref {
 	maps.Copy(imports, f.pkgImports)
 	var refs []ref
 	for _, group := range f.file.Comments {
+		if isExampleOutput(group) {
+			continue // what an example prints is not documentation
+		}
 		var qualified []ref
 		var code strings.Builder
 		for _, c := range group.List {
@@ -733,6 +742,12 @@ func commentRefs(f goFile) []ref {
 		refs = append(refs, withoutLocals(qualified, locals(code.String()))...)
 	}
 	return refs
+}
+
+// isExampleOutput reports whether group is an example's expected output.
+func isExampleOutput(group *ast.CommentGroup) bool {
+	first := strings.TrimSpace(strings.TrimPrefix(group.List[0].Text, "//"))
+	return strings.HasPrefix(first, "Output:") || strings.HasPrefix(first, "Unordered output:")
 }
 
 // importNames returns the names under which file imports packages.
