@@ -43,7 +43,8 @@ func (t *Table[T]) scopes() []namedScope {
 
 // AddScope registers p as the global scope name of t: from then on, every
 // Query of t (All, First, One, Count, Exists, Page, Keyset, Chunks, Update,
-// Delete, ForceDelete) and Base's reads (Find, FindOrFail, FindBy, FirstBy,
+// Delete, ForceDelete, and Pluck, Sum, Avg, Min, Max, Select, SelectGroups,
+// a subquery, either side of a Join) and Base's reads (Find, FindOrFail, FindBy, FirstBy,
 // Exists, Count, All, Keyset) include only the rows p holds for, unless
 // the query lifts it with Without(name). Base's writes by id (Update,
 // Delete, ForceDelete, Restore) and Upsert do not apply global scopes: they
