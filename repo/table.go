@@ -74,7 +74,8 @@ type statements struct {
 // (db:"-" skips a field; options after a comma are ignored) or else by the
 // snake_case of the field name (db.SnakeCase, the pool mapper's rule).
 // Embedded structs are flattened, as sqlx does; an embedded struct must not
-// have a db tag other than "-". The primary key is the column id, an
+// have a db tag other than "-". A relation holder (Many, One, Count) is not
+// a column. The primary key is the column id, an
 // integer field (int, int32 or int64) the database generates. Embedding
 // Timestamps, SoftDelete or Versioned turns on their behaviour.
 type Table[T any] struct {
@@ -116,6 +117,7 @@ var (
 	timestampsType = reflect.TypeFor[Timestamps]()
 	softDeleteType = reflect.TypeFor[SoftDelete]()
 	versionedType  = reflect.TypeFor[Versioned]()
+	holderType     = reflect.TypeFor[holder]()
 )
 
 // NewTable builds T's mapping and statements for dialect d. It fails when T
@@ -203,8 +205,8 @@ func (t *Table[T]) walk(st reflect.Type, prefix []int, viaPtr bool, visiting map
 		f := st.Field(i)
 		tag := f.Tag.Get("db")
 		name, _, _ := strings.Cut(tag, ",")
-		if name == "-" {
-			continue
+		if name == "-" || f.Type.Implements(holderType) {
+			continue // not a column: skipped, or a relation holder (Many, One, Count)
 		}
 		index := append(slices.Clip(prefix), i)
 		if f.Anonymous {
