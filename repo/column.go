@@ -31,8 +31,13 @@ type Column[T, V any] struct {
 	// str: V is a string, or a pointer to one (the LIKE family is allowed).
 	str bool
 	// ok: made by Col; the zero Column is not usable.
-	ok  bool
-	err error
+	ok bool
+	// ord: the column's ascending and descending sort keys, made once so
+	// that OrderBy of one key shares them.
+	ord *[2][1]Ordering[T]
+	// inConv: how In converts V's values (predicate_in.go).
+	inConv inConv
+	err    error
 }
 
 // Col resolves the column of t that accessor returns a pointer to: accessor
@@ -110,7 +115,10 @@ func resolveCol[T, V any](t *Table[T], accessor func(*T) *V) (c Column[T, V], er
 		if et.Kind() == reflect.Pointer {
 			et = et.Elem()
 		}
-		return Column[T, V]{i: i, name: col.name, str: et.Kind() == reflect.String, ok: true}, nil
+		ord := new([2][1]Ordering[T])
+		ord[0][0] = Ordering[T]{i: i, ok: true, self: &ord[0]}
+		ord[1][0] = Ordering[T]{i: i, desc: true, ok: true, self: &ord[1]}
+		return Column[T, V]{i: i, name: col.name, str: et.Kind() == reflect.String, ok: true, ord: ord, inConv: inConvOf[V]()}, nil
 	}
 	return c, fail("the accessor does not return the address of a mapped field of " + t.name +
 		" (an unexported field, a field tagged db:\"-\", or not a field of its argument)")
@@ -139,13 +147,25 @@ type Ordering[T any] struct {
 	desc bool
 	ok   bool // made by Asc or Desc
 	err  error
+	// self: the Column's copy of this key, never changed, which a query
+	// ordered by this key alone shares as its one-key list; nil when the
+	// key was not made by a Column of Col.
+	self *[1]Ordering[T]
 }
 
 // Asc sorts by the column, ascending.
-func (c Column[T, V]) Asc() Ordering[T] { return Ordering[T]{i: c.i, ok: true, err: c.Err()} }
+func (c Column[T, V]) Asc() Ordering[T] {
+	if c.ord != nil {
+		return c.ord[0][0]
+	}
+	return Ordering[T]{i: c.i, ok: true, err: c.Err()}
+}
 
 // Desc sorts by the column, descending.
 func (c Column[T, V]) Desc() Ordering[T] {
+	if c.ord != nil {
+		return c.ord[1][0]
+	}
 	return Ordering[T]{i: c.i, desc: true, ok: true, err: c.Err()}
 }
 

@@ -2,14 +2,10 @@ package repo
 
 import (
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"reflect"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/fasttrack-go/fasttrack/db"
 )
@@ -99,13 +95,33 @@ func isNull(v any) bool {
 }
 
 func (c Column[T, V]) cmp(op string, v V, nullOp string) Predicate[T] {
-	if isNull(v) {
+	av := any(v) // boxed once, for isNull and for the node
+	if isNull(av) {
 		if nullOp == "" {
 			return errPred[T](fmt.Errorf("repo: %s %s with a null value: use IsNull or NotNull", c.name, op))
 		}
 		return colPred(c, &pnode{kind: pNull, neg: nullOp == "IS NOT NULL"})
 	}
-	return colPred(c, &pnode{kind: pCmp, op: op, vals: []any{v}})
+	if err := c.Err(); err != nil {
+		return errPred[T](err)
+	}
+	return Predicate[T]{newLeaf(pCmp, c.i, op, av)}
+}
+
+// leafNode is a node on one column with room for its values (one or two),
+// made in one allocation: vals is a slice of v.
+type leafNode struct {
+	n pnode
+	v [2]any
+}
+
+// newLeaf returns a node of kind on column col whose values are vs (one or
+// two).
+func newLeaf(kind predKind, col int, op string, vs ...any) *pnode {
+	l := &leafNode{n: pnode{kind: kind, col: col, op: op}}
+	k := copy(l.v[:], vs)
+	l.n.vals = l.v[:k:k]
+	return &l.n
 }
 
 // Eq is "column = v"; a nil v (a nil pointer, or a driver.Valuer whose value
@@ -131,10 +147,14 @@ func (c Column[T, V]) Ge(v V) Predicate[T] { return c.cmp(">=", v, "") }
 // Between is "column BETWEEN lo AND hi", both ends included; a nil end is an
 // error.
 func (c Column[T, V]) Between(lo, hi V) Predicate[T] {
-	if isNull(lo) || isNull(hi) {
+	alo, ahi := any(lo), any(hi)
+	if isNull(alo) || isNull(ahi) {
 		return errPred[T](fmt.Errorf("repo: %s BETWEEN with a null end", c.name))
 	}
-	return colPred(c, &pnode{kind: pBetween, vals: []any{lo, hi}})
+	if err := c.Err(); err != nil {
+		return errPred[T](err)
+	}
+	return Predicate[T]{newLeaf(pBetween, c.i, "", alo, ahi)}
 }
 
 // IsNull is "column IS NULL".
@@ -159,21 +179,6 @@ func (c Column[T, V]) In(vs ...V) Predicate[T] { return c.in(false, vs) }
 // every row. As in SQL, a row whose column is NULL matches only the empty
 // list.
 func (c Column[T, V]) NotIn(vs ...V) Predicate[T] { return c.in(true, vs) }
-
-func (c Column[T, V]) in(neg bool, vs []V) Predicate[T] {
-	vals := make([]any, len(vs))
-	for i, v := range vs {
-		dv, err := driver.DefaultParameterConverter.ConvertValue(v)
-		if err != nil {
-			return errPred[T](fmt.Errorf("repo: %s IN: value %d: %w", c.name, i, err))
-		}
-		if dv == nil {
-			return errPred[T](fmt.Errorf("repo: %s IN: value %d is null: use IsNull", c.name, i))
-		}
-		vals[i] = dv
-	}
-	return colPred(c, &pnode{kind: pIn, neg: neg, vals: vals})
-}
 
 // Like is "column LIKE s" matching s literally: the % and _ in s are
 // escaped, so it is an equality under LIKE's rules (the database's
@@ -218,7 +223,12 @@ func (c Column[T, V]) likeCI(pattern string, ci bool) Predicate[T] {
 	if c.Err() == nil && !c.str {
 		return errPred[T](fmt.Errorf("repo: LIKE on column %s of type %s: only string columns", c.name, reflect.TypeFor[V]()))
 	}
-	return colPred(c, &pnode{kind: pLike, ci: ci, vals: []any{pattern}})
+	if err := c.Err(); err != nil {
+		return errPred[T](err)
+	}
+	n := newLeaf(pLike, c.i, "", pattern)
+	n.ci = ci
+	return Predicate[T]{n}
 }
 
 // EscapeLike escapes s for a LIKE pattern whose escape character is a
@@ -406,7 +416,8 @@ func (w *predWriter) bind(v any) {
 func (w *predWriter) in(n *pnode) error {
 	s := w.s
 	col := &w.cols[n.col]
-	if len(n.vals) == 0 {
+	list := inListOf(n)
+	if list.size() == 0 {
 		if n.neg {
 			s.WriteString("1 = 1")
 		} else {
@@ -414,7 +425,8 @@ func (w *predWriter) in(n *pnode) error {
 		}
 		return nil
 	}
-	arg, kind, err := inArg(s.d, n.vals)
+	kind := list.kind()
+	arg, err := list.arg(s.d)
 	if err != nil {
 		return fmt.Errorf("repo: %s IN: %w", col.name, err)
 	}
@@ -450,111 +462,4 @@ func (w *predWriter) in(n *pnode) error {
 		s.WriteString("))")
 		return nil
 	}
-}
-
-// inKind is the kind of an In list's driver values.
-type inKind uint8
-
-const (
-	inInt inKind = iota
-	inFloat
-	inBool
-	inString
-	inTime
-	inBytes
-)
-
-// mysqlJSONType is the JSON_TABLE column type of each kind (booleans are
-// encoded as 0 and 1).
-var mysqlJSONType = [...]string{inInt: "BIGINT", inFloat: "DOUBLE", inBool: "BIGINT", inString: "LONGTEXT"}
-
-// kindOf returns the kind of a driver value.
-func kindOf(v any) (inKind, bool) {
-	switch v.(type) {
-	case int64:
-		return inInt, true
-	case float64:
-		return inFloat, true
-	case bool:
-		return inBool, true
-	case string:
-		return inString, true
-	case time.Time:
-		return inTime, true
-	case []byte:
-		return inBytes, true
-	}
-	return 0, false
-}
-
-// inArg returns the one argument that binds vals (driver values, at least
-// one): a typed slice on PostgreSQL, a JSON array elsewhere.
-func inArg(d db.Dialect, vals []any) (any, inKind, error) {
-	kind, ok := kindOf(vals[0])
-	if !ok {
-		return nil, 0, fmt.Errorf("values of type %T are not supported", vals[0])
-	}
-	for i, v := range vals[1:] {
-		if k, _ := kindOf(v); k != kind {
-			return nil, 0, fmt.Errorf("value %d is a %T, value 0 a %T: all must be of one kind", i+1, v, vals[0])
-		}
-	}
-	if d == db.Postgres {
-		switch kind {
-		case inInt:
-			return typed[int64](vals), kind, nil
-		case inFloat:
-			return typed[float64](vals), kind, nil
-		case inBool:
-			return typed[bool](vals), kind, nil
-		case inString:
-			return typed[string](vals), kind, nil
-		case inTime:
-			return typed[time.Time](vals), kind, nil
-		default:
-			return typed[[]byte](vals), kind, nil
-		}
-	}
-	b := make([]byte, 0, 2+len(vals)*8)
-	b = append(b, '[')
-	for i, v := range vals {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		switch x := v.(type) {
-		case int64:
-			b = fmt.Append(b, x)
-		case float64:
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, 0, &QueryError{Op: "in", Detail: fmt.Sprintf("value %d is %v, which an IN list cannot hold", i, x)}
-			}
-			enc, _ := json.Marshal(x)
-			b = append(b, enc...)
-		case bool:
-			if x {
-				b = append(b, '1')
-			} else {
-				b = append(b, '0')
-			}
-		case string:
-			if !utf8.ValidString(x) {
-				return nil, 0, &QueryError{Op: "in", Detail: fmt.Sprintf("value %d is not valid UTF-8", i)}
-			}
-			enc, _ := json.Marshal(x)
-			b = append(b, enc...)
-		default:
-			return nil, 0, fmt.Errorf("values of type %T are not supported on %s (use Or of Eq, or Between)", v, d)
-		}
-	}
-	b = append(b, ']')
-	return string(b), kind, nil
-}
-
-// typed copies vals, all of type E, into a []E.
-func typed[E any](vals []any) []E {
-	out := make([]E, len(vals))
-	for i, v := range vals {
-		out[i] = v.(E)
-	}
-	return out
 }

@@ -94,6 +94,10 @@ func (q Query[T]) OrderBy(os ...Ordering[T]) Query[T] {
 	if len(os) == 0 {
 		return q
 	}
+	if len(q.order) == 0 && len(os) == 1 && os[0].self != nil {
+		q.order = os[0].self[:] // the Column's, shared: its capacity of 1 makes an append copy
+		return q
+	}
 	q.order = append(slices.Clip(q.order), os...)
 	return q
 }
@@ -448,10 +452,9 @@ func shapeOf(key []byte, d db.Dialect, n *pnode) (_ []byte, ok bool) {
 	key = append(key, 0)
 	if n.kind == pIn {
 		kind := byte(0xff) // empty: 1 = 0 or 1 = 1
-		if len(n.vals) > 0 && d == db.MySQL {
-			k, _ := kindOf(n.vals[0]) // the JSON_TABLE column type
-			kind = byte(k)
-		} else if len(n.vals) > 0 {
+		if list := inListOf(n); list.size() > 0 && d == db.MySQL {
+			kind = byte(list.kind()) // the JSON_TABLE column type
+		} else if list.size() > 0 {
 			kind = 0
 		}
 		key = append(key, kind)
@@ -506,8 +509,8 @@ func (q Query[T]) nodeArgs(args []any, n *pnode) ([]any, error) {
 	case pBetween:
 		args = append(args, n.vals[0], n.vals[1])
 	case pIn:
-		if len(n.vals) > 0 {
-			arg, _, err := inArg(q.t.d, n.vals)
+		if list := inListOf(n); list.size() > 0 {
+			arg, err := list.arg(q.t.d)
 			if err != nil {
 				return nil, fmt.Errorf("repo: %s IN: %w", q.t.cols[n.col].name, err)
 			}

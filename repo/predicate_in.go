@@ -1,0 +1,365 @@
+package repo
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/fasttrack-go/fasttrack/db"
+)
+
+// An In node keeps its values converted once, when In is called, in a
+// typed list (an inList in vals[0]): the PostgreSQL argument is that list
+// and the JSON array of the other databases is written from it.
+
+// inKind is the kind of an In list's driver values.
+type inKind uint8
+
+const (
+	inInt inKind = iota
+	inFloat
+	inBool
+	inString
+	inTime
+	inBytes
+)
+
+// mysqlJSONType is the JSON_TABLE column type of each kind (booleans are
+// encoded as 0 and 1).
+var mysqlJSONType = [...]string{inInt: "BIGINT", inFloat: "DOUBLE", inBool: "BIGINT", inString: "LONGTEXT"}
+
+// kindOf returns the kind of a driver value.
+func kindOf(v any) (inKind, bool) {
+	switch v.(type) {
+	case int64:
+		return inInt, true
+	case float64:
+		return inFloat, true
+	case bool:
+		return inBool, true
+	case string:
+		return inString, true
+	case time.Time:
+		return inTime, true
+	case []byte:
+		return inBytes, true
+	}
+	return 0, false
+}
+
+// inConv is how In converts the values of a column of type V, decided once
+// by Col: by a copy when V's underlying type is a driver value's (and V
+// does not convert itself), value by value as database/sql does otherwise.
+type inConv uint8
+
+const (
+	inConvEach    inConv = iota // driver.DefaultParameterConverter, value by value
+	inConvInt64                 // V's underlying type is int64, or int of 8 bytes
+	inConvFloat64               // V's underlying type is float64
+	inConvBool                  // V's underlying type is bool
+	inConvString                // V's underlying type is string
+)
+
+// inConvOf returns how In converts values of type V.
+func inConvOf[V any]() inConv {
+	t := reflect.TypeFor[V]()
+	if t.Kind() == reflect.Interface || t.Implements(reflect.TypeFor[driver.Valuer]()) {
+		return inConvEach
+	}
+	if _, ok := t.MethodByName("Decompose"); ok { // database/sql's decimal interface
+		return inConvEach
+	}
+	switch t.Kind() {
+	case reflect.Int64, reflect.Int:
+		if t.Size() == 8 {
+			return inConvInt64
+		}
+	case reflect.Float64:
+		return inConvFloat64
+	case reflect.Bool:
+		return inConvBool
+	case reflect.String:
+		return inConvString
+	}
+	return inConvEach
+}
+
+// asSliceOf returns vs as a []E, sharing its memory: V's underlying type
+// is E (inConvOf checked it), so both have the same layout.
+func asSliceOf[E, V any](vs []V) []E {
+	return unsafe.Slice((*E)(unsafe.Pointer(unsafe.SliceData(vs))), len(vs))
+}
+
+func (c Column[T, V]) in(neg bool, vs []V) Predicate[T] {
+	if err := c.Err(); err != nil {
+		return errPred[T](err)
+	}
+	var n *pnode
+	switch c.inConv {
+	case inConvInt64:
+		n = inCopy(asSliceOf[int64](vs))
+	case inConvFloat64:
+		n = inCopy(asSliceOf[float64](vs))
+	case inConvBool:
+		n = inCopy(asSliceOf[bool](vs))
+	case inConvString:
+		n = inCopy(asSliceOf[string](vs))
+	default:
+		var err error
+		if n, err = inConvert(vs); err != nil {
+			return errPred[T](fmt.Errorf("repo: %s IN: %w", c.name, err))
+		}
+	}
+	n.kind, n.col, n.neg = pIn, c.i, neg
+	return Predicate[T]{n}
+}
+
+// inConvert converts vs as database/sql converts arguments and returns
+// their node.
+func inConvert[V any](vs []V) (*pnode, error) {
+	vals := make([]any, len(vs))
+	for i, v := range vs {
+		dv, err := driver.DefaultParameterConverter.ConvertValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("value %d: %w", i, err)
+		}
+		if dv == nil {
+			return nil, fmt.Errorf("value %d is null: use IsNull", i)
+		}
+		vals[i] = dv
+	}
+	return inValues(vals)
+}
+
+// inArg returns the one argument that binds vals (driver values, at least
+// one) on d, as In binds its list, and their kind.
+func inArg(d db.Dialect, vals []any) (any, inKind, error) {
+	n, err := inValues(vals)
+	if err != nil {
+		return nil, 0, err
+	}
+	list := inListOf(n)
+	arg, err := list.arg(d)
+	return arg, list.kind(), err
+}
+
+// inValues returns the node of vals, driver values.
+func inValues(vals []any) (*pnode, error) {
+	if len(vals) == 0 {
+		return inCopy[int64](nil), nil
+	}
+	kind, ok := kindOf(vals[0])
+	if !ok {
+		return nil, fmt.Errorf("values of type %T are not supported", vals[0])
+	}
+	for i, v := range vals[1:] {
+		if k, _ := kindOf(v); k != kind {
+			return nil, fmt.Errorf("value %d is a %T, value 0 a %T: all must be of one kind", i+1, v, vals[0])
+		}
+	}
+	switch kind {
+	case inInt:
+		return inOf[int64](vals), nil
+	case inFloat:
+		return inOf[float64](vals), nil
+	case inBool:
+		return inOf[bool](vals), nil
+	case inString:
+		return inOf[string](vals), nil
+	case inTime:
+		return inOf[time.Time](vals), nil
+	default:
+		return inOf[[]byte](vals), nil
+	}
+}
+
+// inOf returns the node of vals, all of type E.
+func inOf[E inElem](vals []any) *pnode {
+	l, xs := newInList[E](len(vals))
+	for i, v := range vals {
+		xs[i] = v.(E)
+	}
+	return &l.n
+}
+
+// inCopy returns the node of a copy of xs.
+func inCopy[E inElem](xs []E) *pnode {
+	l, dst := newInList[E](len(xs))
+	copy(dst, xs)
+	return &l.n
+}
+
+// inElem are the types of an In list's values.
+type inElem interface {
+	int64 | float64 | bool | string | time.Time | []byte
+}
+
+// inInline is how many values of at most 8 bytes an In node holds in its
+// own allocation.
+const inInline = 16
+
+// inNode is an In node and its values, of type E.
+type inNode[E inElem] struct {
+	n  pnode
+	v  [1]any // n.vals: the node's inList (this inNode)
+	xs []E
+}
+
+// inSmall is an inNode whose few values are in the same allocation.
+type inSmall[E inElem] struct {
+	inNode[E]
+	buf [inInline]E
+}
+
+// newInList returns an In node for n values of type E, and the slice to
+// fill with them before the node is used.
+func newInList[E inElem](n int) (*inNode[E], []E) {
+	var l *inNode[E]
+	if n <= inInline && unsafe.Sizeof(*new(E)) <= 8 {
+		s := new(inSmall[E])
+		s.xs = s.buf[:n:n]
+		l = &s.inNode
+	} else {
+		l = new(inNode[E])
+		l.xs = make([]E, n)
+	}
+	l.v[0] = inList(l)
+	l.n.vals = l.v[:]
+	return l, l.xs
+}
+
+// inList is the values of an In node.
+type inList interface {
+	// size returns how many values the list holds.
+	size() int
+	// kind returns the kind of the values.
+	kind() inKind
+	// arg returns the one argument that binds the list, not empty, on d:
+	// a typed slice on PostgreSQL, a JSON array elsewhere.
+	arg(d db.Dialect) (any, error)
+}
+
+// inListOf returns the values of In node n.
+func inListOf(n *pnode) inList { return n.vals[0].(inList) }
+
+func (l *inNode[E]) size() int { return len(l.xs) }
+
+func (l *inNode[E]) kind() inKind {
+	switch any(l.xs).(type) {
+	case []int64:
+		return inInt
+	case []float64:
+		return inFloat
+	case []bool:
+		return inBool
+	case []string:
+		return inString
+	case []time.Time:
+		return inTime
+	default:
+		return inBytes
+	}
+}
+
+func (l *inNode[E]) arg(d db.Dialect) (any, error) {
+	if d == db.Postgres {
+		return l.xs, nil
+	}
+	var b strings.Builder
+	switch xs := any(l.xs).(type) {
+	case []int64:
+		b.Grow(2 + 4*len(xs))
+		var num [20]byte
+		b.WriteByte('[')
+		for i, x := range xs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(strconv.AppendInt(num[:0], x, 10))
+		}
+	case []float64:
+		b.Grow(2 + 8*len(xs))
+		var num [32]byte
+		b.WriteByte('[')
+		for i, x := range xs {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, &QueryError{Op: "in", Detail: fmt.Sprintf("value %d is %v, which an IN list cannot hold", i, x)}
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(strconv.AppendFloat(num[:0], x, 'g', -1, 64))
+		}
+	case []bool:
+		b.Grow(1 + 2*len(xs))
+		b.WriteByte('[')
+		for i, x := range xs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if x {
+				b.WriteByte('1')
+			} else {
+				b.WriteByte('0')
+			}
+		}
+	case []string:
+		size := 2
+		for _, x := range xs {
+			size += len(x) + 3
+		}
+		b.Grow(size)
+		b.WriteByte('[')
+		for i, x := range xs {
+			if !utf8.ValidString(x) {
+				return nil, &QueryError{Op: "in", Detail: fmt.Sprintf("value %d is not valid UTF-8", i)}
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(&b, x)
+		}
+	default:
+		return nil, fmt.Errorf("values of type %T are not supported on %s (use Or of Eq, or Between)", l.xs[0], d)
+	}
+	b.WriteByte(']')
+	return b.String(), nil
+}
+
+// writeJSONString writes s, valid UTF-8, as a JSON string.
+func writeJSONString(b *strings.Builder, s string) {
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b.WriteString(s[start:i])
+		switch c {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			b.WriteString(`\u00`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
+}
