@@ -50,6 +50,18 @@ type MiddlewareConfig struct {
 	// unique or foreign-key violation, 503 with Retry-After when retryable
 	// or when the connection was lost), or 500 where ProblemFor has none.
 	CommitProblem func(err error) (p Problem, ok bool)
+	// NPlusOne is the N+1 detector of each request's transaction
+	// (db.TxOptions.NPlusOne); a route's WithTx may set its own. Off by
+	// default. When a request ends, each statement text it ran more times
+	// than the threshold is logged once, with the route: a warning in
+	// db.NPlusOneLog mode; in db.NPlusOneFail mode an error, and the
+	// request, whose statement past the threshold failed with a
+	// *db.NPlusOneError, rolls back and answers 500 whatever its handler
+	// answered.
+	NPlusOne db.NPlusOne
+	// OnNPlusOne, when set, receives each statement the detector found in
+	// a request, after it was logged and before the response is sent.
+	OnNPlusOne func(NPlusOneReport)
 }
 
 // Middleware runs every request in its own scope of reg: it opens the scope,
@@ -142,7 +154,7 @@ func (m *Middleware) serve(c *gin.Context) {
 		r.idValue[0] = r.id
 		c.Writer.Header()[RequestIDHeader] = r.idValue[:]
 	}
-	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout}, attempts: m.opts.RetryAttempts}
+	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout, NPlusOne: m.opts.NPlusOne}, attempts: m.opts.RetryAttempts}
 	rc := &requestCtx{Context: c.Request.Context(), r: r, gen: r.gen.Load()}
 	r.rc, r.scope = rc, &rc.scope // opened on first use (see request.open)
 	conn := c.Writer
@@ -167,6 +179,7 @@ func (m *Middleware) finish(r *request, conn gin.ResponseWriter) {
 		m.log.Error("panic in handler", "request_id", r.id, "request", r.String(), "panic", p, "stack", string(debug.Stack()))
 	}
 	ok := r.settle()
+	nPlusOne := r.reportNPlusOnes()
 	streamed := r.hold.direct && !r.hold.dropped
 	switch {
 	case r.hold.direct || r.hold.dropped:
@@ -175,6 +188,8 @@ func (m *Middleware) finish(r *request, conn gin.ResponseWriter) {
 		r.writeDirect(NewProblem(http.StatusInternalServerError, "internal server error"))
 	case !ok:
 		r.answerCommitFailure()
+	case nPlusOne:
+		r.answerNPlusOne()
 	case r.rolledBack():
 		r.answerRollback()
 	default:

@@ -22,7 +22,8 @@ type handlerPolicy struct {
 }
 
 // WithTx sets the transaction's options; a zero Timeout keeps the
-// middleware's default (MiddlewareConfig.TxTimeout).
+// middleware's default (MiddlewareConfig.TxTimeout), and a zero NPlusOne
+// the middleware's detector (MiddlewareConfig.NPlusOne).
 func WithTx(opts db.TxOptions) Option {
 	return func(p *handlerPolicy) { p.tx = &opts }
 }
@@ -51,6 +52,9 @@ func (p *handlerPolicy) apply(r *request) error {
 		opts := *p.tx
 		if opts.Timeout == 0 {
 			opts.Timeout = r.policy.tx.Timeout
+		}
+		if opts.NPlusOne == (db.NPlusOne{}) {
+			opts.NPlusOne = r.policy.tx.NPlusOne
 		}
 		r.policy.tx = opts
 		if r.tx != nil {
