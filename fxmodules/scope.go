@@ -17,7 +17,9 @@ import (
 
 // RequestScope provides the *scope.Registry of scoped and transient
 // providers, with the request's transaction (*db.Tx and db.Querier) already
-// in it, and the *api.Middleware that runs each HTTP request in a scope. The
+// in it, and the *api.Middleware that runs each HTTP request in a scope,
+// with the N+1 detector of N_PLUS_ONE and N_PLUS_ONE_THRESHOLD
+// (api.MiddlewareConfig.NPlusOne). The
 // registry is compiled when the app starts; a scoped constructor whose
 // dependency nothing provides, a cycle, or two providers of one type fail
 // the start with an error naming the constructors.
@@ -149,8 +151,12 @@ func ConfigureMiddleware(fn func(*api.MiddlewareConfig)) fx.Option {
 		fx.ResultTags(`group:"fasttrack.middleware"`)))
 }
 
-func newMiddleware(in middlewareIn) *api.Middleware {
+func newMiddleware(in middlewareIn) (*api.Middleware, error) {
 	reg, cfg, log := in.Registry, in.Config, in.Logger
+	mode, err := db.ParseNPlusOneMode(cfg.NPlusOne)
+	if err != nil {
+		return nil, fmt.Errorf("fasttrack: N_PLUS_ONE: %w", err)
+	}
 	var observer api.Observer
 	if in.Metrics != nil {
 		observer = in.Metrics
@@ -167,11 +173,12 @@ func newMiddleware(in middlewareIn) *api.Middleware {
 		Logger:        log,
 		AccessLog:     log.With("component", "http"),
 		Observer:      observer,
+		NPlusOne:      db.NPlusOne{Mode: mode, Threshold: cfg.NPlusOneThreshold},
 	}
 	for _, fn := range in.Configures {
 		fn(&mc)
 	}
-	return api.NewMiddleware(reg, mc)
+	return api.NewMiddleware(reg, mc), nil
 }
 
 // errCaptive explains a singleton that takes a request-scoped type.
