@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
@@ -72,10 +73,12 @@ func Start(t TB, migrations fs.FS, opts ...fx.Option) *App {
 }
 
 // Config returns the configuration tests start apps with: databaseURL, a
-// free port, short timeouts, debug logs. With an empty databaseURL,
+// free port, short timeouts, debug logs, and the N+1 detector in error
+// mode (N_PLUS_ONE=error, see StartWith). With an empty databaseURL,
 // StartWith creates a throwaway database, as Start does.
 func Config(databaseURL string) config.Config {
 	cfg := config.Default()
+	cfg.NPlusOne = "error"
 	cfg.DatabaseURL = databaseURL
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.StartTimeout = 30 * time.Second
@@ -88,6 +91,14 @@ func Config(databaseURL string) config.Config {
 // stops it when the test ends. The database is cfg.DatabaseURL when it is
 // set (then opts cannot hold On or DatabasePrefix), else a throwaway one as
 // for Start. A Configure option among opts edits cfg first.
+//
+// An N+1 the detector finds in a request fails the test (t.Errorf) in
+// error mode — the default of Config, and so of Start — with a message
+// naming the method, the route and the statement; in log mode it is
+// logged with t.Logf. The request itself answers 500 in error mode. To
+// let a test run a loop of statements, raise the threshold or turn the
+// detector off with Configure (NPlusOneThreshold, NPlusOne = "off"), or
+// set the route's own with api.WithTx.
 func StartWith(t TB, cfg config.Config, migrations fs.FS, opts ...fx.Option) *App {
 	t.Helper()
 	a := &App{Logs: &SyncBuffer{}}
@@ -116,6 +127,7 @@ func StartWith(t TB, cfg config.Config, migrations fs.FS, opts ...fx.Option) *Ap
 			return slog.New(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
 		}),
 		fx.Populate(&srv),
+		fxmodules.ConfigureMiddleware(func(mc *api.MiddlewareConfig) { reportNPlusOnes(t, mc) }),
 		fx.Options(opts...),
 	)
 	a.fx.RequireStart()
@@ -141,4 +153,21 @@ func (a *App) RequireNoConnInUse(t TB) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("%d connections still in use", a.DB.Stats().InUse)
+}
+
+// reportNPlusOnes makes the middleware report each N+1 it finds to t: an
+// error in error mode, a log line in log mode. An OnNPlusOne set before
+// still runs.
+func reportNPlusOnes(t TB, mc *api.MiddlewareConfig) {
+	prev := mc.OnNPlusOne
+	mc.OnNPlusOne = func(r api.NPlusOneReport) {
+		if prev != nil {
+			prev(r)
+		}
+		if r.Mode == db.NPlusOneFail {
+			t.Errorf("fasttest: %s\n\tload the rows with one query (an IN list, or eager loading), or raise the threshold (N_PLUS_ONE_THRESHOLD, fasttest.Configure)", r)
+			return
+		}
+		t.Logf("fasttest: %s", r)
+	}
 }
