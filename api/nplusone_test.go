@@ -210,6 +210,9 @@ func TestNPlusOnePerRoute(t *testing.T) {
 		e.POST("/import/:n", api.Handle(insertEach, api.WithTx(db.TxOptions{NPlusOne: db.NPlusOne{Mode: db.NPlusOneLog, Threshold: 100}})))
 		e.POST("/timed/:n", api.Handle(insertEach, api.WithTx(db.TxOptions{Timeout: 0})))
 	})
+	if got := api.DescribeRoutes(e)["POST /import/:n"].Policy; got != "n+1 log, threshold 100" {
+		t.Errorf("POST /import/:n described as %q", got)
+	}
 	if w := serve(e, http.MethodPost, "/import/50"); w.Code != http.StatusCreated {
 		t.Errorf("/import/50 under its own threshold: %d %s", w.Code, w.Body)
 	}

@@ -69,7 +69,8 @@ func (p *handlerPolicy) apply(r *request) error {
 	return nil
 }
 
-// String describes the policy: "read-only, retry 3", or "default".
+// String describes the policy: "read-only, retry 3", "n+1 log, threshold
+// 100", or "default".
 func (p *handlerPolicy) String() string {
 	var parts []string
 	if p.tx != nil {
@@ -81,6 +82,13 @@ func (p *handlerPolicy) String() string {
 		}
 		if p.tx.Timeout > 0 {
 			parts = append(parts, "timeout "+p.tx.Timeout.String())
+		}
+		if n := p.tx.NPlusOne; n != (db.NPlusOne{}) {
+			th := "default threshold"
+			if n.Threshold > 0 {
+				th = fmt.Sprintf("threshold %d", n.Threshold)
+			}
+			parts = append(parts, fmt.Sprintf("n+1 %s, %s", n.Mode, th))
 		}
 	}
 	if p.attempts > 1 {

@@ -44,7 +44,7 @@ func TestHandleOptions(t *testing.T) {
 	}
 
 	w := serve(e, http.MethodGet, "/ro")
-	if w.Code != http.StatusOK || w.Body.String() != `{"ReadOnly":true,"Isolation":0,"Timeout":60000000000}` {
+	if w.Code != http.StatusOK || w.Body.String() != `{"ReadOnly":true,"Isolation":0,"Timeout":60000000000,"NPlusOne":{"Mode":0,"Threshold":0}}` {
 		t.Fatalf("/ro: %d %s", w.Code, w.Body)
 	}
 	w = serve(e, http.MethodPost, "/flaky")
