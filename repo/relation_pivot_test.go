@@ -94,7 +94,9 @@ func TestAttachConcurrent(t *testing.T) {
 			must(t, err)
 			defer tx2.Rollback()
 			done := make(chan error, 1)
-			go func() { done <- r.authorTeams.AttachWith(context.Background(), tx2, cyd, repo.PivotValues{"role": "b"}, red) }()
+			go func() {
+				done <- r.authorTeams.AttachWith(context.Background(), tx2, cyd, repo.PivotValues{"role": "b"}, red)
+			}()
 			must(t, tx1.Commit())
 			if err := <-done; err != nil {
 				t.Fatalf("second transaction's Attach: %v", err)
@@ -156,7 +158,7 @@ func TestWithManyParents(t *testing.T) {
 				t.Fatalf("article %d: author %v, %v", a.ID, au, err)
 			}
 		}
-		
+
 		must(t, err)
 		with, err := r.authors.On(r.x).Query().Where(repo.Has(r.authorArticles)).Count(bg)
 		must(t, err)
