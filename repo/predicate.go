@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unsafe"
 
 	"github.com/fasttrack-go/fasttrack/db"
 )
@@ -55,12 +56,12 @@ var aggSQL = [...]string{aggCount: "COUNT", aggCountCol: "COUNT", aggSum: "SUM",
 // it and never changed once made.
 type pnode struct {
 	kind predKind
+	neg  bool  // pNull: IS NOT NULL; pIn, pInSub: NOT IN; pExists: NOT EXISTS
+	ci   bool  // pLike: case-insensitive (ILike)
+	agg  aggFn // pCmp, pBetween: the column is in this aggregate (Having only)
 	col  int
 	op   string // pCmp: the operator
-	neg  bool   // pNull: IS NOT NULL; pIn, pInSub: NOT IN; pExists: NOT EXISTS
-	ci   bool   // pLike: case-insensitive (ILike)
-	agg  aggFn  // pCmp, pBetween: the column is in this aggregate (Having only)
-	vals []any  // pCmp, pLike: one value; pBetween: two; pIn: the driver values
+	vals []any  // pCmp, pLike: one value; pBetween: two; pIn: its inList
 	kids []*pnode
 	sub  subquery // pExists, pInSub
 	err  error
@@ -186,23 +187,25 @@ func (c Column[T, V]) NotIn(vs ...V) Predicate[T] { return c.in(true, vs) }
 // on SQLite; case-sensitive on PostgreSQL). Contains, StartsWith and
 // EndsWith add the wildcards; LikePattern leaves the caller's. The column
 // must be a string (or *string) field; otherwise the predicate is an error.
-func (c Column[T, V]) Like(s string) Predicate[T] { return c.like(EscapeLike(s)) }
+func (c Column[T, V]) Like(s string) Predicate[T] { return c.like("", s, "", true, false) }
 
 // Contains is "column LIKE %s%", s matched literally (its % and _ escaped).
-func (c Column[T, V]) Contains(s string) Predicate[T] { return c.like("%" + EscapeLike(s) + "%") }
+func (c Column[T, V]) Contains(s string) Predicate[T] { return c.like("%", s, "%", true, false) }
 
 // StartsWith is "column LIKE s%", s matched literally.
-func (c Column[T, V]) StartsWith(s string) Predicate[T] { return c.like(EscapeLike(s) + "%") }
+func (c Column[T, V]) StartsWith(s string) Predicate[T] { return c.like("", s, "%", true, false) }
 
 // EndsWith is "column LIKE %s", s matched literally.
-func (c Column[T, V]) EndsWith(s string) Predicate[T] { return c.like("%" + EscapeLike(s)) }
+func (c Column[T, V]) EndsWith(s string) Predicate[T] { return c.like("%", s, "", true, false) }
 
 // LikePattern is "column LIKE pattern" with the caller's pattern as given: %
 // and _ are wildcards and a backslash escapes the next character (the
 // statement says ESCAPE '\' on every database). The pattern is still bound,
 // never written into the SQL; use it for patterns built in code, and
 // Contains or StartsWith for a user's text.
-func (c Column[T, V]) LikePattern(pattern string) Predicate[T] { return c.like(pattern) }
+func (c Column[T, V]) LikePattern(pattern string) Predicate[T] {
+	return c.like("", pattern, "", false, false)
+}
 
 // ILike is Like ignoring case: "column ILIKE s" on PostgreSQL, "LOWER(column)
 // LIKE LOWER(s)" on SQLite and MySQL, with the % and _ in s escaped. Which
@@ -211,25 +214,83 @@ func (c Column[T, V]) LikePattern(pattern string) Predicate[T] { return c.like(p
 // MariaDB fold by the column's character set (not at all for binary strings
 // such as VARBINARY or BLOB); SQLite's lower() folds only the ASCII letters
 // A-Z unless the ICU extension is loaded, so "É" and "é" differ there.
-func (c Column[T, V]) ILike(s string) Predicate[T] { return c.likeCI(EscapeLike(s), true) }
+func (c Column[T, V]) ILike(s string) Predicate[T] { return c.like("", s, "", true, true) }
 
 // ILikePattern is LikePattern ignoring case, as ILike folds it: the
 // caller's % and _ are wildcards and a backslash escapes.
-func (c Column[T, V]) ILikePattern(pattern string) Predicate[T] { return c.likeCI(pattern, true) }
+func (c Column[T, V]) ILikePattern(pattern string) Predicate[T] {
+	return c.like("", pattern, "", false, true)
+}
 
-func (c Column[T, V]) like(pattern string) Predicate[T] { return c.likeCI(pattern, false) }
-
-func (c Column[T, V]) likeCI(pattern string, ci bool) Predicate[T] {
+// like returns the LIKE node of the pattern pre+s+post, s escaped when
+// escape is set; ci: ignoring case.
+func (c Column[T, V]) like(pre, s, post string, escape, ci bool) Predicate[T] {
 	if c.Err() == nil && !c.str {
 		return errPred[T](fmt.Errorf("repo: LIKE on column %s of type %s: only string columns", c.name, reflect.TypeFor[V]()))
 	}
 	if err := c.Err(); err != nil {
 		return errPred[T](err)
 	}
-	n := newLeaf(pLike, c.i, "", pattern)
-	n.ci = ci
+	n := newLike(pre, s, post, escape)
+	n.col, n.ci = c.i, ci
 	return Predicate[T]{n}
 }
+
+// likeInline is the longest pattern a LIKE node holds in its own
+// allocation.
+const likeInline = 32
+
+// likeNode is a LIKE node, with room for a short pattern.
+type likeNode struct {
+	n   pnode
+	v   [1]any
+	buf [likeInline]byte
+}
+
+// newLike returns a LIKE node of the pattern pre+s+post, s escaped when
+// escape is set (as EscapeLike does).
+func newLike(pre, s, post string, escape bool) *pnode {
+	l := &likeNode{n: pnode{kind: pLike}}
+	size := len(pre) + len(s) + len(post)
+	if escape {
+		for i := range len(s) {
+			if isLikeSpecial(s[i]) {
+				size++
+			}
+		}
+	}
+	var b []byte
+	if size <= likeInline {
+		b = l.buf[:0:size]
+	} else {
+		b = make([]byte, 0, size)
+	}
+	b = appendLike(b, pre, s, post, escape)
+	// The pattern's bytes are written here and never after.
+	pattern := unsafe.String(unsafe.SliceData(b), len(b))
+	l.v[0] = pattern
+	l.n.vals = l.v[:]
+	return &l.n
+}
+
+// appendLike appends pre+s+post to b, s escaped when escape is set.
+func appendLike(b []byte, pre, s, post string, escape bool) []byte {
+	b = append(b, pre...)
+	if escape {
+		for i := range len(s) {
+			if isLikeSpecial(s[i]) {
+				b = append(b, '\\')
+			}
+			b = append(b, s[i])
+		}
+	} else {
+		b = append(b, s...)
+	}
+	return append(b, post...)
+}
+
+// isLikeSpecial reports whether c is escaped in a LIKE pattern.
+func isLikeSpecial(c byte) bool { return c == '\\' || c == '%' || c == '_' }
 
 // EscapeLike escapes s for a LIKE pattern whose escape character is a
 // backslash (as LikePattern's): each \, % and _ gets a backslash before it.
