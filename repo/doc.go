@@ -101,6 +101,35 @@
 // operators, not its values) and kept on its Table, so the same shape always
 // gives the same text, and the prepared-statement caches hit.
 //
+// # Relations
+//
+// BelongsTo, HasOne, HasMany and ManyToMany declare a relation once, next to
+// the tables, with the foreign key as a typed Column and the field that
+// holds the related rows: a Many, One or Count, which NewTable does not map
+// to a column.
+//
+//	userPosts := repo.HasMany(userTable, postTable, postUserID, func(u *User) *repo.Many[Post] { return &u.Posts })
+//
+//	users, err := userTable.On(tx).Query().
+//		With(userPosts.Where(published.Eq(true)).OrderBy(postAt.Desc()).Limit(3).With(postTags)).
+//		All(ctx)
+//	posts, err := users[0].Posts.Get() // ErrNotLoaded without With
+//
+// With loads each relation with one statement per level, after the rows:
+// the keys are deduplicated and bound as one parameter, so 100,000 rows
+// load on every database. A relation's Where, OrderBy and Limit (per row,
+// by ROW_NUMBER) constrain the loaded side, and the related table's soft
+// delete and global scopes apply unless the relation lifts them
+// (WithTrashed, Without). A holder that was not loaded returns ErrNotLoaded;
+// it never queries. LoadMissing loads relations into rows already in
+// memory, where they are not loaded yet. WithCount fills a Count field
+// (CountInto) with one grouped COUNT per relation; Has, WhereHas and
+// DoesntHave are predicates on the related rows. Attach, Detach, Sync and
+// their With forms write a many-to-many pivot in the caller's Querier;
+// attaching a pair twice, even from two transactions at once, leaves one row.
+//
+// # Identifiers and values
+//
 // Identifiers are always quoted and values always bound: sort and filter
 // columns are accepted only when they are columns of the model, and
 // operators only from a fixed list, so a query string can drive All without
