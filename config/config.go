@@ -84,6 +84,15 @@ type Config struct {
 	// many times one request may run the same statement text before the
 	// next run is an N+1.
 	NPlusOneThreshold int
+	// JobsQueues is JOBS_QUEUES, default "default:10": the job queues this
+	// process works and how many jobs of each it runs at once, as
+	// comma-separated NAME:WORKERS pairs, such as "default:10,mail:2".
+	// A name is lower-case letters and digits, separated by single
+	// underscores or hyphens, at most 64 bytes; WORKERS is 1-10000; a name
+	// appears once. ParseQueues reads it; an empty value (in a Config
+	// built by hand) is no queue: the process inserts jobs and works none.
+	// Only fxmodules.Jobs uses it.
+	JobsQueues string
 }
 
 // Default returns the configuration used when no variable is set.
@@ -112,6 +121,7 @@ func Default() Config {
 		RetryReplayLimit:  1 << 20,
 		NPlusOne:          "off",
 		NPlusOneThreshold: 10,
+		JobsQueues:        "default:10",
 	}
 }
 
@@ -156,5 +166,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("RetryReplayLimit", c.RetryReplayLimit),
 		slog.String("NPlusOne", c.NPlusOne),
 		slog.Int("NPlusOneThreshold", c.NPlusOneThreshold),
+		slog.String("JobsQueues", c.JobsQueues),
 	)
 }

@@ -45,6 +45,7 @@ var defaults = config.Config{
 	DBStmtCache:       256,
 	NPlusOne:          "off",
 	NPlusOneThreshold: 10,
+	JobsQueues:        "default:10",
 }
 
 // allVars are every variable LoadFrom reads.
@@ -54,7 +55,7 @@ var allVars = []string{
 	"LOG_LEVEL", "LOG_FORMAT", "MIGRATE_ON_START", "HTTP_BODY_LIMIT",
 	"HTTP_READ_HEADER_TIMEOUT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT",
 	"REQUEST_TIMEOUT", "RESPONSE_HOLD_LIMIT", "TX_RETRY_ATTEMPTS", "TX_RETRY_REPLAY_LIMIT",
-	"N_PLUS_ONE", "N_PLUS_ONE_THRESHOLD",
+	"N_PLUS_ONE", "N_PLUS_ONE_THRESHOLD", "JOBS_QUEUES",
 }
 
 func TestDefaults(t *testing.T) {
@@ -148,6 +149,7 @@ var parseCases = []struct {
 	{"N_PLUS_ONE", "Off", func(c *config.Config) { c.NPlusOne = "off" }},
 	{"N_PLUS_ONE_THRESHOLD", "1", func(c *config.Config) { c.NPlusOneThreshold = 1 }},
 	{"N_PLUS_ONE_THRESHOLD", "50", func(c *config.Config) { c.NPlusOneThreshold = 50 }},
+	{"JOBS_QUEUES", "default:10,mail:2", func(c *config.Config) { c.JobsQueues = "default:10,mail:2" }},
 }
 
 func TestLoadFromParses(t *testing.T) {
@@ -206,6 +208,7 @@ func TestLoadFromAll(t *testing.T) {
 		"TX_RETRY_REPLAY_LIMIT":    "16",
 		"N_PLUS_ONE":               "error",
 		"N_PLUS_ONE_THRESHOLD":     "18",
+		"JOBS_QUEUES":              "default:19,mail:2",
 		"UNKNOWN_VARIABLE":         "ignored",
 	}
 	want := config.Config{
@@ -216,7 +219,7 @@ func TestLoadFromAll(t *testing.T) {
 		ReadHeaderTimeout: 9 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 11 * time.Second,
 		IdleTimeout: 12 * time.Second, RequestTimeout: 13 * time.Second, HoldLimit: 14,
 		RetryAttempts: 15, RetryReplayLimit: 16, DBStmtCache: 17,
-		NPlusOne: "error", NPlusOneThreshold: 18,
+		NPlusOne: "error", NPlusOneThreshold: 18, JobsQueues: "default:19,mail:2",
 	}
 	got, err := config.LoadFrom(env(vars))
 	if err != nil {

@@ -70,6 +70,7 @@ func TestLoadFromInvalid(t *testing.T) {
 		{"N_PLUS_ONE_THRESHOLD", "0", config.ErrOutOfRange, "out of range; accepted: an integer >= 1"},
 		{"N_PLUS_ONE_THRESHOLD", "-3", config.ErrOutOfRange, "out of range"},
 		{"N_PLUS_ONE_THRESHOLD", "ten", strconv.ErrSyntax, "invalid syntax"},
+		{"JOBS_QUEUES", "mail:0", config.ErrOutOfRange, `queue "mail": workers 0: out of range; accepted: comma-separated NAME:WORKERS pairs`},
 	} {
 		t.Run(tc.env+"="+tc.value, func(t *testing.T) {
 			got, err := config.LoadFrom(env(map[string]string{tc.env: tc.value}))
@@ -140,6 +141,7 @@ func TestLoadFromReportsAll(t *testing.T) {
 		"TX_RETRY_ATTEMPTS":        "0",
 		"TX_RETRY_REPLAY_LIMIT":    "-1",
 		"N_PLUS_ONE":               "on",
+		"JOBS_QUEUES":              "mail",
 		"N_PLUS_ONE_THRESHOLD":     "0",
 	}
 	for _, tc := range []struct {

@@ -144,6 +144,15 @@ func rules() []rule {
 			},
 		},
 		intRule("N_PLUS_ONE_THRESHOLD", func(c *Config) *int { return &c.NPlusOneThreshold }, 1),
+		{
+			env:      "JOBS_QUEUES",
+			accepted: queuesAccepted,
+			parse:    func(c *Config, s string) error { c.JobsQueues = s; return nil },
+			check: func(c *Config) (string, error) {
+				_, err := ParseQueues(c.JobsQueues)
+				return c.JobsQueues, err
+			},
+		},
 	}
 }
 
