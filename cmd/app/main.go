@@ -6,6 +6,7 @@ package main
 import (
 	"github.com/fasttrack-go/fasttrack/cli"
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
+	"github.com/fasttrack-go/fasttrack/cmd/app/posts"
 	"github.com/fasttrack-go/fasttrack/cmd/app/users"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"go.uber.org/fx"
@@ -13,13 +14,13 @@ import (
 
 func main() { cli.Main(app()) }
 
-// app is the reference service: the framework, its migrations and the users
-// feature.
+// app is the reference service: the framework, its migrations, and the users
+// and posts features.
 func app() cli.App {
 	return cli.App{
 		Name:          "app",
 		Short:         "FastTrack reference service",
-		Options:       fx.Options(fxmodules.Framework(migrations.FS), users.Module()),
+		Options:       fx.Options(fxmodules.Framework(migrations.FS), users.Module(), posts.Module()),
 		Migrations:    migrations.FS,
 		Module:        "github.com/fasttrack-go/fasttrack",
 		MigrationsDir: "cmd/app/migrations",

@@ -48,12 +48,18 @@ func TestRoutesCommand(t *testing.T) {
 	t.Logf("app routes:\n%s", out)
 	rows := routesTable(t, out)
 	want := [][2]string{
-		{"GET", "/healthz"}, {"GET", "/metrics"}, {"GET", "/readyz"},
+		{"GET", "/healthz"}, {"GET", "/metrics"},
+		{"GET", "/posts"}, {"POST", "/posts"}, {"GET", "/posts/:id"}, {"DELETE", "/posts/:id"},
+		{"GET", "/readyz"},
 		{"GET", "/users"}, {"POST", "/users"},
 		{"GET", "/users/:id"}, {"PUT", "/users/:id"}, {"DELETE", "/users/:id"},
 	}
 	details := map[string][2]string{ // handler and policy, by "METHOD /path"
 		"GET /healthz":      {"api.Healthz", "-"},
+		"GET /posts":        {"posts.list", "read-only"},
+		"POST /posts":       {"posts.create", "retry 3"},
+		"GET /posts/:id":    {"posts.show", "read-only"},
+		"DELETE /posts/:id": {"posts.remove", "default"},
 		"GET /users":        {"users.list", "read-only"},
 		"POST /users":       {"users.create", "retry 3"},
 		"GET /users/:id":    {"users.show", "read-only"},

@@ -59,7 +59,8 @@ func userEmails(t *testing.T, x *sqlx.DB) []string {
 var exampleEmails = []string{"ada@example.com", "alan@example.com", "grace@example.com"}
 
 // TestSeedCommand runs `app seed` on a fresh database of each dialect: the
-// users seeder, migrating first, then adding nothing the second time; an
+// users seeder, migrating first, then the posts seeder (which seeds the
+// users it needs), adding nothing the second time; an
 // unknown name beside a known one runs nothing; one failing seeder keeps
 // nothing of any (cli.TestSeedCommand does not check these two at the
 // command; seed.TestRun does on the seed.Set). The steps run in order on
@@ -78,6 +79,7 @@ func TestSeedCommand(t *testing.T) {
 			wantOut   string   // stdout
 			wantErr   []string // substrings of the error; none: success
 			wantUsers []string // emails in the table afterwards
+			wantPosts int      // posts in the table afterwards
 		}{
 			{
 				name: "seed NAME on a fresh database migrates, then seeds", args: []string{"seed", "users"},
@@ -85,11 +87,11 @@ func TestSeedCommand(t *testing.T) {
 			},
 			{
 				name: "seed (all) again adds nothing", args: []string{"seed"},
-				wantOut: "seeded users\n", wantUsers: exampleEmails,
+				wantOut: "seeded posts\nseeded users\n", wantUsers: exampleEmails, wantPosts: 3,
 			},
 			{
 				name: "unknown name", args: []string{"seed", "nope"},
-				wantErr: []string{`unknown seeder "nope"`, "known: users"}, wantUsers: exampleEmails,
+				wantErr: []string{`unknown seeder "nope"`, "known: posts, users"}, wantUsers: exampleEmails, wantPosts: 3,
 			},
 			{
 				name: "unknown name beside a known one runs nothing", args: []string{"seed", "users", "nope"}, clear: true,
@@ -136,6 +138,10 @@ func TestSeedCommand(t *testing.T) {
 				if got := userEmails(t, x); !slices.Equal(got, step.wantUsers) {
 					t.Errorf("users %v, want %v", got, step.wantUsers)
 				}
+				var posts int
+				if err := x.Get(&posts, "SELECT COUNT(*) FROM posts"); err != nil || posts != step.wantPosts {
+					t.Errorf("%d posts, %v; want %d", posts, err, step.wantPosts)
+				}
 			})
 			if !ok {
 				t.Fatalf("step %q failed; later steps depend on it", step.name)
@@ -152,7 +158,7 @@ func TestSeedCommandMigrationsOff(t *testing.T) {
 	t.Setenv("LOG_LEVEL", "error")
 	t.Setenv("MIGRATE_ON_START", "false")
 	out, err := runCLI(t, context.Background(), "seed")
-	if err == nil || !strings.Contains(err.Error(), "seed: users") {
+	if err == nil || !strings.Contains(err.Error(), "seed: posts") {
 		t.Fatalf("seed on an unmigrated database: %v (printed %q)", err, out)
 	}
 	if out != "" {

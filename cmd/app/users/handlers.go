@@ -73,11 +73,32 @@ type CursorResponse struct {
 // Routes registers the /users handlers on e. Handlers of one dependency
 // returning (T, error) use api.Handle1, which calls them without
 // reflection; remove, returning only an error, uses api.Handle.
-func Routes(e *gin.Engine) {
+// GET /users/:id ignores an include parameter; see Module for the app's
+// Includes.
+func Routes(e *gin.Engine) { routes(e, nil) }
+
+// Includes answers GET /users/:id?include=… in the request's scope: the
+// user with id and the relations named by values (the parameter's values,
+// unsplit), or an error (an unknown name is a 400 *api.Error). It is
+// provided by a feature that relates to users, such as posts, and called
+// only when the request has an include parameter.
+type Includes func(c *gin.Context, id int64, values []string) (any, error)
+
+// includesKey is the gin.Context key of the Includes that GET /users/:id
+// hands include requests to.
+const includesKey = "users.includes"
+
+// routes registers the /users handlers on e, with inc (nil for none)
+// answering GET /users/:id with include.
+func routes(e *gin.Engine, inc Includes) {
 	g := e.Group("/users")
 	g.POST("", api.Handle1(create, api.WithRetry(3)))
 	g.GET("", api.Handle1(list, api.WithReadOnly()))
-	g.GET("/:id", api.Handle1(show, api.WithReadOnly()))
+	if inc != nil {
+		g.GET("/:id", func(c *gin.Context) { c.Set(includesKey, inc) }, api.Handle1(show, api.WithReadOnly()))
+	} else {
+		g.GET("/:id", api.Handle1(show, api.WithReadOnly()))
+	}
 	g.PUT("/:id", api.Handle1(update, api.WithRetry(3)))
 	g.DELETE("/:id", api.Handle(remove))
 }
@@ -99,10 +120,17 @@ func create(c *gin.Context, r *Repository) (*User, error) {
 	return u, nil
 }
 
-func show(c *gin.Context, r *Repository) (*User, error) {
+// show answers the user with the :id, or hands a request with an include
+// parameter to the route's Includes when it has one.
+func show(c *gin.Context, r *Repository) (any, error) {
 	id, err := idParam(c)
 	if err != nil {
 		return nil, err
+	}
+	if values, ok := c.GetQueryArray("include"); ok {
+		if inc, _ := c.Value(includesKey).(Includes); inc != nil {
+			return inc(c, id, values)
+		}
 	}
 	return r.FindOrFail(c.Request.Context(), id)
 }

@@ -5,12 +5,22 @@ import (
 	"github.com/fasttrack-go/fasttrack/repo"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/fasttrack-go/fasttrack/seed"
+	"github.com/gin-gonic/gin"
 	"go.uber.org/fx"
 )
 
-// Module is the users feature: its Services and the /users routes.
+// Module is the users feature: its Services and the /users routes. When
+// the app provides an Includes (the posts feature does), GET /users/:id
+// hands it the requests that have an include parameter.
 func Module() fx.Option {
-	return fx.Module("users", services(), fx.Invoke(Routes))
+	return fx.Module("users", services(), fx.Invoke(func(in routesIn) { routes(in.Engine, in.Includes) }))
+}
+
+// routesIn is what Module's routes take from the app.
+type routesIn struct {
+	fx.In
+	Engine   *gin.Engine
+	Includes Includes `optional:"true"`
 }
 
 // Services is the users feature without its routes, for commands that serve
