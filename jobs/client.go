@@ -1,0 +1,163 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/scope"
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+)
+
+// ErrNoDriver is returned by New on a database River has no driver for:
+// MySQL.
+var ErrNoDriver = errors.New("jobs: River has no MySQL driver; jobs need PostgreSQL or SQLite")
+
+// Options configure a Client.
+type Options struct {
+	// Queues are the queues the client works and how many jobs of each
+	// run at once (config.ParseQueues reads JOBS_QUEUES into them). None:
+	// the client inserts jobs and works none.
+	Queues []config.Queue
+	// Workers are the workers, one per job kind.
+	Workers []Worker
+	// Pool is the pool River runs its own work on (fetching, completing,
+	// maintenance); nil is the application's pool. Inserting and
+	// completing in a unit of work always use its transaction. On SQLite,
+	// River advises a pool of one connection (fxmodules.Jobs opens one).
+	Pool *sql.DB
+	// Logger receives River's logs; nil is slog.Default().
+	Logger *slog.Logger
+	// River, when set, adjusts River's configuration last, before the
+	// client is made (retry policy, job timeout, periodic jobs, …).
+	River func(*river.Config)
+}
+
+// Client is River's client on the application's database, with workers
+// that run in the request scope's rules.
+type Client struct {
+	river    *river.Client[*sql.Tx]
+	reg      *scope.Registry
+	bindings []binding
+	working  bool
+}
+
+// New returns a Client on x, whose workers resolve their dependencies from
+// reg. It fails with ErrNoDriver on MySQL, and when River refuses the
+// configuration (a queue name, a worker count, two workers of one kind).
+func New(x *sqlx.DB, d db.Dialect, reg *scope.Registry, opts Options) (*Client, error) {
+	pool := opts.Pool
+	if pool == nil {
+		pool = x.DB
+	}
+	var driver riverdriver.Driver[*sql.Tx]
+	switch d {
+	case db.Postgres:
+		driver = riverdatabasesql.New(pool)
+	case db.SQLite:
+		driver = riversqlite.New(pool)
+	default:
+		return nil, ErrNoDriver
+	}
+	c := &Client{reg: reg, working: len(opts.Queues) > 0}
+	workers := river.NewWorkers()
+	for _, w := range opts.Workers {
+		b, err := w.bind(c, workers)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: worker %s: %w", w.name, err)
+		}
+		c.bindings = append(c.bindings, b)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	rc := &river.Config{Workers: workers, Logger: logger.With("component", "jobs")}
+	if len(opts.Queues) > 0 {
+		rc.Queues = make(map[string]river.QueueConfig, len(opts.Queues))
+		for _, q := range opts.Queues {
+			rc.Queues[q.Name] = river.QueueConfig{MaxWorkers: q.MaxWorkers}
+		}
+	}
+	if opts.River != nil {
+		opts.River(rc)
+	}
+	rc2, err := river.NewClient(driver, rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	c.river = rc2
+	return c, nil
+}
+
+// River returns River's client, for what this package does not wrap:
+// listing, cancelling and retrying jobs, subscribing to events, queues.
+func (c *Client) River() *river.Client[*sql.Tx] { return c.river }
+
+// Check builds each worker's resolution plan from the compiled registry:
+// it fails, naming the types, when a worker takes one that is neither
+// scoped, transient, a singleton given to the registry nor
+// context.Context. Start calls it.
+func (c *Client) Check() error {
+	var errs []error
+	for _, b := range c.bindings {
+		if err := b.plan(c.reg); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Start checks the workers (see Check) and, when the client has queues,
+// starts working them. Jobs run on contexts derived from ctx without its
+// cancellation: Stop ends them.
+func (c *Client) Start(ctx context.Context) error {
+	if err := c.Check(); err != nil {
+		return err
+	}
+	if !c.working {
+		return nil
+	}
+	if err := c.river.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops a started client: it fetches no new job and waits for the
+// running ones (a soft stop) until three quarters of the time left before
+// ctx's deadline has passed, then cancels their contexts (a hard stop) and
+// waits for them to return until ctx is done. A cancelled job rolls back
+// and River retries it later. Without a deadline on ctx, Stop waits for
+// the running jobs as long as ctx allows.
+func (c *Client) Stop(ctx context.Context) error {
+	if !c.working {
+		return nil
+	}
+	soft := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		soft, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)*3/4))
+		defer cancel()
+	}
+	err := c.river.Stop(soft)
+	if err == nil || ctx.Err() != nil || soft.Err() == nil {
+		if err != nil {
+			return fmt.Errorf("jobs: stop: %w", err)
+		}
+		return nil
+	}
+	if err := c.river.StopAndCancel(ctx); err != nil {
+		return fmt.Errorf("jobs: stop: running jobs did not return after their contexts were cancelled: %w", err)
+	}
+	return nil
+}

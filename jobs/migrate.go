@@ -1,0 +1,104 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// Migration is one of River's schema migrations and whether it is applied.
+type Migration struct {
+	Version int
+	Name    string
+	Applied bool
+}
+
+// migrator returns River's migrator on x.
+func migrator(x *sqlx.DB, d db.Dialect, logger *slog.Logger) (*rivermigrate.Migrator[*sql.Tx], error) {
+	var driver riverdriver.Driver[*sql.Tx]
+	switch d {
+	case db.Postgres:
+		driver = riverdatabasesql.New(x.DB)
+	case db.SQLite:
+		driver = riversqlite.New(x.DB)
+	default:
+		return nil, ErrNoDriver
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger.With("component", "jobs.migrate")})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: migrations: %w", err)
+	}
+	return m, nil
+}
+
+// migrateLock is the PostgreSQL advisory lock key Migrate holds.
+const migrateLock = 0x66745f72697665 // "ft_rive"
+
+// Migrate applies River's pending migrations (its tables river_job,
+// river_queue, …) with River's migrator, and returns the versions applied.
+// On PostgreSQL it holds an advisory lock meanwhile, so that instances
+// starting together apply each migration once. It fails with ErrNoDriver on
+// MySQL.
+func Migrate(ctx context.Context, x *sqlx.DB, d db.Dialect, logger *slog.Logger) (applied []int, err error) {
+	m, err := migrator(x, d, logger)
+	if err != nil {
+		return nil, err
+	}
+	if d == db.Postgres {
+		conn, err := x.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLock); err != nil {
+			return nil, fmt.Errorf("jobs: migrate: lock: %w", err)
+		}
+		defer func() {
+			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLock); uerr != nil {
+				err = errors.Join(err, fmt.Errorf("jobs: migrate: unlock: %w", uerr))
+			}
+		}()
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: migrate: %w", err)
+	}
+	for _, v := range res.Versions {
+		applied = append(applied, v.Version)
+	}
+	return applied, nil
+}
+
+// Migrations lists River's migrations in version order, each applied or
+// pending.
+func Migrations(ctx context.Context, x *sqlx.DB, d db.Dialect) ([]Migration, error) {
+	m, err := migrator(x, d, nil)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := m.ExistingVersions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: migrations: %w", err)
+	}
+	done := map[int]bool{}
+	for _, e := range existing {
+		done[e.Version] = true
+	}
+	var out []Migration
+	for _, v := range m.AllVersions() {
+		out = append(out, Migration{Version: v.Version, Name: v.Name, Applied: done[v.Version]})
+	}
+	return out, nil
+}

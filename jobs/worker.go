@@ -1,0 +1,150 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/scope"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+)
+
+// Worker is a worker made by Work0, Work1, Work2 or Work3, for
+// Options.Workers (or fxmodules.Jobs).
+type Worker struct {
+	name string
+	deps []reflect.Type
+	bind func(c *Client, ws *river.Workers) (binding, error)
+}
+
+// Name returns the name of the worker's func.
+func (w Worker) Name() string { return w.name }
+
+// Deps returns the types of the dependencies the worker resolves for each
+// attempt, in order.
+func (w Worker) Deps() []reflect.Type { return append([]reflect.Type(nil), w.deps...) }
+
+// binding is a worker bound to a client: plan builds its resolution plan
+// from the compiled registry.
+type binding interface {
+	plan(reg *scope.Registry) error
+}
+
+// runner is the river.Worker of a Worker.
+type runner[A river.JobArgs] struct {
+	river.WorkerDefaults[A]
+	c    *Client
+	name string
+	deps []reflect.Type
+	p    *scope.Plan // the transaction, then deps; set by plan before Start
+	call func(ctx context.Context, job *river.Job[A], deps []any) error
+}
+
+func (r *runner[A]) plan(reg *scope.Registry) error {
+	p, err := reg.Plan(append([]reflect.Type{reflect.TypeFor[*db.Tx]()}, r.deps...)...)
+	if err != nil {
+		return fmt.Errorf("jobs: worker %s: %w (provide it with fxmodules.Scoped or fxmodules.Transient; "+
+			"for an Fx singleton, add fxmodules.Singleton[T]() to the app)", r.name, err)
+	}
+	r.p = p
+	return nil
+}
+
+// Work runs one attempt of job in a fresh scope: it resolves the
+// dependencies, calls the worker, and when the worker returns nil and its
+// transaction began, marks the job completed in that transaction before
+// the scope commits it.
+func (r *runner[A]) Work(ctx context.Context, job *river.Job[A]) error {
+	if r.p == nil {
+		return fmt.Errorf("jobs: worker %s: not checked: start the client with Client.Start", r.name)
+	}
+	return r.c.reg.Run(ctx, func(s *scope.Scope) error {
+		vals := make([]any, r.p.Len())
+		if err := s.ResolvePlan(r.p, vals); err != nil {
+			return fmt.Errorf("jobs: worker %s: %w", r.name, err)
+		}
+		if err := r.call(ctx, job, vals[1:]); err != nil {
+			return err
+		}
+		tx, _ := vals[0].(*db.Tx)
+		if tx == nil || !tx.Begun() {
+			return nil // nothing written: River completes the job itself
+		}
+		stx, err := tx.SQLTx(ctx)
+		if err != nil {
+			return fmt.Errorf("jobs: completing job %d: %w", job.ID, err)
+		}
+		// The driver type only guides inference: JobCompleteTx uses the
+		// driver of the client working the job, found in ctx.
+		if _, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, stx, job); err != nil {
+			return fmt.Errorf("jobs: completing job %d: %w", job.ID, err)
+		}
+		return nil
+	})
+}
+
+// work makes the Worker of fn, which takes deps.
+func work[A river.JobArgs](fn any, deps []reflect.Type, call func(ctx context.Context, job *river.Job[A], deps []any) error) Worker {
+	name := funcName(fn)
+	return Worker{name: name, deps: deps, bind: func(c *Client, ws *river.Workers) (binding, error) {
+		if reflect.ValueOf(fn).IsNil() {
+			return nil, errors.New("nil func")
+		}
+		r := &runner[A]{c: c, name: name, deps: deps, call: call}
+		if err := river.AddWorkerSafely[A](ws, r); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}}
+}
+
+func funcName(fn any) string {
+	v := reflect.ValueOf(fn)
+	if v.Kind() == reflect.Func && !v.IsNil() {
+		if f := runtime.FuncForPC(v.Pointer()); f != nil {
+			return f.Name()
+		}
+	}
+	return fmt.Sprintf("%T", fn)
+}
+
+// dep returns deps[i] as a D: nil (an unset interface) is D's zero value.
+func dep[D any](deps []any, i int) D {
+	d, _ := deps[i].(D)
+	return d
+}
+
+// Work0 makes the worker of jobs of kind A that takes no dependency.
+func Work0[A river.JobArgs](fn func(ctx context.Context, job *river.Job[A]) error) Worker {
+	return work(fn, nil, func(ctx context.Context, job *river.Job[A], _ []any) error {
+		return fn(ctx, job)
+	})
+}
+
+// Work1 makes the worker of jobs of kind A that takes one dependency,
+// resolved from a fresh scope for each attempt: a scoped or transient type
+// (a repository, *db.Tx, db.Querier), a singleton or context.Context.
+func Work1[A river.JobArgs, D1 any](fn func(ctx context.Context, job *river.Job[A], d1 D1) error) Worker {
+	return work(fn, []reflect.Type{reflect.TypeFor[D1]()}, func(ctx context.Context, job *river.Job[A], deps []any) error {
+		return fn(ctx, job, dep[D1](deps, 0))
+	})
+}
+
+// Work2 is Work1 with two dependencies.
+func Work2[A river.JobArgs, D1, D2 any](fn func(ctx context.Context, job *river.Job[A], d1 D1, d2 D2) error) Worker {
+	return work(fn, []reflect.Type{reflect.TypeFor[D1](), reflect.TypeFor[D2]()}, func(ctx context.Context, job *river.Job[A], deps []any) error {
+		return fn(ctx, job, dep[D1](deps, 0), dep[D2](deps, 1))
+	})
+}
+
+// Work3 is Work1 with three dependencies.
+func Work3[A river.JobArgs, D1, D2, D3 any](fn func(ctx context.Context, job *river.Job[A], d1 D1, d2 D2, d3 D3) error) Worker {
+	return work(fn, []reflect.Type{reflect.TypeFor[D1](), reflect.TypeFor[D2](), reflect.TypeFor[D3]()}, func(ctx context.Context, job *river.Job[A], deps []any) error {
+		return fn(ctx, job, dep[D1](deps, 0), dep[D2](deps, 1), dep[D3](deps, 2))
+	})
+}
