@@ -7,6 +7,13 @@
 //	admins := users.With(func(u *User) { u.Admin = true })
 //	saved, err := admins.Create(ctx, table, tx, 3)
 //
+// Relations are typed: For links each value to a parent (BelongsTo creates
+// it, Existing names one), Has creates children of each value (HasMany):
+//
+//	posts.For(factory.BelongsTo(users, userTable, func(p *Post, u *User) { p.UserID = u.ID })).
+//		Has(factory.HasMany(3, comments, commentTable, func(c *Comment, p *Post) { c.PostID = p.ID })).
+//		Create(ctx, postTable, tx, 2) // 1 user, 2 posts, 6 comments
+//
 // A Factory holds no connection and no package-level state; it is safe for
 // concurrent use.
 package factory
@@ -29,6 +36,9 @@ type Factory[T any] struct {
 	// seq is the last sequence number given out, shared by f and its With
 	// copies.
 	seq *atomic.Int64
+	// parents and children are the relations Create makes (For, Has).
+	parents  []Parent[T]
+	children []Children[T]
 }
 
 // New returns a Factory whose seq-th value starts as fn(seq); a nil fn
@@ -86,18 +96,42 @@ func (f *Factory[T]) Make(n int) []T {
 // with their ids (and timestamps) set. Errors are the repository's: a unique
 // violation is repo.ErrConflict. On error it returns nil; run it in a
 // transaction (db.WithTx) for a failure to undo earlier inserts. A negative n
-// is an error.
+// is an error. The parents of For are resolved before the insert, the
+// children of Has created after it, in the order they were added.
 func (f *Factory[T]) Create(ctx context.Context, table *repo.Table[T], q db.Querier, n int) ([]T, error) {
+	return f.create(ctx, table, q, n, nil)
+}
+
+// create is Create, with adjust (when not nil) called on the i-th value
+// after its parents are set, before the insert.
+func (f *Factory[T]) create(ctx context.Context, table *repo.Table[T], q db.Querier, n int, adjust func(i int, v *T)) ([]T, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("factory: create %d: negative count", n)
 	}
 	vs := f.Make(n)
+	for _, p := range f.parents {
+		link, err := p.resolve(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for i := range vs {
+			link(&vs[i])
+		}
+	}
 	ps := make([]*T, n)
 	for i := range vs {
+		if adjust != nil {
+			adjust(i, &vs[i])
+		}
 		ps[i] = &vs[i]
 	}
 	if err := table.On(q).CreateMany(ctx, ps); err != nil {
 		return nil, err
+	}
+	for _, c := range f.children {
+		if err := c.create(ctx, q, vs); err != nil {
+			return nil, err
+		}
 	}
 	return vs, nil
 }
