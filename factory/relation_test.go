@@ -64,7 +64,7 @@ func relFactories() (*factory.Factory[Writer], *factory.Factory[Article], *facto
 }
 
 func byWriter(a *Article, w *Writer) { a.WriterID = w.ID }
-func byArticle(n *Note, a *Article) { n.ArticleID = a.ID }
+func byArticle(n *Note, a *Article)  { n.ArticleID = a.ID }
 
 // TestRelations: For(BelongsTo) creates one parent per Create and links
 // every value to it; Has(HasMany) creates n children of each value,
