@@ -10,7 +10,9 @@
 // Relations are typed: For links each value to a parent (BelongsTo creates
 // it, Existing names one), Has creates children of each value (HasMany):
 //
-//	posts.For(factory.BelongsTo(users, userTable, func(p *Post, u *User) { p.UserID = u.ID })).
+//	postFactory := factory.New(func(seq int) Post { return Post{Title: fmt.Sprintf("post %d", seq)} })
+//	saved, err := postFactory.
+//		For(factory.BelongsTo(users, userTable, func(p *Post, u *User) { p.UserID = u.ID })).
 //		Has(factory.HasMany(3, comments, commentTable, func(c *Comment, p *Post) { c.PostID = p.ID })).
 //		Create(ctx, postTable, tx, 2) // 1 user, 2 posts, 6 comments
 //
