@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
+	"unsafe"
 
 	"github.com/fasttrack-go/fasttrack/db"
 )
@@ -48,16 +50,23 @@ func (r Relation[T, R]) rowKey(p *T) (int64, bool) {
 // rowSet is the rows of T a statement of a relation is for, and their
 // distinct keys.
 type rowSet struct {
-	rows    []int   // indices in the rows given
-	rowKeys []int64 // the key of each
-	keys    []any   // distinct keys, as int64
+	rows  []rowSlot     // the rows, in order
+	keys  []int64       // the distinct keys, in order of first appearance
+	slots map[int64]int // the index in keys of each key
 }
+
+// rowSlot is a row of a rowSet: its index in the rows given, and the
+// index of its key in the set's keys.
+type rowSlot struct{ row, slot int }
 
 // collect returns the rows to load (all, or those where skip is false);
 // none is called on those whose key is null.
 func (r Relation[T, R]) collect(rows []T, skip func(*T) bool, none func(*T)) rowSet {
-	var s rowSet
-	seen := make(map[int64]struct{}, len(rows))
+	s := rowSet{
+		rows:  make([]rowSlot, 0, len(rows)),
+		keys:  make([]int64, 0, len(rows)),
+		slots: make(map[int64]int, len(rows)),
+	}
 	for i := range rows {
 		p := &rows[i]
 		if skip != nil && skip(p) {
@@ -68,12 +77,13 @@ func (r Relation[T, R]) collect(rows []T, skip func(*T) bool, none func(*T)) row
 			none(p)
 			continue
 		}
-		s.rows = append(s.rows, i)
-		s.rowKeys = append(s.rowKeys, k)
-		if _, dup := seen[k]; !dup {
-			seen[k] = struct{}{}
+		slot, seen := s.slots[k]
+		if !seen {
+			slot = len(s.keys)
+			s.slots[k] = slot
 			s.keys = append(s.keys, k)
 		}
+		s.rows = append(s.rows, rowSlot{row: i, slot: slot})
 	}
 	return s
 }
@@ -92,38 +102,92 @@ func (r Relation[T, R]) loadRows(ctx context.Context, q db.Querier, rows []T, mi
 	if len(set.rows) == 0 {
 		return nil
 	}
-	related, keys, err := r.fetch(ctx, q, set.keys)
+	related, slots, err := r.fetch(ctx, q, set)
 	if err != nil {
 		return err
 	}
-	groups := make(map[int64][]int, len(set.keys))
-	for j, k := range keys {
-		groups[k] = append(groups[k], j)
-	}
-	for n, i := range set.rows {
-		p := &rows[i]
-		g := groups[set.rowKeys[n]]
-		if r.one != nil {
-			if len(g) == 0 {
-				r.one(p).Set(nil)
-			} else {
-				r.one(p).Set(&related[g[0]])
-			}
-			continue
-		}
-		out := make([]R, len(g))
-		for x, j := range g {
-			out[x] = related[j]
-		}
-		r.many(p).Set(out)
+	if r.one != nil {
+		r.stitchOne(rows, set, related, slots)
+	} else {
+		r.stitchMany(rows, set, related, slots)
 	}
 	return nil
 }
 
-// fetch runs the relation's statement for keys and returns the related
-// rows, each with the key it relates to, with their own relations loaded.
-func (r Relation[T, R]) fetch(ctx context.Context, q db.Querier, keys []any) ([]R, []int64, error) {
-	text, args, err := r.loadSQL(keys, false)
+// stitchOne gives each row of set the first of related whose slot (the
+// index of its key in set.keys) is its key's, or nil. Rows of T with the
+// same key point to the same related row.
+func (r Relation[T, R]) stitchOne(rows []T, set rowSet, related []R, slots []int) {
+	first := make([]int, len(set.keys)) // 1 + the index in related of each key's first row; 0: none
+	for j := len(slots) - 1; j >= 0; j-- {
+		if s := slots[j]; s >= 0 {
+			first[s] = j + 1
+		}
+	}
+	for _, rs := range set.rows {
+		if j := first[rs.slot]; j > 0 {
+			r.one(&rows[rs.row]).Set(&related[j-1])
+		} else {
+			r.one(&rows[rs.row]).Set(nil)
+		}
+	}
+}
+
+// stitchMany gives each row of set the related rows of its key, in their
+// order. related is reordered in place (a stable counting sort on slots,
+// which it overwrites) so that each key's rows are together, and each row
+// of T holds its key's range, its capacity cut to its length: appending to
+// it copies, and never reaches another key's rows. When rows of T share a
+// key, the first holds the range and the others a copy, so that no two
+// holders share the related rows.
+func (r Relation[T, R]) stitchMany(rows []T, set rowSet, related []R, slots []int) {
+	n := len(set.keys)
+	// bounds[s]..bounds[s+1] will be the range of slot s; slot n collects
+	// the rows of no key of set. Counted in bounds[s+2], summed, then
+	// bounds[s+1] is the next free place of slot s.
+	bounds := make([]int, n+3)
+	for j, s := range slots {
+		if s < 0 {
+			s = n
+			slots[j] = n
+		}
+		bounds[s+2]++
+	}
+	for i := 2; i < len(bounds); i++ {
+		bounds[i] += bounds[i-1]
+	}
+	for j, s := range slots {
+		slots[j] = bounds[s+1] // the place of row j
+		bounds[s+1]++
+	}
+	for i := range related {
+		for d := slots[i]; d != i; d = slots[i] {
+			related[i], related[d] = related[d], related[i]
+			slots[i], slots[d] = slots[d], d
+		}
+	}
+	var held []bool
+	if len(set.rows) > n {
+		held = make([]bool, n)
+	}
+	for _, rs := range set.rows {
+		lo, hi := bounds[rs.slot], bounds[rs.slot+1]
+		g := related[lo:hi:hi]
+		if held != nil {
+			if held[rs.slot] {
+				g = slices.Clone(g)
+			}
+			held[rs.slot] = true
+		}
+		r.many(&rows[rs.row]).Set(g)
+	}
+}
+
+// fetch runs the relation's statement for set's keys and returns the
+// related rows, with their own relations loaded, and the slot of each:
+// the index in set.keys of the key it relates to, -1 for none.
+func (r Relation[T, R]) fetch(ctx context.Context, q db.Querier, set rowSet) ([]R, []int, error) {
+	text, args, err := r.loadSQL(set.keys, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -133,22 +197,23 @@ func (r Relation[T, R]) fetch(ctx context.Context, q db.Querier, keys []any) ([]
 		return nil, nil, t.wrap("load "+r.name()+":", err)
 	}
 	defer rs.Close()
-	var related []R
-	var relKeys []int64
+	related := make([]R, 0, len(set.keys))
+	slots := make([]int, 0, len(set.keys))
+	plan := scanPlanOf[R](t.cols)
 	dests := make([]any, len(t.cols)+1)
 	var key int64
 	dests[len(t.cols)] = &key
 	for rs.Next() {
 		related = append(related, *new(R))
-		v := reflect.ValueOf(&related[len(related)-1]).Elem()
-		for i := range t.cols {
-			f, _ := fieldAt(v, t.cols[i].index, true)
-			dests[i] = f.Addr().Interface()
-		}
+		plan.dests(dests, &related[len(related)-1], t.cols)
 		if err := rs.Scan(dests...); err != nil {
 			return nil, nil, t.wrap("load "+r.name()+":", err)
 		}
-		relKeys = append(relKeys, key)
+		slot, ok := set.slots[key]
+		if !ok {
+			slot = -1
+		}
+		slots = append(slots, slot)
 	}
 	if err := rs.Err(); err != nil {
 		return nil, nil, t.wrap("load "+r.name()+":", err)
@@ -156,13 +221,51 @@ func (r Relation[T, R]) fetch(ctx context.Context, q db.Querier, keys []any) ([]
 	if err := rs.Close(); err != nil {
 		return nil, nil, t.wrap("load "+r.name()+":", err)
 	}
-	if related == nil {
-		related = []R{}
-	}
 	if err := r.q.On(q).loadWith(ctx, related); err != nil {
 		return nil, nil, err
 	}
-	return related, relKeys, nil
+	return related, slots, nil
+}
+
+// scanPlan locates the fields of the columns of R's table in an R, to
+// scan a row into: per column, the field's offset and type, or a nil type
+// when an embedded pointer leads to it (fieldAt finds it, allocating the
+// pointer).
+type scanPlan []struct {
+	off uintptr
+	typ reflect.Type
+}
+
+// scanPlanOf returns the scan plan of cols, columns of R.
+func scanPlanOf[R any](cols []column) scanPlan {
+	p := make(scanPlan, len(cols))
+	rt := reflect.TypeFor[R]()
+	for i := range cols {
+		if cols[i].viaPtr {
+			continue
+		}
+		t, off := rt, uintptr(0)
+		for _, x := range cols[i].index {
+			f := t.Field(x)
+			t, off = f.Type, off+f.Offset
+		}
+		p[i].off, p[i].typ = off, t
+	}
+	return p
+}
+
+// dests sets dests[i] to the address of the field of cols[i] in row.
+func (p scanPlan) dests(dests []any, row any, cols []column) {
+	v := reflect.ValueOf(row)
+	base := v.UnsafePointer()
+	for i := range p {
+		if p[i].typ != nil {
+			dests[i] = reflect.NewAt(p[i].typ, unsafe.Add(base, p[i].off)).Interface()
+			continue
+		}
+		f, _ := fieldAt(v.Elem(), cols[i].index, true)
+		dests[i] = f.Addr().Interface()
+	}
 }
 
 // keyExpr returns the expression of the key that relates a related row,
@@ -187,7 +290,7 @@ func (r Relation[T, R]) keyExpr() string {
 //
 // With a Limit, the rows are numbered per key by ROW_NUMBER() in a derived
 // table w, and only those numbered up to the limit are kept.
-func (r Relation[T, R]) loadSQL(keys []any, count bool) (string, []any, error) {
+func (r Relation[T, R]) loadSQL(keys []int64, count bool) (string, []any, error) {
 	rq := r.q
 	if err := rq.check(); err != nil {
 		return "", nil, fmt.Errorf("repo: %s: %w", r.name(), err)
@@ -215,7 +318,7 @@ func (r Relation[T, R]) loadSQL(keys []any, count bool) (string, []any, error) {
 			s.WriteString(t.q(idColumn))
 		}
 		s.WriteString(" WHERE ")
-		return writeKeyIn(s, key, keys, w.args)
+		return writeIDsIn(s, key, keys, w.args)
 	}
 	if count {
 		s.WriteString("SELECT ")
@@ -312,6 +415,23 @@ func writeKeyIn(s *sqlBuf, expr string, keys []any, args []any) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repo: relation keys: %w", err)
 	}
+	writeInArg(s, expr, kind)
+	return append(args, arg), nil
+}
+
+// writeIDsIn is writeKeyIn of ids, which it binds without boxing each.
+func writeIDsIn(s *sqlBuf, expr string, ids []int64, args []any) ([]any, error) {
+	arg, err := inListOf(inCopy(ids)).arg(s.d)
+	if err != nil {
+		return nil, fmt.Errorf("repo: relation keys: %w", err)
+	}
+	writeInArg(s, expr, inInt)
+	return append(args, arg), nil
+}
+
+// writeInArg writes "expr IN (the list bound next)", a list of values of
+// kind.
+func writeInArg(s *sqlBuf, expr string, kind inKind) {
 	s.WriteString(expr)
 	switch s.d {
 	case db.Postgres:
@@ -329,7 +449,6 @@ func writeKeyIn(s *sqlBuf, expr string, keys []any, args []any) ([]any, error) {
 		s.bind()
 		s.WriteString("))")
 	}
-	return append(args, arg), nil
 }
 
 // relCounts is the Loader of a relation's counts (WithCount).
@@ -383,19 +502,21 @@ func (c relCounts[T, R]) loadRows(ctx context.Context, q db.Querier, rows []T, m
 		return r.to.wrap("count "+r.name()+":", err)
 	}
 	defer rs.Close()
-	counts := make(map[int64]int64, len(set.keys))
+	counts := make([]int64, len(set.keys))
 	for rs.Next() {
 		var k, n int64
 		if err := rs.Scan(&k, &n); err != nil {
 			return r.to.wrap("count "+r.name()+":", err)
 		}
-		counts[k] = n
+		if slot, ok := set.slots[k]; ok {
+			counts[slot] = n
+		}
 	}
 	if err := rs.Err(); err != nil {
 		return r.to.wrap("count "+r.name()+":", err)
 	}
-	for n, i := range set.rows {
-		r.count(&rows[i]).Set(counts[set.rowKeys[n]])
+	for _, rs := range set.rows {
+		r.count(&rows[rs.row]).Set(counts[rs.slot])
 	}
 	return nil
 }
