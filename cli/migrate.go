@@ -29,12 +29,21 @@ func (a *App) migrateCmd() *cobra.Command {
 		&cobra.Command{
 			Use:   "up",
 			Short: "Apply every pending migration",
-			Args:  cobra.NoArgs,
+			Long: "Apply every pending migration of the application, then, when the application runs jobs\n" +
+				"(fxmodules.Jobs), River's pending migrations of the job queue's tables.",
+			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator, j *queueSchema) error {
 					applied, err := m.Up(cmd.Context())
 					printVersions(cmd.OutOrStdout(), "applied", applied)
-					if err == nil && len(applied) == 0 {
+					var queue []int
+					if err == nil && j != nil {
+						queue, err = j.up(cmd.Context())
+						for _, v := range queue {
+							fmt.Fprintf(cmd.OutOrStdout(), "applied jobs %d\n", v)
+						}
+					}
+					if err == nil && len(applied)+len(queue) == 0 {
 						fmt.Fprintln(cmd.OutOrStdout(), "nothing to apply")
 					}
 					return err
@@ -46,7 +55,7 @@ func (a *App) migrateCmd() *cobra.Command {
 			Short: "Roll back the most recent migration",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator, _ *queueSchema) error {
 					v, err := m.Down(cmd.Context())
 					if err == nil {
 						if v == 0 {
@@ -64,7 +73,7 @@ func (a *App) migrateCmd() *cobra.Command {
 			Short: "Roll back the most recent migration and apply it again",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator, _ *queueSchema) error {
 					v, err := m.Redo(cmd.Context())
 					if err == nil {
 						if v == 0 {
@@ -88,7 +97,7 @@ func (a *App) migrateCmd() *cobra.Command {
 				if err != nil || v < 0 {
 					return fmt.Errorf("migrate to: VERSION %q: give 0 or a migration's version number", args[0])
 				}
-				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator, _ *queueSchema) error {
 					applied, rolledBack, err := m.To(cmd.Context(), v)
 					printVersions(cmd.OutOrStdout(), "rolled back", rolledBack)
 					printVersions(cmd.OutOrStdout(), "applied", applied)
@@ -102,14 +111,19 @@ func (a *App) migrateCmd() *cobra.Command {
 		&cobra.Command{
 			Use:   "status",
 			Short: "List migrations: version, name, applied at or pending",
-			Args:  cobra.NoArgs,
+			Long: "List the application's migrations: version, name, applied at or pending; then, when the\n" +
+				"application runs jobs (fxmodules.Jobs), River's migrations of the job queue's tables.",
+			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return a.withMigrator(cmd.Context(), func(m *db.Migrator) error {
+				return a.withMigrator(cmd.Context(), func(m *db.Migrator, j *queueSchema) error {
 					st, err := m.Status(cmd.Context())
 					if err != nil {
 						return err
 					}
-					return printStatus(cmd.OutOrStdout(), st)
+					if err := printStatus(cmd.OutOrStdout(), st); err != nil || j == nil {
+						return err
+					}
+					return j.printStatus(cmd.Context(), cmd.OutOrStdout())
 				})
 			},
 		},
@@ -127,13 +141,15 @@ func printVersions(w io.Writer, verb string, versions []int64) {
 
 // withMigrator builds the application without starting it, to get its
 // configuration, pool and logger, checks that the database answers, and runs
-// fn with a migrator over a.Migrations.
-func (a *App) withMigrator(ctx context.Context, fn func(*db.Migrator) error) (err error) {
+// fn with a migrator over a.Migrations and, when the application runs jobs,
+// the job queue's schema (nil otherwise).
+func (a *App) withMigrator(ctx context.Context, fn func(*db.Migrator, *queueSchema) error) (err error) {
 	var (
-		d   db.Dialect
-		log *slog.Logger
+		d    db.Dialect
+		log  *slog.Logger
+		jobs bool
 	)
-	o, err := a.build(fx.Populate(&d, &log))
+	o, err := a.build(fx.Populate(&d, &log), findJobs(&jobs))
 	if err != nil {
 		return err
 	}
@@ -147,7 +163,11 @@ func (a *App) withMigrator(ctx context.Context, fn func(*db.Migrator) error) (er
 	if err != nil {
 		return err
 	}
-	return fn(m)
+	var q *queueSchema
+	if jobs {
+		q = &queueSchema{x: o.x, d: d, log: log}
+	}
+	return fn(m, q)
 }
 
 func printStatus(w io.Writer, st []db.MigrationStatus) error {
