@@ -131,20 +131,11 @@ func newJobs(in jobsIn) (*jobs.Client, error) {
 	}
 	in.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
-			if in.Config.MigrateOnStart {
-				applied, err := jobs.Migrate(ctx, in.DB, in.Dialect, in.Logger)
-				if err != nil {
-					return err
-				}
-				if len(applied) > 0 {
-					in.Logger.Info("job queue migrations applied", "count", len(applied), "versions", applied)
-				}
+			err := startJobs(ctx, in, c)
+			if err != nil && own != nil {
+				_ = own.Close() // Fx calls no stop hook of a failed start
 			}
-			if err := c.Start(ctx); err != nil {
-				return fmt.Errorf("fasttrack: %w", err)
-			}
-			in.Logger.Info("jobs started", "queues", in.Config.JobsQueues)
-			return nil
+			return err
 		},
 		OnStop: func(ctx context.Context) error {
 			err := c.Stop(ctx)
@@ -155,4 +146,23 @@ func newJobs(in jobsIn) (*jobs.Client, error) {
 		},
 	})
 	return c, nil
+}
+
+// startJobs migrates River's schema when MIGRATE_ON_START is set, checks
+// the workers and starts c.
+func startJobs(ctx context.Context, in jobsIn, c *jobs.Client) error {
+	if in.Config.MigrateOnStart {
+		applied, err := jobs.Migrate(ctx, in.DB, in.Dialect, in.Logger)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			in.Logger.Info("job queue migrations applied", "count", len(applied), "versions", applied)
+		}
+	}
+	if err := c.Start(ctx); err != nil {
+		return fmt.Errorf("fasttrack: %w", err)
+	}
+	in.Logger.Info("jobs started", "queues", in.Config.JobsQueues)
+	return nil
 }

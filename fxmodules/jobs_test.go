@@ -354,3 +354,64 @@ func postJSON(t *testing.T, url string) (int, map[string]any) {
 	}
 	return resp.StatusCode, body
 }
+
+type blockArgs struct{}
+
+func (blockArgs) Kind() string { return "block" }
+
+// TestJobsStopCancelsAfterSoftStop: stopping the app waits for a running
+// job, then cancels its context within the stop deadline; the cancelled
+// attempt's writes roll back.
+func TestJobsStopCancelsAfterSoftStop(t *testing.T) {
+	jobsDialects(t, func(t *testing.T, d db.Dialect, u string) {
+		var (
+			x       *sqlx.DB
+			client  *jobs.Client
+			reg     *scope.Registry
+			running = make(chan struct{})
+			ended   = make(chan error, 1)
+		)
+		block := jobs.Work1(func(ctx context.Context, job *river.Job[blockArgs], q db.Querier) error {
+			if _, err := q.ExecContext(ctx, q.Rebind("INSERT INTO effects (job_id, n, attempt) VALUES (?, 0, ?)"), job.ID, job.Attempt); err != nil {
+				return err
+			}
+			close(running)
+			<-ctx.Done()
+			ended <- ctx.Err()
+			return ctx.Err()
+		})
+		app := fxtest.New(t, jobsApp(t, u, nil, fxmodules.JobWorkers(block), fx.Populate(&x, &client, &reg)))
+		app.RequireStart()
+		err := reg.Run(context.Background(), func(s *scope.Scope) error {
+			tx, err := scope.Get[*db.Tx](s)
+			if err != nil {
+				return err
+			}
+			_, err = client.Insert(context.Background(), tx, blockArgs{}, nil)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-running:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the job did not start within the deadline")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := app.Stop(ctx); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+		if err := <-ended; !errors.Is(err, context.Canceled) {
+			t.Fatalf("the running job ended with %v; want its context cancelled", err)
+		}
+		y, _ := testdb.Open(t, u)
+		if n := count(t, y, "SELECT COUNT(*) FROM effects"); n != 0 {
+			t.Fatalf("%d effects of the cancelled attempt; want 0", n)
+		}
+		if n := count(t, y, "SELECT COUNT(*) FROM river_job WHERE state IN ('completed', 'discarded')"); n != 0 {
+			t.Fatalf("the cancelled job is finished (%d); want it left for a retry", n)
+		}
+	})
+}
