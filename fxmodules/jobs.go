@@ -27,7 +27,7 @@ import (
 // MIGRATE_ON_START is set (the migrate command's up migrates it too); a
 // worker whose dependency nothing provides fails the start, naming the
 // type. It stops with the app: it fetches no new job and waits for the
-// running ones for three quarters of the stop time left (STOP_TIMEOUT),
+// running ones for half the stop time left (STOP_TIMEOUT),
 // then cancels them; a cancelled job rolls back and is retried later.
 //
 // On PostgreSQL, River works on the application's pool. On SQLite, River

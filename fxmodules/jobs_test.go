@@ -398,7 +398,9 @@ func TestJobsStopCancelsAfterSoftStop(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("the job did not start within the deadline")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		// The job returns only when cancelled: a stop that never cancels
+		// it fails with the deadline.
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 		defer cancel()
 		if err := app.Stop(ctx); err != nil {
 			t.Fatalf("stop: %v", err)

@@ -134,7 +134,7 @@ func (c *Client) Start(ctx context.Context) error {
 }
 
 // Stop stops a started client: it fetches no new job and waits for the
-// running ones (a soft stop) until three quarters of the time left before
+// running ones (a soft stop) until half the time left before
 // ctx's deadline has passed, then cancels their contexts (a hard stop) and
 // waits for them to return until ctx is done. A cancelled job rolls back
 // and River retries it later. Without a deadline on ctx, Stop waits for
@@ -146,7 +146,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	soft := ctx
 	if dl, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
-		soft, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)*3/4))
+		soft, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)/2))
 		defer cancel()
 	}
 	err := c.river.Stop(soft)
