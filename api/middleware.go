@@ -62,6 +62,12 @@ type MiddlewareConfig struct {
 	// OnNPlusOne, when set, receives each statement the detector found in
 	// a request, after it was logged and before the response is sent.
 	OnNPlusOne func(NPlusOneReport)
+	// Tracer, when set, traces each request's transaction and its
+	// statements (db.TxOptions.Tracer): a db.TxSpanName span per attempt
+	// that begins a transaction, a child of the request's span (see Trace),
+	// with the attempt number, and "retried" as the outcome of an attempt
+	// rolled back to run again. Nil traces nothing.
+	Tracer *db.Tracer
 }
 
 // Middleware runs every request in its own scope of reg: it opens the scope,
@@ -154,7 +160,7 @@ func (m *Middleware) serve(c *gin.Context) {
 		r.idValue[0] = r.id
 		c.Writer.Header()[RequestIDHeader] = r.idValue[:]
 	}
-	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout, NPlusOne: m.opts.NPlusOne}, attempts: m.opts.RetryAttempts}
+	r.policy = policy{tx: db.TxOptions{Timeout: m.opts.TxTimeout, NPlusOne: m.opts.NPlusOne, Tracer: m.opts.Tracer}, attempts: m.opts.RetryAttempts}
 	rc := &requestCtx{Context: c.Request.Context(), r: r, gen: r.gen.Load()}
 	r.rc, r.scope = rc, &rc.scope // opened on first use (see request.open)
 	conn := c.Writer

@@ -22,8 +22,9 @@ type handlerPolicy struct {
 }
 
 // WithTx sets the transaction's options; a zero Timeout keeps the
-// middleware's default (MiddlewareConfig.TxTimeout), and a zero NPlusOne
-// the middleware's detector (MiddlewareConfig.NPlusOne).
+// middleware's default (MiddlewareConfig.TxTimeout), a zero NPlusOne
+// the middleware's detector (MiddlewareConfig.NPlusOne), and a nil Tracer
+// the middleware's (MiddlewareConfig.Tracer).
 func WithTx(opts db.TxOptions) Option {
 	return func(p *handlerPolicy) { p.tx = &opts }
 }
@@ -55,6 +56,9 @@ func (p *handlerPolicy) apply(r *request) error {
 		}
 		if opts.NPlusOne == (db.NPlusOne{}) {
 			opts.NPlusOne = r.policy.tx.NPlusOne
+		}
+		if opts.Tracer == nil {
+			opts.Tracer = r.policy.tx.Tracer
 		}
 		r.policy.tx = opts
 		if r.tx != nil {

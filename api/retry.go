@@ -99,6 +99,9 @@ func (r *request) retryableError() error {
 // body rewound, its keys, errors and writer restored, and the response
 // forgotten.
 func (r *request) restart(attempt int) error {
+	if r.tx != nil {
+		r.tx.MarkRetried()
+	}
 	if !r.settled {
 		r.panicked = true // force a rollback
 		r.settle()

@@ -32,6 +32,7 @@ func TxProviders(x *sqlx.DB, d db.Dialect, stmts *db.Statements) []*scope.Provid
 				// stand for the request's, so its statements run bounded
 				// by the route's timeout.
 				t.SameContexts(rc.Context, r.c)
+				t.SetAttempt(r.attempts)
 				r.tx = t
 			}
 			return t, nil, nil

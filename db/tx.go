@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Querier is what repositories take to run SQL. *sqlx.DB, *sqlx.Tx and *Tx
@@ -52,6 +53,9 @@ type TxOptions struct {
 	// NPlusOne is the N+1 detector of the unit of work; the zero value is
 	// off, and costs one comparison per statement.
 	NPlusOne NPlusOne
+	// Tracer, when set, traces the transaction and its statements (see
+	// Tracer); nil traces nothing.
+	Tracer *Tracer `json:"-"`
 }
 
 // Outcome is how a transaction ended.
@@ -105,6 +109,10 @@ type Tx struct {
 	stmts        *Statements  // the pool's prepared statements, if any
 	prepared     []txStmt     // the cached statements this transaction has used
 	counts       *queryCounts // the N+1 detector's, made by the first statement it counts
+	span         trace.Span   // the transaction's span, from BEGIN to Finish, when traced
+	traced       atomic.Bool  // span was started: statements are traced
+	attempt      int          // see SetAttempt
+	retried      bool         // see MarkRetried
 }
 
 // NewTx returns a Tx on x that will begin on ctx with opts.
@@ -236,6 +244,10 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 	if t.opts.Timeout > 0 {
 		ctx, cancel = t.bound()
 	}
+	if t.opts.Tracer != nil && t.span == nil {
+		t.span = t.opts.Tracer.startTx(t.ctx, t.opts, t.attempt)
+		t.traced.Store(true)
+	}
 	tx, err := t.x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
 	if err != nil {
 		err = t.classify(err) // while the deadline is this attempt's
@@ -243,6 +255,11 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 			cancel()
 		}
 		t.deadline = time.Time{}
+		if t.span != nil {
+			// The next statement begins again, under a span of its own.
+			endSpan(t.span, err)
+			t.span = nil
+		}
 		return nil, fmt.Errorf("db: begin: %w", err)
 	}
 	t.tx, t.bctx, t.cancel = tx, ctx, cancel
@@ -279,6 +296,10 @@ func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 	if err != nil {
 		return nil, err
 	}
+	var span trace.Span
+	if t.traced.Load() {
+		span = t.traceStmt(ctx, query)
+	}
 	var res sql.Result
 	if st != nil {
 		res, err = st.ExecContext(ctx, args...)
@@ -286,7 +307,9 @@ func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 	} else {
 		res, err = tx.ExecContext(ctx, query, args...)
 	}
-	return res, t.classify(err)
+	err = t.classify(err)
+	endStmt(span, err)
+	return res, err
 }
 
 // QueryxContext begins the transaction if needed and runs query in it. It
@@ -303,8 +326,14 @@ func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sql
 	if err != nil {
 		return nil, err
 	}
+	var span trace.Span
+	if t.traced.Load() {
+		span = t.traceStmt(ctx, query)
+	}
 	rows, err := tx.QueryxContext(ctx, query, args...)
-	return rows, t.classify(err)
+	err = t.classify(err)
+	endStmt(span, err) // the span ends when the query answered, not when its rows are read
+	return rows, err
 }
 
 // GetContext begins the transaction if needed and scans one row into dest;
@@ -314,12 +343,19 @@ func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any
 	if err != nil {
 		return err
 	}
+	var span trace.Span
+	if t.traced.Load() {
+		span = t.traceStmt(ctx, query)
+	}
 	if st != nil {
 		err = st.GetContext(ctx, dest, args...)
 		t.ran(tx, query, st, err)
-		return t.classify(err)
+	} else {
+		err = tx.GetContext(ctx, dest, query, args...)
 	}
-	return t.classify(tx.GetContext(ctx, dest, query, args...))
+	err = t.classify(err)
+	endStmt(span, err)
+	return err
 }
 
 // SelectContext begins the transaction if needed and scans every row into
@@ -329,12 +365,19 @@ func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...
 	if err != nil {
 		return err
 	}
+	var span trace.Span
+	if t.traced.Load() {
+		span = t.traceStmt(ctx, query)
+	}
 	if st != nil {
 		err = st.SelectContext(ctx, dest, args...)
 		t.ran(tx, query, st, err)
-		return t.classify(err)
+	} else {
+		err = tx.SelectContext(ctx, dest, query, args...)
 	}
-	return t.classify(tx.SelectContext(ctx, dest, query, args...))
+	err = t.classify(err)
+	endStmt(span, err)
+	return err
 }
 
 // Rebind rewrites ? placeholders into the dialect's bind style.
@@ -432,6 +475,7 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 		}
 	}
 	t.outcome.Store(int32(out))
+	t.finishSpan(out, err)
 	t.mu.Unlock()
 	if cancel != nil {
 		cancel()

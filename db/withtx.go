@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/jmoiron/sqlx"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // WithTx runs fn in a lazy transaction on x, outside HTTP (CLI commands,
@@ -16,13 +17,26 @@ func WithTx(ctx context.Context, x *sqlx.DB, fn func(tx *Tx) error) error {
 	return WithTxOptions(ctx, x, TxOptions{}, fn)
 }
 
-// WithTxOptions is WithTx with transaction options. With the N+1 detector
+// WithTxOptions is WithTx with transaction options. With a Tracer
+// (opts.Tracer) and a context that carries no span, the unit of work runs
+// under a root span of its own, WithTxSpanName, which ends with it and
+// holds the transaction's span. With the N+1 detector
 // on (opts.NPlusOne), the statements fn ran more times than the threshold
 // are logged when the transaction ends, one warning per text
 // (slog.Default), in NPlusOneLog mode; in NPlusOneFail mode the
 // transaction rolls back and the first *NPlusOneError is returned, even if
 // fn dropped it.
-func WithTxOptions(ctx context.Context, x *sqlx.DB, opts TxOptions, fn func(tx *Tx) error) error {
+func WithTxOptions(ctx context.Context, x *sqlx.DB, opts TxOptions, fn func(tx *Tx) error) (err error) {
+	if opts.Tracer != nil && !trace.SpanContextFromContext(ctx).IsValid() {
+		var span trace.Span
+		ctx, span = opts.Tracer.tracer.Start(ctx, WithTxSpanName, trace.WithAttributes(opts.Tracer.system))
+		defer func() { endSpan(span, err) }()
+	}
+	return withTx(ctx, x, opts, fn)
+}
+
+// withTx is WithTxOptions under its span, if any.
+func withTx(ctx context.Context, x *sqlx.DB, opts TxOptions, fn func(tx *Tx) error) error {
 	tx := NewTx(ctx, x, DialectOf(x), opts)
 	returned := false
 	defer func() {

@@ -6,8 +6,8 @@ import (
 	"go.uber.org/fx"
 )
 
-// Framework bundles Config, Logging, Database, Migrations(migrations),
-// Metrics, RequestScope and HTTP. Pass a nil migrations to leave migrations
+// Framework bundles Config, Tracing, Logging, Database,
+// Migrations(migrations), Metrics, RequestScope and HTTP. Pass a nil migrations to leave migrations
 // out.
 //
 // Framework provides the four types an application may already have — a
@@ -19,7 +19,8 @@ import (
 // whole application.
 func Framework(migrations fs.FS, opts ...Option) fx.Option {
 	o := newOptions(opts)
-	parts := []fx.Option{Config()}
+	// Tracing first: its provider shuts down after everything else.
+	parts := []fx.Option{Config(), Tracing()}
 	if !o.appLogger {
 		parts = append(parts, Logging())
 	}

@@ -24,7 +24,8 @@ import (
 const readyTimeout = 2 * time.Second
 
 // HTTP provides the *gin.Engine — with the request-scope middleware (see
-// RequestScope, which it needs), the body limit, problem+json 404 and 405,
+// RequestScope, which it needs), each request's server span when Tracing
+// is on, the body limit, problem+json 404 and 405,
 // /healthz, /readyz and, with the Metrics module, /metrics — and the
 // *http.Server, with config's read-header, read, write and idle timeouts.
 // On start it fails on a route whose api.Handle dependencies nothing
@@ -71,6 +72,7 @@ type engineIn struct {
 	Config     config.Config
 	Middleware *api.Middleware
 	Prometheus *prometheus.Registry `optional:"true"`
+	Tracing    *tracing             `optional:"true"`
 }
 
 func newEngine(in engineIn) *gin.Engine {
@@ -82,7 +84,7 @@ func newEngine(in engineIn) *gin.Engine {
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(api.NotFound)
 	e.NoMethod(api.MethodNotAllowed)
-	install(in.Lifecycle, e, cfg, mw)
+	install(in.Lifecycle, e, cfg, mw, in.Tracing)
 	e.GET("/healthz", api.Healthz)
 	e.GET("/readyz", api.Readyz(x, readyTimeout))
 	if in.Prometheus != nil {
@@ -91,17 +93,32 @@ func newEngine(in engineIn) *gin.Engine {
 	return e
 }
 
-// installOnAppEngine decorates the application's engine (WithAppEngine).
-func installOnAppEngine(lc fx.Lifecycle, e *gin.Engine, cfg config.Config, mw *api.Middleware) *gin.Engine {
-	install(lc, e, cfg, mw)
-	return e
+// appEngineIn is what installOnAppEngine needs; tracing is optional.
+type appEngineIn struct {
+	fx.In
+	Lifecycle  fx.Lifecycle
+	Engine     *gin.Engine
+	Config     config.Config
+	Middleware *api.Middleware
+	Tracing    *tracing `optional:"true"`
 }
 
-// install puts the body limit and the request-scope middleware in front of
-// the routes e gets from now on, and checks on start — after the request
-// scope compiled, before any server listens — the dependencies of its
-// api.Handle routes.
-func install(lc fx.Lifecycle, e *gin.Engine, cfg config.Config, mw *api.Middleware) {
+// installOnAppEngine decorates the application's engine (WithAppEngine).
+func installOnAppEngine(in appEngineIn) *gin.Engine {
+	install(in.Lifecycle, in.Engine, in.Config, in.Middleware, in.Tracing)
+	return in.Engine
+}
+
+// install puts the server span (with Tracing on), the body limit and the
+// request-scope middleware in front of the routes e gets from now on, and
+// checks on start — after the request scope compiled, before any server
+// listens — the dependencies of its api.Handle routes.
+func install(lc fx.Lifecycle, e *gin.Engine, cfg config.Config, mw *api.Middleware, tr *tracing) {
+	if tr != nil {
+		if h := api.Trace(tr.provider, tr.propagator, ""); h != nil {
+			e.Use(h)
+		}
+	}
 	e.Use(api.BodyLimit(cfg.BodyLimit), mw.HandlerFunc())
 	lc.Append(fx.StartHook(func() error {
 		if err := api.CheckRoutes(e, mw.Registry()); err != nil {

@@ -19,7 +19,8 @@ import (
 // providers, with the request's transaction (*db.Tx and db.Querier) already
 // in it, and the *api.Middleware that runs each HTTP request in a scope,
 // with the N+1 detector of N_PLUS_ONE and N_PLUS_ONE_THRESHOLD
-// (api.MiddlewareConfig.NPlusOne). The
+// (api.MiddlewareConfig.NPlusOne) and, with Tracing, the spans of each
+// request's transaction and statements (api.MiddlewareConfig.Tracer). The
 // registry is compiled when the app starts; a scoped constructor whose
 // dependency nothing provides, a cycle, or two providers of one type fail
 // the start with an error naming the constructors.
@@ -139,6 +140,8 @@ type middlewareIn struct {
 	Logger     *slog.Logger
 	Metrics    *api.Metrics                  `optional:"true"`
 	Configures []func(*api.MiddlewareConfig) `group:"fasttrack.middleware"`
+	Dialect    db.Dialect
+	Tracing    *tracing `optional:"true"`
 }
 
 // ConfigureMiddleware lets the app adjust the request-scope middleware's
@@ -174,6 +177,9 @@ func newMiddleware(in middlewareIn) (*api.Middleware, error) {
 		AccessLog:     log.With("component", "http"),
 		Observer:      observer,
 		NPlusOne:      db.NPlusOne{Mode: mode, Threshold: cfg.NPlusOneThreshold},
+	}
+	if in.Tracing != nil {
+		mc.Tracer = db.NewTracer(in.Tracing.provider, in.Dialect)
 	}
 	for _, fn := range in.Configures {
 		fn(&mc)
