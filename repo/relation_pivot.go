@@ -87,20 +87,49 @@ func (r Relation[T, R]) SyncWith(ctx context.Context, q db.Querier, id int64, re
 			}
 		}
 	})
+	// One multi-row insert per set of columns the values name: a statement
+	// per id would run the same text once per pair.
+	type group struct {
+		cols []int
+		ids  []int64
+	}
+	groups := map[string]*group{}
+	var keys []string
 	for _, rid := range ids {
-		if _, err := p.valueCols(related[rid]); err != nil {
+		cols, err := p.valueCols(related[rid])
+		if err != nil {
 			return fmt.Errorf("repo: sync %s: %w", r.name(), err)
 		}
+		k := colsKey(cols)
+		g := groups[k]
+		if g == nil {
+			g = &group{cols: cols}
+			groups[k] = g
+			keys = append(keys, k)
+		}
+		g.ids = append(g.ids, rid)
 	}
 	if _, err := r.deletePairs(ctx, q, p, "sync", id, ids, true); err != nil {
 		return err
 	}
-	for _, rid := range ids {
-		if err := r.attach(ctx, q, "sync", id, related[rid], []int64{rid}); err != nil {
+	slices.Sort(keys)
+	valuesOf := func(rid int64) PivotValues { return related[rid] }
+	for _, k := range keys {
+		g := groups[k]
+		if err := r.insertPairs(ctx, q, p, "sync", id, g.cols, g.ids, valuesOf); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// colsKey returns a key of the column indices cols, equal for equal sets.
+func colsKey(cols []int) string {
+	b := make([]byte, 0, 4*len(cols))
+	for _, c := range cols {
+		b = fmt.Appendf(b, "%d,", c)
+	}
+	return string(b)
 }
 
 // valueCols returns the indices, among p.cols, of the columns values sets,
@@ -129,6 +158,13 @@ func (r Relation[T, R]) attach(ctx context.Context, q db.Querier, op string, id 
 		return fmt.Errorf("repo: %s %s: %w", op, r.name(), err)
 	}
 	ids := slices.Compact(slices.Sorted(slices.Values(relatedIDs)))
+	return r.insertPairs(ctx, q, p, op, id, cols, ids, func(int64) PivotValues { return values })
+}
+
+// insertPairs inserts the pairs (id, each of ids, distinct) with the pivot
+// columns cols set from valuesOf(related id), in statements of at most
+// maxPivotRows rows.
+func (r Relation[T, R]) insertPairs(ctx context.Context, q db.Querier, p *pivotSpec, op string, id int64, cols []int, ids []int64, valuesOf func(int64) PivotValues) error {
 	d := r.from.d
 	for len(ids) > 0 {
 		n := min(len(ids), maxPivotRows)
@@ -154,6 +190,7 @@ func (r Relation[T, R]) attach(ctx context.Context, q db.Querier, op string, id 
 			s.WriteString(", ")
 			s.bind()
 			args = append(args, id, rid)
+			values := valuesOf(rid)
 			for _, c := range cols {
 				s.WriteString(", ")
 				s.bind()
