@@ -126,4 +126,3 @@ func TestUntracedStatementAllocations(t *testing.T) {
 		t.Errorf("untraced statement: %v allocations, %v without a tracer", a, b)
 	}
 }
-

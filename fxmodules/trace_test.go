@@ -3,9 +3,9 @@ package fxmodules_test
 import (
 	"bufio"
 	"io"
-	"sync"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/api"
