@@ -403,13 +403,16 @@ func (b Base[T]) byColumn(t *Table[T], prebuilt, column string, value any, tail 
 	if _, err := t.filters(s, nil, []Filter{{Column: column}}); err != nil {
 		return "", nil, err
 	}
-	if _, err := b.where(s, nil); err != nil {
+	// The global scopes registered since FindBy checked for none bind
+	// their values here.
+	args, err := b.where(s, nil)
+	if err != nil {
 		return "", nil, err
 	}
 	s.WriteString(" ORDER BY ")
 	s.WriteString(t.q(idColumn))
 	s.WriteString(tail)
-	return s.String(), nil, nil
+	return s.String(), args, nil
 }
 
 // Exists reports whether the row with id exists (and is not soft-deleted,
