@@ -14,6 +14,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/jobs"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 )
 
@@ -23,6 +24,10 @@ import (
 // *jobs.Enqueuer, which inserts jobs in the scope's transaction.
 //
 // The client works the queues of JOBS_QUEUES (config.Config.JobsQueues).
+// Each attempt's transaction has the N+1 detector of N_PLUS_ONE and
+// N_PLUS_ONE_THRESHOLD: in error mode, an attempt it catches fails and
+// rolls back. Each attempt's end is logged on the app's *slog.Logger and,
+// with Metrics, counted on its *prometheus.Registry (see jobs.Client).
 // It starts with the app, after River's schema is migrated when
 // MIGRATE_ON_START is set (the migrate command's up migrates it too); a
 // worker whose dependency nothing provides fails the start, naming the
@@ -98,6 +103,7 @@ type jobsIn struct {
 	Logger     *slog.Logger
 	Workers    []jobs.Worker         `group:"fasttrack.jobs.workers"`
 	Configures []func(*jobs.Options) `group:"fasttrack.jobs.configure"`
+	Prometheus *prometheus.Registry  `optional:"true"`
 }
 
 func newJobs(in jobsIn) (*jobs.Client, error) {
@@ -108,7 +114,19 @@ func newJobs(in jobsIn) (*jobs.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fasttrack: JOBS_QUEUES=%q: %w", in.Config.JobsQueues, err)
 	}
-	opts := jobs.Options{Queues: queues, Workers: in.Workers, Logger: in.Logger}
+	mode, err := db.ParseNPlusOneMode(in.Config.NPlusOne)
+	if err != nil {
+		return nil, fmt.Errorf("fasttrack: N_PLUS_ONE: %w", err)
+	}
+	opts := jobs.Options{
+		Queues:  queues,
+		Workers: in.Workers,
+		Logger:  in.Logger,
+		Tx:      db.TxOptions{NPlusOne: db.NPlusOne{Mode: mode, Threshold: in.Config.NPlusOneThreshold}},
+	}
+	if in.Prometheus != nil {
+		opts.Metrics = in.Prometheus
+	}
 	var own *sql.DB
 	if in.Dialect == db.SQLite {
 		if t, err := dburl.Parse(in.Config.DatabaseURL); err == nil && !t.Memory {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -35,8 +37,14 @@ type Options struct {
 	// completing in a unit of work always use its transaction. On SQLite,
 	// River advises a pool of one connection (fxmodules.Jobs opens one).
 	Pool *sql.DB
-	// Logger receives River's logs; nil is slog.Default().
+	// Logger receives River's logs and one line per attempt's end (see
+	// Client); nil is slog.Default().
 	Logger *slog.Logger
+	// Metrics, when set, receives the job metrics (see Client).
+	Metrics prometheus.Registerer
+	// Tx are the options of each attempt's transaction: its N+1 detector
+	// (db.TxOptions.NPlusOne), timeout and tracer.
+	Tx db.TxOptions
 	// River, when set, adjusts River's configuration last, before the
 	// client is made (retry policy, job timeout, periodic jobs, …).
 	River func(*river.Config)
@@ -44,11 +52,24 @@ type Options struct {
 
 // Client is River's client on the application's database, with workers
 // that run in the request scope's rules.
+//
+// The end of each attempt is logged on Options.Logger, with the attributes
+// job_id, kind, queue, attempt, max_attempts, outcome, duration and, for a
+// failure, error: "job completed" (and "job cancelled", "job snoozed", "job
+// interrupted") at INFO, "job failed" at WARN, "job discarded" and "job
+// panicked" at ERROR. With Options.Metrics, it is counted in
+//
+//	fasttrack_jobs_total{kind,outcome}      attempts ended, by outcome (OutcomeCompleted, …)
+//	fasttrack_jobs_duration_seconds{kind}   attempts' run time, commit included (histogram)
+//	fasttrack_jobs_queue_depth{queue}       jobs available to work, counted when scraped
 type Client struct {
 	river    *river.Client[*sql.Tx]
 	reg      *scope.Registry
 	bindings []binding
 	working  bool
+	tx       db.TxOptions
+	obs      *observer
+	stopping atomic.Bool
 }
 
 // New returns a Client on x, whose workers resolve their dependencies from
@@ -68,7 +89,7 @@ func New(x *sqlx.DB, d db.Dialect, reg *scope.Registry, opts Options) (*Client, 
 	default:
 		return nil, ErrNoDriver
 	}
-	c := &Client{reg: reg, working: len(opts.Queues) > 0}
+	c := &Client{reg: reg, working: len(opts.Queues) > 0, tx: opts.Tx}
 	workers := river.NewWorkers()
 	for _, w := range opts.Workers {
 		b, err := w.bind(c, workers)
@@ -81,7 +102,9 @@ func New(x *sqlx.DB, d db.Dialect, reg *scope.Registry, opts Options) (*Client, 
 	if logger == nil {
 		logger = slog.Default()
 	}
-	rc := &river.Config{Workers: workers, Logger: logger.With("component", "jobs")}
+	logger = logger.With("component", "jobs")
+	c.obs = &observer{log: logger, stopping: &c.stopping}
+	rc := &river.Config{Workers: workers, Logger: logger}
 	if len(opts.Queues) > 0 {
 		rc.Queues = make(map[string]river.QueueConfig, len(opts.Queues))
 		for _, q := range opts.Queues {
@@ -96,6 +119,15 @@ func New(x *sqlx.DB, d db.Dialect, reg *scope.Registry, opts Options) (*Client, 
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	c.river = rc2
+	if opts.Metrics != nil {
+		queues := make([]string, len(opts.Queues))
+		for i, q := range opts.Queues {
+			queues[i] = q.Name
+		}
+		if c.obs.m, err = newMetrics(opts.Metrics, x.DB, queues, logger); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -156,6 +188,7 @@ func (c *Client) Stop(ctx context.Context) error {
 		}
 		return nil
 	}
+	c.stopping.Store(true)
 	if err := c.river.StopAndCancel(ctx); err != nil {
 		return fmt.Errorf("jobs: stop: running jobs did not return after their contexts were cancelled: %w", err)
 	}

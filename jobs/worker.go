@@ -5,13 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"runtime"
+	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Worker is a worker made by Work0, Work1, Work2 or Work3, for
@@ -41,37 +44,75 @@ type runner[A river.JobArgs] struct {
 	c    *Client
 	name string
 	deps []reflect.Type
-	p    *scope.Plan // the transaction, then deps; set by plan before Start
+	txp  *scope.Plan // the transaction; set by plan before Start
+	p    *scope.Plan // deps; set by plan before Start
 	call func(ctx context.Context, job *river.Job[A], deps []any) error
 }
 
 func (r *runner[A]) plan(reg *scope.Registry) error {
-	p, err := reg.Plan(append([]reflect.Type{reflect.TypeFor[*db.Tx]()}, r.deps...)...)
+	txp, err := reg.Plan(reflect.TypeFor[*db.Tx]())
+	if err != nil {
+		return fmt.Errorf("jobs: worker %s: %w", r.name, err)
+	}
+	p, err := reg.Plan(r.deps...)
 	if err != nil {
 		return fmt.Errorf("jobs: worker %s: %w (provide it with fxmodules.Scoped or fxmodules.Transient; "+
 			"for an Fx singleton, add fxmodules.Singleton[T]() to the app)", r.name, err)
 	}
-	r.p = p
+	r.txp, r.p = txp, p
 	return nil
 }
 
-// Work runs one attempt of job in a fresh scope: it resolves the
-// dependencies, calls the worker, and when the worker returns nil and its
-// transaction began, marks the job completed in that transaction before
-// the scope commits it.
-func (r *runner[A]) Work(ctx context.Context, job *river.Job[A]) error {
+// Work runs one attempt of job (see attempt), then logs its end and
+// counts it in the metrics; a panic is recorded, then passed on to River.
+func (r *runner[A]) Work(ctx context.Context, job *river.Job[A]) (err error) {
+	start, returned := time.Now(), false
+	defer func() {
+		if returned {
+			r.c.obs.end(ctx, job.JobRow, start, err, false, nil)
+			return
+		}
+		if p := recover(); p != nil {
+			r.c.obs.end(ctx, job.JobRow, start, nil, true, p)
+			panic(p)
+		}
+	}()
+	err = r.attempt(ctx, job)
+	returned = true
+	return err
+}
+
+// attempt runs one attempt of job in a fresh scope: it gives the scope's
+// transaction the client's options, resolves the dependencies, calls the
+// worker, and when the worker returns nil and its transaction began, marks
+// the job completed in that transaction before the scope commits it. In
+// N+1 error mode, an attempt the detector caught fails and rolls back.
+func (r *runner[A]) attempt(ctx context.Context, job *river.Job[A]) error {
 	if r.p == nil {
 		return fmt.Errorf("jobs: worker %s: not checked: start the client with Client.Start", r.name)
 	}
 	return r.c.reg.Run(ctx, func(s *scope.Scope) error {
+		var txv [1]any
+		if err := s.ResolvePlan(r.txp, txv[:]); err != nil {
+			return fmt.Errorf("jobs: worker %s: %w", r.name, err)
+		}
+		tx, _ := txv[0].(*db.Tx)
+		if tx != nil && r.c.tx != (db.TxOptions{}) {
+			if err := tx.SetOptions(r.c.tx); err != nil {
+				return fmt.Errorf("jobs: worker %s: %w", r.name, err)
+			}
+		}
 		vals := make([]any, r.p.Len())
 		if err := s.ResolvePlan(r.p, vals); err != nil {
 			return fmt.Errorf("jobs: worker %s: %w", r.name, err)
 		}
-		if err := r.call(ctx, job, vals[1:]); err != nil {
+		err := r.call(ctx, job, vals)
+		if nerr := r.c.reportNPlusOnes(ctx, tx, job.JobRow); err == nil && nerr != nil {
+			err = fmt.Errorf("jobs: worker %s: %w", r.name, nerr)
+		}
+		if err != nil {
 			return err
 		}
-		tx, _ := vals[0].(*db.Tx)
 		if tx == nil || !tx.Begun() {
 			return nil // nothing written: River completes the job itself
 		}
@@ -86,6 +127,37 @@ func (r *runner[A]) Work(ctx context.Context, job *river.Job[A]) error {
 		}
 		return nil
 	})
+}
+
+// reportNPlusOnes logs the statements the N+1 detector found in the
+// attempt's transaction, one line per text ("N+1 query", a warning in log
+// mode, an error in error mode), and returns the first in error mode.
+func (c *Client) reportNPlusOnes(ctx context.Context, tx *db.Tx, job *rivertype.JobRow) error {
+	if tx == nil || c.tx.NPlusOne.Mode == db.NPlusOneOff {
+		return nil
+	}
+	found := tx.NPlusOnes()
+	if len(found) == 0 {
+		return nil
+	}
+	level := slog.LevelWarn
+	if c.tx.NPlusOne.Mode == db.NPlusOneFail {
+		level = slog.LevelError
+	}
+	for _, f := range found {
+		c.obs.log.LogAttrs(ctx, level, "N+1 query",
+			slog.Int64("job_id", job.ID),
+			slog.String("kind", job.Kind),
+			slog.String("queue", job.Queue),
+			slog.Int("attempt", job.Attempt),
+			slog.String("statement", f.Query),
+			slog.Int("count", f.Count),
+			slog.Int("threshold", f.Threshold))
+	}
+	if c.tx.NPlusOne.Mode != db.NPlusOneFail {
+		return nil
+	}
+	return &found[0]
 }
 
 // work makes the Worker of fn, which takes deps.
