@@ -52,8 +52,8 @@ type App struct {
 }
 
 // New returns the root command of a: serve (also run when no command is
-// given), migrate (when a.Migrations is set), seed, routes, graph, version
-// and a.Commands. Errors are returned by Execute, not printed: the root
+// given), migrate (when a.Migrations is set), seed, routes, graph, jobs,
+// version and a.Commands. Errors are returned by Execute, not printed: the root
 // command silences cobra's own error and usage printing.
 func New(a App) *cobra.Command {
 	name := a.Name
@@ -79,7 +79,7 @@ func New(a App) *cobra.Command {
 	if a.Migrations != nil {
 		root.AddCommand(a.migrateCmd())
 	}
-	root.AddCommand(a.seedCmd(), a.routesCmd(), a.graphCmd(), a.versionCmd())
+	root.AddCommand(a.seedCmd(), a.routesCmd(), a.graphCmd(), a.jobsCmd(), a.versionCmd())
 	for _, c := range a.Commands {
 		root.AddCommand(a.bind(c))
 	}

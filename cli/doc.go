@@ -8,6 +8,7 @@
 //	seed [NAME...]                     run the seeders registered with seed.Provide, in one transaction
 //	routes                             list the HTTP routes, their handlers and transaction policies
 //	graph [--format dot|svg]           draw the dependency graph: singletons, scoped and transient types
+//	jobs list|retry ID|cancel ID       list, retry or cancel background jobs (with fxmodules.Jobs)
 //	version                            print the build's version
 //
 // and the application's own commands, made by Command: a function whose
@@ -24,10 +25,10 @@
 //		})
 //	}
 //
-// Commands other than serve never listen. migrate, routes and graph build
-// the application without starting it (migrate then connects with the
-// application's configuration, pool and logger; routes and graph do not
-// connect). seed and the application's commands start it without its HTTP
+// Commands other than serve never listen. migrate, jobs, routes and graph
+// build the application without starting it (migrate and jobs then connect
+// with the application's configuration, pool and logger, and work no job;
+// routes and graph do not connect). seed and the application's commands start it without its HTTP
 // server — database ping, migrations when MIGRATE_ON_START, the request
 // scope's checks — run, and stop it, within START_TIMEOUT and STOP_TIMEOUT.
 package cli
