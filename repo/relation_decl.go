@@ -251,12 +251,21 @@ func (r Relation[T, R]) name() string {
 	return relKindName[r.kind] + " relation " + r.from.name + " to " + r.to.name
 }
 
-// Err returns the error met declaring the relation, or nil.
+// Err returns the error met declaring or constraining the relation, or
+// nil: a mistake in the declaration, a Limit below 1, a zero Predicate or
+// Ordering given to Where or OrderBy, or the error of a relation given to
+// With or WithCount.
 func (r Relation[T, R]) Err() error {
 	if r.kind == 0 {
 		return errors.New("repo: a zero Relation (not made by BelongsTo, HasOne, HasMany or ManyToMany) is used")
 	}
-	return r.err
+	if r.err != nil {
+		return r.err
+	}
+	if err := r.q.check(); err != nil {
+		return fmt.Errorf("repo: %s: %w", r.name(), err)
+	}
+	return nil
 }
 
 func (r Relation[T, R]) loaderErr() error { return r.Err() }
