@@ -162,23 +162,29 @@ func (r *Relation[T, R]) check(colErr error, hasField bool, keyType reflect.Type
 
 // checkField checks that the holder accessor returns a field of its
 // argument.
-func (r *Relation[T, R]) checkField() (err error) {
+func (r *Relation[T, R]) checkField() error {
+	switch {
+	case r.one != nil:
+		return checkFieldOf(r.name(), "field accessor", r.one)
+	case r.many != nil:
+		return checkFieldOf(r.name(), "field accessor", r.many)
+	}
+	return nil
+}
+
+// checkFieldOf checks that field, an accessor (what) of relation name,
+// returns the address of a field of its argument, without panicking.
+func checkFieldOf[T, F any](name, what string, field func(*T) *F) (err error) {
 	probe := new(T)
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("repo: %s: the field accessor panicked: %v", r.name(), p)
+			err = fmt.Errorf("repo: %s: the %s panicked: %v", name, what, p)
 		}
 	}()
-	var at uintptr
-	switch {
-	case r.one != nil:
-		at = uintptr(unsafe.Pointer(r.one(probe)))
-	case r.many != nil:
-		at = uintptr(unsafe.Pointer(r.many(probe)))
-	}
+	at := uintptr(unsafe.Pointer(field(probe)))
 	base := uintptr(unsafe.Pointer(probe))
-	if at < base || at >= base+unsafe.Sizeof(*probe) {
-		return fmt.Errorf("repo: %s: the field accessor must return the address of a field of its argument", r.name())
+	if at < base || at+unsafe.Sizeof(*new(F)) > base+unsafe.Sizeof(*probe) {
+		return fmt.Errorf("repo: %s: the %s must return the address of a field of its argument", name, what)
 	}
 	return nil
 }
@@ -325,10 +331,15 @@ func (r Relation[T, R]) Without(names ...string) Relation[T, R] {
 }
 
 // CountInto returns the relation whose count WithCount fills into field, a
-// Count field of T.
+// Count field of T. A nil field, or one that does not return the address
+// of a field of its argument, is an error of the relation.
 func (r Relation[T, R]) CountInto(field func(*T) *Count) Relation[T, R] {
-	if field == nil && r.err == nil {
-		r.err = fmt.Errorf("repo: %s: nil count field accessor", r.name())
+	if r.err == nil {
+		if field == nil {
+			r.err = fmt.Errorf("repo: %s: nil count field accessor", r.name())
+		} else {
+			r.err = checkFieldOf(r.name(), "count field accessor", field)
+		}
 	}
 	r.count = field
 	return r

@@ -52,3 +52,31 @@ func TestRelationConstraintErrorsFailBeforeSending(t *testing.T) {
 		t.Errorf("a well constrained relation: %v", err)
 	}
 }
+
+// TestCountIntoChecksTheAccessor declares counts whose accessor does not
+// return a field of its argument, or panics: the relation carries the
+// error, and WithCount fails before sending.
+func TestCountIntoChecksTheAccessor(t *testing.T) {
+	r := declare(t, db.SQLite)
+	outside := new(repo.Count)
+	cases := map[string]func(*Author) *repo.Count{
+		"not a field": func(*Author) *repo.Count { return outside },
+		"panics":      func(*Author) *repo.Count { panic("boom") },
+	}
+	for name, field := range cases {
+		rel := r.authorArticles.CountInto(field)
+		if rel.Err() == nil {
+			t.Errorf("%s: Err is nil", name)
+		}
+		rec := &recorder{driver: "sqlite"}
+		if _, err := r.authors.On(rec).Query().WithCount(rel).All(bg); err == nil {
+			t.Errorf("%s: WithCount: no error", name)
+		}
+		if calls := rec.Calls(); len(calls) != 0 {
+			t.Errorf("%s: sent %q", name, calls)
+		}
+	}
+	if err := r.authorTeams.CountInto(func(a *Author) *repo.Count { return &a.NArticle }).Err(); err != nil {
+		t.Errorf("a Count field: %v", err)
+	}
+}
