@@ -81,6 +81,13 @@ func (q Query[T]) idOrder() (desc, ok bool) {
 // breaking out of the loop holds no connection. An error is yielded once,
 // with a nil chunk, and ends the sequence.
 //
+// Every chunk after the first sends the same statement text, so in a unit
+// of work with the N+1 detector on (db.TxOptions.NPlusOne), more chunks
+// after the first than its threshold (N_PLUS_ONE_THRESHOLD, 10 by default)
+// are reported as an N+1, and fail in its error mode. Choose n so that the
+// rows fit in that many chunks, or raise the route's threshold with
+// api.WithTx(db.TxOptions{NPlusOne: db.NPlusOne{Mode: ..., Threshold: ...}}).
+//
 //	for users, err := range q.Chunks(ctx, 500) {
 //		if err != nil {
 //			return err

@@ -134,9 +134,11 @@ func (q Query[T]) Without(names ...string) Query[T] {
 }
 
 // writeWhere writes the WHERE conditions of q, each as a predicate node
-// through w, so that w's qualifier applies: the soft-delete scope unless
-// trashed, the table's global scopes that q does not lift, then q's own
-// conditions. Every statement of a Query renders its WHERE through it.
+// through w, which appends their values to w.args: the soft-delete scope
+// unless trashed, the table's global scopes that q does not lift, then q's
+// own conditions. Columns are written by their quoted names, unqualified
+// (a join renders each side's WHERE inside its own derived table). Every
+// statement of a Query renders its WHERE through it.
 func (q Query[T]) writeWhere(w *predWriter, trashed bool) error {
 	return q.writeWhereWith(w, trashed, q.t.scopes())
 }
