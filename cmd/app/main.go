@@ -6,21 +6,19 @@ package main
 import (
 	"github.com/fasttrack-go/fasttrack/cli"
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
-	"github.com/fasttrack-go/fasttrack/cmd/app/posts"
-	"github.com/fasttrack-go/fasttrack/cmd/app/users"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"go.uber.org/fx"
 )
 
 func main() { cli.Main(app()) }
 
-// app is the reference service: the framework, its migrations, and the users
-// and posts features.
+// app is the reference service: the framework, its migrations, and the
+// features, with jobs unless DATABASE_URL names a MySQL database.
 func app() cli.App {
 	return cli.App{
 		Name:          "app",
 		Short:         "FastTrack reference service",
-		Options:       fx.Options(fxmodules.Framework(migrations.FS), users.Module(), posts.Module()),
+		Options:       fx.Options(fxmodules.Framework(migrations.FS), features(envDialect())),
 		Migrations:    migrations.FS,
 		Module:        "github.com/fasttrack-go/fasttrack",
 		MigrationsDir: "cmd/app/migrations",

@@ -18,6 +18,7 @@ import (
 	"github.com/fasttrack-go/fasttrack/cmd/app/migrations"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
+	"github.com/fasttrack-go/fasttrack/jobs"
 )
 
 // embeddedMigrations returns the reference app's migrations for dialect d,
@@ -46,11 +47,13 @@ func embeddedMigrations(t *testing.T, d db.Dialect) []db.MigrationStatus {
 
 // checkStatus returns a check that `migrate status` lists ms, in order,
 // under its header, each pending or applied (cli.TestPrintStatus covers the
-// table's layout).
-func checkStatus(ms []db.MigrationStatus, applied bool) func(t *testing.T, out, url string) {
+// table's layout), and then, when the app runs jobs (not on MySQL), River's
+// migrations queue under their own header, in the same state.
+func checkStatus(ms []db.MigrationStatus, queue []jobs.Migration, applied bool) func(t *testing.T, out, url string) {
 	return func(t *testing.T, out, _ string) {
 		t.Helper()
-		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		app, jobsOut, hasJobs := strings.Cut(strings.TrimSuffix(out, "\n"), "\n\n")
+		lines := strings.Split(app, "\n")
 		if len(lines) != 1+len(ms) || !slices.Equal(strings.Fields(lines[0]), []string{"VERSION", "NAME", "APPLIED", "AT"}) {
 			t.Fatalf("migrate status printed %q, want a header and %d rows", out, len(ms))
 		}
@@ -60,7 +63,38 @@ func checkStatus(ms []db.MigrationStatus, applied bool) func(t *testing.T, out, 
 				t.Errorf("row %q, want %d %s, applied %v", lines[1+i], m.Version, m.Name, applied)
 			}
 		}
+		if hasJobs != (len(queue) > 0) {
+			t.Fatalf("migrate status printed %q: want River's migrations listed: %v", out, len(queue) > 0)
+		}
+		if !hasJobs {
+			return
+		}
+		lines = strings.Split(jobsOut, "\n")
+		if len(lines) != 1+len(queue) || !slices.Equal(strings.Fields(lines[0]), []string{"JOBS", "VERSION", "NAME", "STATE"}) {
+			t.Fatalf("migrate status printed %q, want a jobs header and %d rows", out, len(queue))
+		}
+		state := map[bool]string{false: "pending", true: "applied"}[applied]
+		for i, m := range queue {
+			if row := strings.Fields(lines[1+i]); row[0] != strconv.Itoa(m.Version) || row[len(row)-1] != state {
+				t.Errorf("jobs row %q, want %d %s", lines[1+i], m.Version, state)
+			}
+		}
 	}
+}
+
+// riverMigrations lists River's migrations when the app runs jobs on d:
+// on SQLite and PostgreSQL, not on MySQL.
+func riverMigrations(t *testing.T, d db.Dialect, url string) []jobs.Migration {
+	t.Helper()
+	if d == db.MySQL {
+		return nil
+	}
+	x, _ := testdb.Open(t, url)
+	ms, err := jobs.Migrations(context.Background(), x, d)
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("River's migrations: %v, %v", ms, err)
+	}
+	return ms
 }
 
 // checkUsersTable checks the table the migrations create: an insert of name
@@ -145,9 +179,15 @@ func TestMigrateLifecycle(t *testing.T) {
 		t.Setenv("DATABASE_URL", url)
 		t.Setenv("LOG_LEVEL", "error")
 		ms := embeddedMigrations(t, d)
+		queue := riverMigrations(t, d, url)
 		var applied strings.Builder
 		for _, m := range ms {
 			fmt.Fprintf(&applied, "applied %d\n", m.Version)
+		}
+		// The first up applies River's migrations too; down leaves them.
+		firstUp := applied.String()
+		for _, m := range queue {
+			firstUp += fmt.Sprintf("applied jobs %d\n", m.Version)
 		}
 		type check = func(t *testing.T, out, url string)
 		type step struct {
@@ -156,9 +196,9 @@ func TestMigrateLifecycle(t *testing.T) {
 			checks []check
 		}
 		steps := []step{
-			{"status before up", []string{"migrate", "status"}, []check{checkStatus(ms, false), checkUsersTableGone}},
-			{"up", []string{"migrate", "up"}, []check{printed(applied.String()), checkUsersTable}},
-			{"status after up", []string{"migrate", "status"}, []check{checkStatus(ms, true)}},
+			{"status before up", []string{"migrate", "status"}, []check{checkStatus(ms, queue, false), checkUsersTableGone}},
+			{"up", []string{"migrate", "up"}, []check{printed(firstUp), checkUsersTable}},
+			{"status after up", []string{"migrate", "status"}, []check{checkStatus(ms, queue, true)}},
 		}
 		// Each down rolls back the latest applied migration; the last one
 		// drops the users table.

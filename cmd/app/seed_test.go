@@ -150,13 +150,16 @@ func TestSeedCommand(t *testing.T) {
 	})
 }
 
-// TestSeedCommandMigrationsOff: with MIGRATE_ON_START=false an unmigrated
-// database fails the seed, and nothing is created.
+// TestSeedCommandMigrationsOff: with MIGRATE_ON_START=false a database
+// whose app tables are not migrated fails the seed, and nothing is created.
+// (River's tables are there: without them the app fails to start, see
+// TestServeNeedsTheJobSchema.)
 func TestSeedCommandMigrationsOff(t *testing.T) {
 	url := testdb.New(t, db.SQLite)
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("LOG_LEVEL", "error")
 	t.Setenv("MIGRATE_ON_START", "false")
+	migrateJobs(t, url)
 	out, err := runCLI(t, context.Background(), "seed")
 	if err == nil || !strings.Contains(err.Error(), "seed: posts") {
 		t.Fatalf("seed on an unmigrated database: %v (printed %q)", err, out)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/internal/testdb"
+	"github.com/fasttrack-go/fasttrack/jobs"
 	"go.uber.org/goleak"
 )
 
@@ -65,6 +67,24 @@ func waitHealthy(t *testing.T, c *http.Client, url string, served <-chan error) 
 	return ""
 }
 
+// waitLog polls logs until they hold want, serve returns, or the attempts
+// run out.
+func waitLog(t *testing.T, logs func() string, want string, served <-chan error) {
+	t.Helper()
+	for range 400 {
+		select {
+		case err := <-served:
+			t.Fatalf("serve returned before logging %s: %v", want, err)
+		default:
+		}
+		if strings.Contains(logs(), want) {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("no %s in the logs:\n%s", want, logs())
+}
+
 type statusError struct {
 	code int
 	body string
@@ -75,8 +95,10 @@ func (e *statusError) Error() string { return http.StatusText(e.code) + ": " + e
 // TestServe starts the service in-process on a temporary SQLite database and
 // a free port, waits for /healthz, checks migrate-on-start and, when the
 // database is migrated, the users API, then cancels the context: serve must
-// return nil, stop listening and leave no goroutine. cli.TestServe covers
-// the default command.
+// return nil, stop listening and leave no goroutine. Without
+// MIGRATE_ON_START, the job queue's schema is migrated beforehand (the app
+// runs jobs, which need it: TestServeNeedsTheJobSchema). cli.TestServe
+// covers the default command.
 func TestServe(t *testing.T) {
 	for _, migrate := range []bool{false, true} {
 		t.Run(fmt.Sprintf("MIGRATE_ON_START=%v", migrate), func(t *testing.T) {
@@ -86,8 +108,12 @@ func TestServe(t *testing.T) {
 			t.Setenv("DATABASE_URL", url)
 			t.Setenv("HTTP_ADDR", addr)
 			t.Setenv("MIGRATE_ON_START", fmt.Sprint(migrate))
-			t.Setenv("LOG_LEVEL", "error")
+			t.Setenv("LOG_LEVEL", "info")
+			stderr := captureStderr(t)
 			t.Setenv("STOP_TIMEOUT", "10s")
+			if !migrate {
+				migrateJobs(t, url)
+			}
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -100,6 +126,7 @@ func TestServe(t *testing.T) {
 			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 			defer client.CloseIdleConnections()
 			body := waitHealthy(t, client, "http://"+addr+"/healthz", served)
+			waitLog(t, stderr, `msg="jobs started"`, served) // the last start hook
 			if !strings.Contains(body, `"ok"`) {
 				t.Errorf("/healthz answered %q", body)
 			}
@@ -133,6 +160,33 @@ func TestServe(t *testing.T) {
 				t.Fatal("still serving after serve returned")
 			}
 		})
+	}
+}
+
+// migrateJobs applies River's migrations, and only them, to the database
+// at url.
+func migrateJobs(t *testing.T, url string) {
+	t.Helper()
+	x, d := testdb.Open(t, url)
+	defer x.Close()
+	if _, err := jobs.Migrate(context.Background(), x, d, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeNeedsTheJobSchema: on a database without River's tables and
+// without MIGRATE_ON_START, serve fails at start, naming what is missing,
+// and leaves no goroutine.
+func TestServeNeedsTheJobSchema(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "app.db"))
+	t.Setenv("HTTP_ADDR", freeAddr(t))
+	t.Setenv("MIGRATE_ON_START", "false")
+	t.Setenv("LOG_LEVEL", "error")
+	captureStderr(t) // fx and River log the failed start at error level
+	_, err := runCLI(t, context.Background(), "serve")
+	if err == nil || !strings.Contains(err.Error(), "jobs: start") || !strings.Contains(err.Error(), "river_") {
+		t.Fatalf("serve on a database without the job schema: %v, want a jobs start error naming River's table", err)
 	}
 }
 
@@ -224,6 +278,7 @@ func TestServeLogsTheDrain(t *testing.T) {
 			t.Setenv("HTTP_ADDR", addr)
 			t.Setenv("LOG_LEVEL", "info")
 			t.Setenv("LOG_FORMAT", "text")
+			t.Setenv("MIGRATE_ON_START", "true")
 			stderr := captureStderr(t)
 
 			ctx, end := tc.stop(t)
@@ -236,6 +291,9 @@ func TestServeLogsTheDrain(t *testing.T) {
 			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 			defer client.CloseIdleConnections()
 			waitHealthy(t, client, "http://"+addr+"/healthz", served)
+			// The server listens before the job client's start hook runs:
+			// stop once the app has started, the jobs last.
+			waitLog(t, stderr, `msg="jobs started"`, served)
 			end()
 			if err := <-served; err != nil {
 				t.Fatalf("serve: %v", err)

@@ -101,6 +101,14 @@ func newFuzzApp(f *testing.F) *fuzzApp {
 	if err := reg.Add(p); err != nil {
 		f.Fatal(err)
 	}
+	// The zero Welcomer: POST /users enqueues no job.
+	w, err := scope.NewProvider(scope.Scoped, func() *users.Welcomer { return &users.Welcomer{} })
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := reg.Add(w); err != nil {
+		f.Fatal(err)
+	}
 	if err := reg.Compile(map[reflect.Type]any{
 		reflect.TypeFor[*repo.Table[users.User]](): table,
 		reflect.TypeFor[*users.Columns]():          cols,

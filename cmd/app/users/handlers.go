@@ -70,9 +70,11 @@ type CursorResponse struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// Routes registers the /users handlers on e. Handlers of one dependency
-// returning (T, error) use api.Handle1, which calls them without
-// reflection; remove, returning only an error, uses api.Handle.
+// Routes registers the /users handlers on e. They resolve a *Repository
+// and, for POST /users, a *Welcomer from the request's scope. Handlers of
+// one or two dependencies returning (T, error) use api.Handle1 and
+// api.Handle2, which call them without reflection; remove, returning only
+// an error, uses api.Handle.
 // GET /users/:id ignores an include parameter; see Module for the app's
 // Includes.
 func Routes(e *gin.Engine) { routes(e, nil) }
@@ -92,7 +94,7 @@ const includesKey = "users.includes"
 // answering GET /users/:id with include.
 func routes(e *gin.Engine, inc Includes) {
 	g := e.Group("/users")
-	g.POST("", api.Handle1(create, api.WithRetry(3)))
+	g.POST("", api.Handle2(create, api.WithRetry(3)))
 	g.GET("", api.Handle1(list, api.WithReadOnly()))
 	if inc != nil {
 		g.GET("/:id", func(c *gin.Context) { c.Set(includesKey, inc) }, api.Handle1(show, api.WithReadOnly()))
@@ -103,7 +105,9 @@ func routes(e *gin.Engine, inc Includes) {
 	g.DELETE("/:id", api.Handle(remove))
 }
 
-func create(c *gin.Context, r *Repository) (*User, error) {
+// create creates a user and enqueues its welcome email in the same
+// transaction.
+func create(c *gin.Context, r *Repository, w *Welcomer) (*User, error) {
 	var in CreateInput
 	if err := api.BindJSON(c, &in); err != nil {
 		return nil, err
@@ -114,6 +118,9 @@ func create(c *gin.Context, r *Repository) (*User, error) {
 	u := &User{Name: in.Name, Email: in.Email, IsActive: in.IsActive == nil || *in.IsActive}
 	if err := r.Create(c.Request.Context(), u); err != nil {
 		return nil, emailConflict(err)
+	}
+	if err := w.Enqueue(c.Request.Context(), u.ID); err != nil {
+		return nil, err
 	}
 	c.Header("Location", fmt.Sprintf("/users/%d", u.ID))
 	c.Status(http.StatusCreated)

@@ -2,6 +2,7 @@ package users
 
 import (
 	"github.com/fasttrack-go/fasttrack/fxmodules"
+	"github.com/fasttrack-go/fasttrack/jobs"
 	"github.com/fasttrack-go/fasttrack/repo"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/fasttrack-go/fasttrack/seed"
@@ -9,11 +10,23 @@ import (
 	"go.uber.org/fx"
 )
 
-// Module is the users feature: its Services and the /users routes. When
-// the app provides an Includes (the posts feature does), GET /users/:id
-// hands it the requests that have an include parameter.
+// Module is the users feature: its Services, the /users routes and the
+// welcome email. When the app provides an Includes (the posts feature
+// does), GET /users/:id hands it the requests that have an include
+// parameter.
+//
+// In an app with jobs (fxmodules.Jobs), POST /users enqueues a welcome
+// email job (WelcomeArgs) in its transaction, and SendWelcome works it,
+// sending through the Mailer (a LogMailer unless the app decorates it).
+// In an app without jobs, POST /users enqueues nothing.
 func Module() fx.Option {
-	return fx.Module("users", services(), fx.Invoke(func(in routesIn) { routes(in.Engine, in.Includes) }))
+	return fx.Module("users",
+		services(),
+		fx.Provide(NewLogMailer, newWelcomeQueue),
+		fxmodules.Scoped(scope.Func2(newWelcomer)),
+		fxmodules.JobWorkers(jobs.Work2(SendWelcome)),
+		fx.Invoke(func(in routesIn) { routes(in.Engine, in.Includes) }),
+	)
 }
 
 // routesIn is what Module's routes take from the app.

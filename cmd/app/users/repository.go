@@ -135,3 +135,21 @@ func ceilMicro(t time.Time) time.Time {
 	}
 	return t
 }
+
+// RecordWelcome records that the user with id is sent the welcome email,
+// and reports whether it is the first time (false: already recorded).
+func (r *Repository) RecordWelcome(ctx context.Context, id int64) (bool, error) {
+	q := "INSERT INTO welcome_emails (user_id) VALUES (?) ON CONFLICT (user_id) DO NOTHING"
+	if db.DialectOf(r.Q) == db.MySQL {
+		q = "INSERT IGNORE INTO welcome_emails (user_id) VALUES (?)"
+	}
+	res, err := r.Q.ExecContext(ctx, r.Q.Rebind(q), id)
+	if err != nil {
+		return false, fmt.Errorf("users: record the welcome of user %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("users: record the welcome of user %d: %w", id, err)
+	}
+	return n == 1, nil
+}
