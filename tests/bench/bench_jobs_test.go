@@ -1,0 +1,366 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/http/httptest"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/internal/testdb"
+	"github.com/fasttrack-go/fasttrack/jobs"
+	"github.com/fasttrack-go/fasttrack/scope"
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+)
+
+// effectArgs are the benchmark job's arguments: the value it inserts.
+type effectArgs struct {
+	N int64 `json:"n"`
+}
+
+func (effectArgs) Kind() string { return "bench.effect" }
+
+// effectSQL is the one statement each job runs.
+const effectSQL = "INSERT INTO job_effects (n) VALUES ($1)"
+
+// EffectRepo is the scoped repository of FastTrack's worker: it inserts on
+// the job's transaction.
+type EffectRepo struct{ q db.Querier }
+
+// Insert inserts n into job_effects.
+func (r *EffectRepo) Insert(ctx context.Context, n int64) error {
+	_, err := r.q.ExecContext(ctx, effectSQL, n)
+	return err
+}
+
+// plainWorker is the plain River worker: it inserts with the pool and
+// returns nil, and River completes the job.
+type plainWorker struct {
+	river.WorkerDefaults[effectArgs]
+	x *sqlx.DB
+}
+
+func (w *plainWorker) Work(ctx context.Context, job *river.Job[effectArgs]) error {
+	_, err := w.x.ExecContext(ctx, effectSQL, job.Args.N)
+	return err
+}
+
+// jobsWorkers is how many jobs each client runs at once.
+const jobsWorkers = 10
+
+// riverTuning is the River configuration both sides share: the default
+// queue with jobsWorkers workers, and fetches close together, since the
+// database/sql driver has no LISTEN and River polls.
+func riverTuning(c *river.Config) {
+	c.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: jobsWorkers}}
+	c.FetchCooldown = 5 * time.Millisecond
+	c.FetchPollInterval = 10 * time.Millisecond
+	c.Logger = slog.New(slog.DiscardHandler)
+}
+
+// jobsDB returns a pool on a new PostgreSQL database with River's schema
+// and the job_effects table, or skips without TEST_POSTGRES_URL.
+func jobsDB(b *testing.B) *sqlx.DB {
+	b.Helper()
+	u := testdb.New(b, db.Postgres)
+	x, _, err := db.Open(u, db.Pool{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = x.Close() })
+	ctx := context.Background()
+	if _, err := jobs.Migrate(ctx, x, db.Postgres, slog.New(slog.DiscardHandler)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := x.ExecContext(ctx, "CREATE TABLE job_effects (id BIGSERIAL PRIMARY KEY, n BIGINT NOT NULL)"); err != nil {
+		b.Fatal(err)
+	}
+	return x
+}
+
+// fastTrackJobs starts a FastTrack jobs.Client on x whose worker (jobs.Work1)
+// resolves an *EffectRepo from a fresh scope per job and completes the job
+// in that scope's transaction.
+func fastTrackJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
+	b.Helper()
+	reg := scope.NewRegistry()
+	for _, p := range api.TxProviders(x, db.Postgres, nil) {
+		if err := reg.Add(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p, err := scope.NewProvider(scope.Scoped, scope.Func1(func(q db.Querier) *EffectRepo { return &EffectRepo{q: q} }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := reg.Add(p); err != nil {
+		b.Fatal(err)
+	}
+	if err := reg.Compile(map[reflect.Type]any{}); err != nil {
+		b.Fatal(err)
+	}
+	work := jobs.Work1(func(ctx context.Context, job *river.Job[effectArgs], r *EffectRepo) error {
+		return r.Insert(ctx, job.Args.N)
+	})
+	c, err := jobs.New(x, db.Postgres, reg, jobs.Options{
+		Queues:  []config.Queue{{Name: river.QueueDefault, MaxWorkers: jobsWorkers}},
+		Workers: []jobs.Worker{work},
+		Logger:  slog.New(slog.DiscardHandler),
+		River:   riverTuning,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stopRiver(b, c.Stop) })
+	return c.River()
+}
+
+// plainRiverJobs starts a River client on x with the plain worker.
+func plainRiverJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
+	b.Helper()
+	ws := river.NewWorkers()
+	river.AddWorker(ws, &plainWorker{x: x})
+	rc := &river.Config{Workers: ws}
+	riverTuning(rc)
+	c, err := river.NewClient(riverdatabasesql.New(x.DB), rc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stopRiver(b, c.Stop) })
+	return c
+}
+
+func stopRiver(b *testing.B, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		b.Error(err)
+	}
+}
+
+// BenchmarkJobs runs the same job — one INSERT — through FastTrack's scoped
+// worker (jobs.Work1 with a scoped repository, completing the job in its
+// transaction) and through a plain River worker (inserting with the pool;
+// River completes the job), each on its own new database of the PostgreSQL
+// server at TEST_POSTGRES_URL (skipped when unset), with 10 workers. Each
+// run inserts b.N jobs with InsertMany and waits until River reports them
+// all completed; it reports jobs/s and checks that each job inserted one
+// row.
+func BenchmarkJobs(b *testing.B) {
+	for _, side := range []struct {
+		name  string
+		start func(*testing.B, *sqlx.DB) *river.Client[*sql.Tx]
+	}{{"fasttrack", fastTrackJobs}, {"river", plainRiverJobs}} {
+		b.Run(side.name, func(b *testing.B) {
+			x := jobsDB(b)
+			benchJobs(b, x, side.start(b, x))
+		})
+	}
+}
+
+// insertBatch is how many jobs one InsertMany inserts.
+const insertBatch = 1000
+
+func benchJobs(b *testing.B, x *sqlx.DB, c *river.Client[*sql.Tx]) {
+	ctx := context.Background()
+	events, cancel := c.SubscribeConfig(&river.SubscribeConfig{
+		ChanSize: b.N + 1,
+		Kinds:    []river.EventKind{river.EventKindJobCompleted, river.EventKindJobFailed},
+	})
+	defer cancel()
+	params := make([]river.InsertManyParams, 0, insertBatch)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i += insertBatch {
+		params = params[:0]
+		for j := i; j < min(i+insertBatch, b.N); j++ {
+			params = append(params, river.InsertManyParams{Args: effectArgs{N: int64(j)}})
+		}
+		if _, err := c.InsertMany(ctx, params); err != nil {
+			b.Fatal(err)
+		}
+	}
+	timeout := time.After(5 * time.Minute)
+	for done := 0; done < b.N; {
+		select {
+		case ev := <-events:
+			if ev.Kind != river.EventKindJobCompleted {
+				b.Fatalf("job %d: %s: %v", ev.Job.ID, ev.Kind, ev.Job.Errors)
+			}
+			done++
+		case <-timeout:
+			b.Fatalf("%d of %d jobs completed in 5 minutes", done, b.N)
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "jobs/s")
+	var n int
+	if err := x.Get(&n, "SELECT COUNT(*) FROM job_effects"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := x.Exec("TRUNCATE job_effects"); err != nil {
+		b.Fatal(err)
+	}
+	if n != b.N {
+		b.Fatalf("%d effects of %d jobs", n, b.N)
+	}
+	b.StartTimer()
+}
+
+// BenchmarkEnqueueInRequest measures what enqueueing one job adds to a
+// request: POST /users through FastTrack, inserting the user, paired in one
+// loop (as BenchmarkPaired pairs FastTrack and hand-written handlers) with
+// the same POST that also enqueues a job through the scoped *jobs.Enqueuer,
+// in the request's transaction. On SQLite and on PostgreSQL (skipped
+// without TEST_POSTGRES_URL). with/without is the ratio of the two
+// requests' times; extra-ns/op their difference.
+func BenchmarkEnqueueInRequest(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) {
+		x, err := openSQLite(b, fmt.Sprintf("enqueue-%d.db", time.Now().UnixNano()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = x.Close() })
+		if err := seed(x); err != nil {
+			b.Fatal(err)
+		}
+		benchEnqueue(b, x)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		x, _ := serverDB(b, db.Postgres)
+		benchEnqueue(b, x)
+	})
+}
+
+func benchEnqueue(b *testing.B, x *sqlx.DB) {
+	d := db.DialectOf(x)
+	if _, err := jobs.Migrate(context.Background(), x, d, slog.New(slog.DiscardHandler)); err != nil {
+		b.Fatal(err)
+	}
+	with, without := enqueueEngine(b, x)
+	benchPairedMetrics(b, with, without, postUserRequest, http.StatusCreated, "with", "without")
+	trimUsers(b, x)
+}
+
+// enqueueEngine returns two engines on x with a POST /users: without
+// inserts the user; with inserts it and enqueues one job in the request's
+// transaction. Their request scopes are the same but for the Enqueuer.
+func enqueueEngine(b *testing.B, x *sqlx.DB) (with, without *gin.Engine) {
+	b.Helper()
+	d := db.DialectOf(x)
+	stmts := db.NewStatements(x, d, defaultStmtCache)
+	b.Cleanup(func() { _ = stmts.Close() })
+	reg := scope.NewRegistry()
+	repo, err := scope.NewProvider(scope.Scoped, scope.Func1(NewUserRepo))
+	if err != nil {
+		b.Fatal(err)
+	}
+	enq, err := scope.NewProvider(scope.Scoped, scope.Func2(jobs.NewEnqueuer))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range append(api.TxProviders(x, d, stmts), repo, enq) {
+		if err := reg.Add(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// A client that inserts and works no queue (River inserts only the
+	// kinds it has a worker for).
+	noop := jobs.Work0(func(context.Context, *river.Job[effectArgs]) error { return nil })
+	c, err := jobs.New(x, d, reg, jobs.Options{Workers: []jobs.Worker{noop}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := reg.Compile(map[reflect.Type]any{reflect.TypeFor[*jobs.Client](): c}); err != nil {
+		b.Fatal(err)
+	}
+	create := func(c *gin.Context, r *UserRepo) (*User, error) {
+		var in userIn
+		if err := api.BindJSON(c, &in); err != nil {
+			return nil, err
+		}
+		u, err := r.Create(c.Request.Context(), in.Name, in.Email)
+		if err != nil {
+			return nil, err
+		}
+		c.Status(http.StatusCreated)
+		return u, nil
+	}
+	engine := func(h gin.HandlerFunc) *gin.Engine {
+		e := gin.New()
+		e.Use(api.NewMiddleware(reg, api.MiddlewareConfig{}).HandlerFunc())
+		e.POST("/users", h)
+		if err := api.CheckRoutes(e, reg); err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+	without = engine(api.Handle1(create, api.WithRetry(3)))
+	with = engine(api.Handle2(func(c *gin.Context, r *UserRepo, e *jobs.Enqueuer) (*User, error) {
+		u, err := create(c, r)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := e.Enqueue(c.Request.Context(), effectArgs{N: u.ID}, nil); err != nil {
+			return nil, err
+		}
+		return u, nil
+	}, api.WithRetry(3)))
+	return with, without
+}
+
+// benchPairedMetrics serves req on a and on o in one loop, one each per
+// iteration, the order alternating (see benchPaired), and reports each
+// side's ns per request (aName-ns/op, oName-ns/op), their ratio
+// (aName/oName) and extra-ns/op, a's time − o's.
+func benchPairedMetrics(b *testing.B, a, o *gin.Engine, req func(i int) *http.Request, status int, aName, oName string) {
+	var ta, to time.Duration
+	serve := func(e *gin.Engine, i int) time.Duration {
+		r := req(i)
+		w := httptest.NewRecorder()
+		start := time.Now()
+		e.ServeHTTP(w, r)
+		d := time.Since(start)
+		if w.Code != status {
+			body, _ := io.ReadAll(w.Body)
+			b.Fatalf("status %d, want %d: %s", w.Code, status, body)
+		}
+		return d
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			ta += serve(a, i)
+			to += serve(o, i)
+		} else {
+			to += serve(o, i)
+			ta += serve(a, i)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(ta.Nanoseconds())/n, aName+"-ns/op")
+	b.ReportMetric(float64(to.Nanoseconds())/n, oName+"-ns/op")
+	b.ReportMetric(float64(ta-to)/n, "extra-ns/op")
+	if to > 0 {
+		b.ReportMetric(float64(ta)/float64(to), aName+"/"+oName)
+	}
+}
