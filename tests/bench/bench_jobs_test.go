@@ -3,11 +3,11 @@ package bench
 import (
 	"context"
 	"database/sql"
-	"io"
-	"net/http/httptest"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
 	"time"
@@ -258,6 +258,7 @@ func benchEnqueue(b *testing.B, x *sqlx.DB) {
 	}
 	with, without := enqueueEngine(b, x)
 	benchPairedMetrics(b, with, without, postUserRequest, http.StatusCreated, "with", "without")
+	b.StopTimer()
 	trimUsers(b, x)
 }
 
@@ -347,6 +348,7 @@ func benchPairedMetrics(b *testing.B, a, o *gin.Engine, req func(i int) *http.Re
 		return d
 	}
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i%2 == 0 {
 			ta += serve(a, i)
