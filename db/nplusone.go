@@ -1,6 +1,7 @@
 package db
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -62,6 +63,7 @@ const DefaultNPlusOneThreshold = 10
 // runs one query per row where one query for all the rows would do. The
 // texts are compared exactly, arguments aside: a statement built once (a
 // constant, or a repository's cached text) is the same text every run.
+// A statement given a Batched context is not counted.
 type NPlusOne struct {
 	// Mode is what the detector does; NPlusOneOff, the zero value, turns
 	// it off.
@@ -209,4 +211,34 @@ func (t *Tx) NPlusOnes() []NPlusOneError {
 		}
 	}
 	return found
+}
+
+// Batched returns a copy of ctx whose statements the N+1 detector does not
+// count: a deliberate loop of one text over batches of rows — chunks of a
+// large read, the INSERTs of many rows — is not an N+1, however many
+// batches it runs. The statements run as if given ctx: a ctx that stands
+// for a Tx's own context (see Tx.SameContexts) still runs them on it. A
+// context derived from the result is batched too. While the detector is
+// on, a Tx runs a batched statement unprepared (see Tx.SetStatements).
+func Batched(ctx context.Context) context.Context {
+	return &batchedContext{ctx}
+}
+
+// batchedContext is the context of Batched.
+type batchedContext struct{ context.Context }
+
+// batchedKey is the key under which a batchedContext answers itself.
+type batchedKey struct{}
+
+// Value returns c for batchedKey, else what its parent holds.
+func (c *batchedContext) Value(key any) any {
+	if key == (batchedKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+// batched reports whether ctx comes from Batched.
+func batched(ctx context.Context) bool {
+	return ctx != nil && ctx.Value(batchedKey{}) != nil
 }

@@ -103,6 +103,7 @@ type Tx struct {
 	cancel       context.CancelFunc
 	outcome      atomic.Int32 // an Outcome; written under mu, read without it
 	rollbackOnly atomic.Bool
+	counting     atomic.Bool              // the N+1 detector is on: opts.NPlusOne.Mode, read without mu
 	afterCommit  *[]func(context.Context) // made by the first AfterCommit: most transactions have none
 	savepoints   int32
 	deadline     time.Time    // the timeout's end, set by the BEGIN that bounded bctx
@@ -119,6 +120,7 @@ type Tx struct {
 func NewTx(ctx context.Context, x *sqlx.DB, d Dialect, opts TxOptions) *Tx {
 	t := &Tx{x: x, dialect: d, ctx: ctx, opts: opts}
 	t.same[0] = comparableContext(ctx)
+	t.counting.Store(opts.NPlusOne.Mode != NPlusOneOff)
 	return t
 }
 
@@ -163,6 +165,7 @@ func (t *Tx) SetOptions(opts TxOptions) error {
 		return errors.New("db: transaction options set after BEGIN")
 	}
 	t.opts = opts
+	t.counting.Store(opts.NPlusOne.Mode != NPlusOneOff)
 	return nil
 }
 
@@ -225,10 +228,27 @@ func (t *Tx) begin(ctx context.Context) (*sqlx.Tx, context.Context, error) {
 func (t *Tx) stmtContext(ctx context.Context) context.Context {
 	// The contexts in same are pointers, of types without size, or nil:
 	// comparing one with ctx, whatever ctx holds, cannot panic.
-	if t.bctx != nil && ctx != nil && (ctx == t.same[0] || ctx == t.same[1] || ctx == t.same[2]) {
+	if t.bctx == nil || ctx == nil {
+		return ctx
+	}
+	c := ctx
+	if b, ok := ctx.(*batchedContext); ok {
+		c = b.Context // Batched(ctx) stands for ctx
+	}
+	if c == t.same[0] || c == t.same[1] || c == t.same[2] {
 		return t.bctx
 	}
 	return ctx
+}
+
+// beginStmt is beginFor, but for a statement given a Batched context while
+// the N+1 detector is on: the statement is not counted, and runs unprepared.
+func (t *Tx) beginStmt(ctx context.Context, query string) (*sqlx.Tx, *sqlx.Stmt, context.Context, error) {
+	if t.counting.Load() && batched(ctx) {
+		tx, sctx, err := t.begin(ctx)
+		return tx, nil, sctx, err
+	}
+	return t.beginFor(ctx, query)
 }
 
 // beginLocked is begin with t.mu held.
@@ -292,7 +312,7 @@ func (t *Tx) classify(err error) error {
 
 // ExecContext begins the transaction if needed and executes query in it.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx, st, ctx, err := t.beginFor(ctx, query)
+	tx, st, ctx, err := t.beginStmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -318,10 +338,10 @@ func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
 	t.mu.Lock()
 	tx, err := t.beginLocked()
-	ctx = t.stmtContext(ctx)
-	if err == nil && t.opts.NPlusOne.Mode != NPlusOneOff {
+	if err == nil && t.opts.NPlusOne.Mode != NPlusOneOff && !batched(ctx) {
 		err = t.detect(query)
 	}
+	ctx = t.stmtContext(ctx)
 	t.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -339,7 +359,7 @@ func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sql
 // GetContext begins the transaction if needed and scans one row into dest;
 // no row is sql.ErrNoRows.
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	tx, st, ctx, err := t.beginFor(ctx, query)
+	tx, st, ctx, err := t.beginStmt(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -361,7 +381,7 @@ func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any
 // SelectContext begins the transaction if needed and scans every row into
 // dest, a pointer to a slice.
 func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	tx, st, ctx, err := t.beginFor(ctx, query)
+	tx, st, ctx, err := t.beginStmt(ctx, query)
 	if err != nil {
 		return err
 	}
