@@ -28,6 +28,8 @@ import (
 // N_PLUS_ONE_THRESHOLD: in error mode, an attempt it catches fails and
 // rolls back. Each attempt's end is logged on the app's *slog.Logger and,
 // with Metrics, counted on its *prometheus.Registry (see jobs.Client).
+// With Tracing on, each attempt is a span, with its transaction's and
+// statements' spans under it (jobs.Options.TracerProvider).
 // It starts with the app, after River's schema is migrated when
 // MIGRATE_ON_START is set (the migrate command's up migrates it too); a
 // worker whose dependency nothing provides fails the start, naming the
@@ -104,6 +106,7 @@ type jobsIn struct {
 	Workers    []jobs.Worker         `group:"fasttrack.jobs.workers"`
 	Configures []func(*jobs.Options) `group:"fasttrack.jobs.configure"`
 	Prometheus *prometheus.Registry  `optional:"true"`
+	Tracing    *tracing              `optional:"true"`
 }
 
 func newJobs(in jobsIn) (*jobs.Client, error) {
@@ -126,6 +129,9 @@ func newJobs(in jobsIn) (*jobs.Client, error) {
 	}
 	if in.Prometheus != nil {
 		opts.Metrics = in.Prometheus
+	}
+	if in.Tracing != nil {
+		opts.TracerProvider = in.Tracing.provider
 	}
 	var own *sql.DB
 	if in.Dialect == db.SQLite {

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ErrNoDriver is returned by New on a database River has no driver for:
@@ -45,6 +46,16 @@ type Options struct {
 	// Tx are the options of each attempt's transaction: its N+1 detector
 	// (db.TxOptions.NPlusOne), timeout and tracer.
 	Tx db.TxOptions
+	// TracerProvider, when set and not a no-op provider, receives a span
+	// per attempt, SpanNamePrefix and the job's kind ("job welcome"), a
+	// child of the span in the job's context or else a root, with
+	// AttrJobID, AttrJobKind, AttrJobQueue, AttrJobAttempt and
+	// AttrJobOutcome; an attempt that fails, panics or is interrupted
+	// gets the error status and its error's class (error.type), never its
+	// message. The attempt's transaction and statements are traced under
+	// it (a db.NewTracer of this provider, unless Tx.Tracer is set). Nil
+	// (or a no-op provider) traces nothing and costs nothing per attempt.
+	TracerProvider trace.TracerProvider
 	// River, when set, adjusts River's configuration last, before the
 	// client is made (retry policy, job timeout, periodic jobs, …).
 	River func(*river.Config)
@@ -69,6 +80,7 @@ type Client struct {
 	working  bool
 	tx       db.TxOptions
 	obs      *observer
+	tracer   trace.Tracer // nil: attempts are not traced
 	stopping atomic.Bool
 }
 
@@ -90,6 +102,12 @@ func New(x *sqlx.DB, d db.Dialect, reg *scope.Registry, opts Options) (*Client, 
 		return nil, ErrNoDriver
 	}
 	c := &Client{reg: reg, working: len(opts.Queues) > 0, tx: opts.Tx}
+	if db.TracingEnabled(opts.TracerProvider) {
+		c.tracer = opts.TracerProvider.Tracer(TracerName)
+		if c.tx.Tracer == nil {
+			c.tx.Tracer = db.NewTracer(opts.TracerProvider, d)
+		}
+	}
 	workers := river.NewWorkers()
 	for _, w := range opts.Workers {
 		b, err := w.bind(c, workers)

@@ -68,8 +68,9 @@ func (o *observer) outcome(ctx context.Context, job *rivertype.JobRow, err error
 }
 
 // end records an attempt of job that began at start and returned err, or
-// panicked with p when panicked is set: one log line and the metrics.
-func (o *observer) end(ctx context.Context, job *rivertype.JobRow, start time.Time, err error, panicked bool, p any) {
+// panicked with p when panicked is set: one log line and the metrics. It
+// returns the attempt's outcome.
+func (o *observer) end(ctx context.Context, job *rivertype.JobRow, start time.Time, err error, panicked bool, p any) string {
 	d := time.Since(start)
 	out := o.outcome(ctx, job, err, panicked)
 	if o.m != nil {
@@ -86,7 +87,7 @@ func (o *observer) end(ctx context.Context, job *rivertype.JobRow, start time.Ti
 		level = slog.LevelError
 	}
 	if !o.log.Enabled(ctx, level) {
-		return
+		return out
 	}
 	attrs := []slog.Attr{
 		slog.Int64("job_id", job.ID),
@@ -101,4 +102,5 @@ func (o *observer) end(ctx context.Context, job *rivertype.JobRow, start time.Ti
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
 	o.log.LogAttrs(ctx, level, msg, attrs...)
+	return out
 }

@@ -63,19 +63,24 @@ func (r *runner[A]) plan(reg *scope.Registry) error {
 	return nil
 }
 
-// Work runs one attempt of job (see attempt), then logs its end and
-// counts it in the metrics; a panic is recorded, then passed on to River.
+// Work runs one attempt of job (see attempt) under its span, if traced,
+// then logs its end, counts it in the metrics and ends the span; a panic
+// is recorded, then passed on to River.
 func (r *runner[A]) Work(ctx context.Context, job *river.Job[A]) (err error) {
 	start, returned := time.Now(), false
+	ctx, span := r.c.startSpan(ctx, job.JobRow)
 	defer func() {
 		if returned {
-			r.c.obs.end(ctx, job.JobRow, start, err, false, nil)
+			endSpan(span, r.c.obs.end(ctx, job.JobRow, start, err, false, nil), err, false)
 			return
 		}
-		if p := recover(); p != nil {
-			r.c.obs.end(ctx, job.JobRow, start, nil, true, p)
-			panic(p)
+		p := recover()
+		if p == nil { // runtime.Goexit
+			endSpan(span, OutcomeFailed, nil, false)
+			return
 		}
+		endSpan(span, r.c.obs.end(ctx, job.JobRow, start, nil, true, p), nil, true)
+		panic(p)
 	}()
 	err = r.attempt(ctx, job)
 	returned = true
@@ -83,7 +88,7 @@ func (r *runner[A]) Work(ctx context.Context, job *river.Job[A]) (err error) {
 }
 
 // attempt runs one attempt of job in a fresh scope: it gives the scope's
-// transaction the client's options, resolves the dependencies, calls the
+// transaction the client's options and the attempt's number, resolves the dependencies, calls the
 // worker, and when the worker returns nil and its transaction began, marks
 // the job completed in that transaction before the scope commits it. In
 // N+1 error mode, an attempt the detector caught fails and rolls back.
@@ -97,10 +102,13 @@ func (r *runner[A]) attempt(ctx context.Context, job *river.Job[A]) error {
 			return fmt.Errorf("jobs: worker %s: %w", r.name, err)
 		}
 		tx, _ := txv[0].(*db.Tx)
-		if tx != nil && r.c.tx != (db.TxOptions{}) {
-			if err := tx.SetOptions(r.c.tx); err != nil {
-				return fmt.Errorf("jobs: worker %s: %w", r.name, err)
+		if tx != nil {
+			if r.c.tx != (db.TxOptions{}) {
+				if err := tx.SetOptions(r.c.tx); err != nil {
+					return fmt.Errorf("jobs: worker %s: %w", r.name, err)
+				}
 			}
+			tx.SetAttempt(job.Attempt)
 		}
 		vals := make([]any, r.p.Len())
 		if err := s.ResolvePlan(r.p, vals); err != nil {
