@@ -67,6 +67,10 @@ func (r *request) again() bool {
 	}
 	cause := r.retryableError()
 	if cause == nil {
+		if r.tx != nil {
+			// A commit that fails retryably is retried: its span says so.
+			r.tx.MarkRetryPending()
+		}
 		if r.settle() {
 			return false
 		}

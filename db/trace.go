@@ -35,8 +35,9 @@ const (
 	// ("default", "serializable").
 	AttrTxIsolation = attribute.Key("fasttrack.tx.isolation")
 	// AttrTxOutcome is how the transaction ended: "committed",
-	// "rolled_back", or "retried" when it was rolled back for its unit of
-	// work to run again (see Tx.MarkRetried).
+	// "rolled_back", or "retried" when it was rolled back, or its commit
+	// failed, for its unit of work to run again (see Tx.MarkRetried and
+	// Tx.MarkRetryPending).
 	AttrTxOutcome = attribute.Key("fasttrack.tx.outcome")
 	// AttrTxAttempt is the attempt of the unit of work the transaction
 	// belongs to, from 1, when it is known (see Tx.SetAttempt).
@@ -200,7 +201,7 @@ func (t *Tx) finishSpan(out Outcome, err error) {
 	}
 	t.span = nil
 	o := out.String()
-	if t.retried && out != OutcomeCommitted {
+	if out != OutcomeCommitted && (t.retried || t.retryPending && errors.Is(err, ErrRetryable)) {
 		o = "retried"
 	}
 	span.SetAttributes(AttrTxOutcome.String(o))
@@ -225,5 +226,15 @@ func (t *Tx) SetAttempt(n int) { t.attempt = n }
 func (t *Tx) MarkRetried() {
 	t.mu.Lock()
 	t.retried = true
+	t.mu.Unlock()
+}
+
+// MarkRetryPending records that the unit of work runs again if the
+// transaction ends with a retryable error (ErrRetryable), its commit's
+// included: the span's outcome then reads "retried". Call it before Finish,
+// when attempts remain.
+func (t *Tx) MarkRetryPending() {
+	t.mu.Lock()
+	t.retryPending = true
 	t.mu.Unlock()
 }

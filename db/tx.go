@@ -114,6 +114,7 @@ type Tx struct {
 	traced       atomic.Bool  // span was started: statements are traced
 	attempt      int          // see SetAttempt
 	retried      bool         // see MarkRetried
+	retryPending bool         // see MarkRetryPending
 }
 
 // NewTx returns a Tx on x that will begin on ctx with opts.
