@@ -40,7 +40,9 @@ import (
 // On PostgreSQL, River works on the application's pool. On SQLite, River
 // runs its own work (fetching, completing, maintenance) on a pool of one
 // connection to the same file, as River advises for SQLite, beside the
-// application's pool; an in-memory database shares the application's
+// application's pool; until the app starts, that pool keeps no connection
+// open, so that an app built and never started (the jobs commands) leaves
+// no file open; an in-memory database shares the application's
 // pool. On MySQL, for which River has no driver, the start fails with
 // jobs.ErrNoDriver.
 //
@@ -136,7 +138,9 @@ func newJobs(in jobsIn) (*jobs.Client, error) {
 	var own *sql.DB
 	if in.Dialect == db.SQLite {
 		if t, err := dburl.Parse(in.Config.DatabaseURL); err == nil && !t.Memory {
-			x, _, err := db.Open(in.Config.DatabaseURL, db.Pool{MaxOpenConns: 1, MaxIdleConns: 1})
+			// No idle connection until the start: an app built and never
+			// started (the jobs commands) keeps no file open here.
+			x, _, err := db.Open(in.Config.DatabaseURL, db.Pool{MaxOpenConns: 1, MaxIdleConns: -1})
 			if err != nil {
 				return nil, fmt.Errorf("fasttrack: jobs: %w", err)
 			}
@@ -155,6 +159,9 @@ func newJobs(in jobsIn) (*jobs.Client, error) {
 	}
 	in.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
+			if own != nil {
+				own.SetMaxIdleConns(1) // River's work keeps its connection
+			}
 			err := startJobs(ctx, in, c)
 			if err != nil && own != nil {
 				_ = own.Close() // Fx calls no stop hook of a failed start
