@@ -51,11 +51,11 @@ type MiddlewareConfig struct {
 	// or when the connection was lost), or 500 where ProblemFor has none.
 	CommitProblem func(err error) (p Problem, ok bool)
 	// NPlusOne is the N+1 detector of each request's transaction
-	// (db.TxOptions.NPlusOne); a route's WithTx may set its own. Off by
-	// default. When a request ends, each statement text it ran more times
-	// than the threshold is logged once, with the route: a warning in
-	// db.NPlusOneLog mode; in db.NPlusOneFail mode an error, and the
-	// request, whose statement past the threshold failed with a
+	// (db.TxOptions.NPlusOne); a route's WithTx or WithNPlusOne may set
+	// its own. Off by default. When a request ends, each statement text it
+	// ran more times than the threshold is logged once, with the route: a
+	// warning in db.NPlusOneLog mode; in db.NPlusOneFail mode an error, and
+	// the request, whose statement past the threshold failed with a
 	// *db.NPlusOneError, rolls back and answers 500 whatever its handler
 	// answered.
 	NPlusOne db.NPlusOne

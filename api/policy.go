@@ -18,15 +18,26 @@ type Option func(*handlerPolicy)
 // handlerPolicy is what the Option values of a route set.
 type handlerPolicy struct {
 	tx       *db.TxOptions
+	nPlusOne *db.NPlusOne // WithNPlusOne's
 	attempts int
 }
 
 // WithTx sets the transaction's options; a zero Timeout keeps the
-// middleware's default (MiddlewareConfig.TxTimeout), a zero NPlusOne
-// the middleware's detector (MiddlewareConfig.NPlusOne), and a nil Tracer
-// the middleware's (MiddlewareConfig.Tracer).
+// middleware's default (MiddlewareConfig.TxTimeout), a nil Tracer the
+// middleware's (MiddlewareConfig.Tracer), and NPlusOne is taken field by
+// field: a zero Mode keeps the middleware's detector mode
+// (MiddlewareConfig.NPlusOne), a zero Threshold its threshold. To turn
+// the detector off for a route, use WithNPlusOne.
 func WithTx(opts db.TxOptions) Option {
 	return func(p *handlerPolicy) { p.tx = &opts }
+}
+
+// WithNPlusOne sets the route's N+1 detector to mode, whatever the
+// middleware's (MiddlewareConfig.NPlusOne) and WithTx's: db.NPlusOneOff
+// turns it off for the route. A threshold not positive keeps the
+// threshold the route has otherwise.
+func WithNPlusOne(mode db.NPlusOneMode, threshold int) Option {
+	return func(p *handlerPolicy) { p.nPlusOne = &db.NPlusOne{Mode: mode, Threshold: max(threshold, 0)} }
 }
 
 // WithReadOnly makes the transaction read-only: PostgreSQL and MySQL refuse
@@ -49,16 +60,16 @@ func WithRetry(attempts int) Option {
 // apply sets the request's policy from the handler's options. It fails
 // when the transaction began before the handler, with other options.
 func (p *handlerPolicy) apply(r *request) error {
-	if p.tx != nil {
-		opts := *p.tx
-		if opts.Timeout == 0 {
-			opts.Timeout = r.policy.tx.Timeout
+	if p.tx != nil || p.nPlusOne != nil {
+		opts := r.policy.tx
+		if p.tx != nil {
+			opts = p.inherit(r.policy.tx)
 		}
-		if opts.NPlusOne == (db.NPlusOne{}) {
-			opts.NPlusOne = r.policy.tx.NPlusOne
-		}
-		if opts.Tracer == nil {
-			opts.Tracer = r.policy.tx.Tracer
+		if n := p.nPlusOne; n != nil {
+			opts.NPlusOne.Mode = n.Mode
+			if n.Threshold > 0 {
+				opts.NPlusOne.Threshold = n.Threshold
+			}
 		}
 		r.policy.tx = opts
 		if r.tx != nil {
@@ -73,8 +84,27 @@ func (p *handlerPolicy) apply(r *request) error {
 	return nil
 }
 
+// inherit returns the route's transaction options (WithTx) with the
+// middleware's, def, where the route's are zero.
+func (p *handlerPolicy) inherit(def db.TxOptions) db.TxOptions {
+	opts := *p.tx
+	if opts.Timeout == 0 {
+		opts.Timeout = def.Timeout
+	}
+	if opts.NPlusOne.Mode == db.NPlusOneOff {
+		opts.NPlusOne.Mode = def.NPlusOne.Mode
+	}
+	if opts.NPlusOne.Threshold == 0 {
+		opts.NPlusOne.Threshold = def.NPlusOne.Threshold
+	}
+	if opts.Tracer == nil {
+		opts.Tracer = def.Tracer
+	}
+	return opts
+}
+
 // String describes the policy: "read-only, retry 3", "n+1 log, threshold
-// 100", or "default".
+// 100", "n+1 off", or "default".
 func (p *handlerPolicy) String() string {
 	var parts []string
 	if p.tx != nil {
@@ -87,12 +117,15 @@ func (p *handlerPolicy) String() string {
 		if p.tx.Timeout > 0 {
 			parts = append(parts, "timeout "+p.tx.Timeout.String())
 		}
-		if n := p.tx.NPlusOne; n != (db.NPlusOne{}) {
-			th := "default threshold"
-			if n.Threshold > 0 {
-				th = fmt.Sprintf("threshold %d", n.Threshold)
-			}
-			parts = append(parts, fmt.Sprintf("n+1 %s, %s", n.Mode, th))
+		if p.nPlusOne == nil {
+			parts = appendNPlusOne(parts, p.tx.NPlusOne)
+		}
+	}
+	if n := p.nPlusOne; n != nil {
+		if n.Mode == db.NPlusOneOff {
+			parts = append(parts, "n+1 off")
+		} else {
+			parts = appendNPlusOne(parts, *n)
 		}
 	}
 	if p.attempts > 1 {
@@ -102,4 +135,19 @@ func (p *handlerPolicy) String() string {
 		return "default"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// appendNPlusOne appends the description of a route's detector, n, to
+// parts: "n+1 log, threshold 100", "n+1 error", "n+1 threshold 50"; a zero
+// field is the middleware's, and not described.
+func appendNPlusOne(parts []string, n db.NPlusOne) []string {
+	switch {
+	case n.Mode != db.NPlusOneOff && n.Threshold > 0:
+		return append(parts, fmt.Sprintf("n+1 %s, threshold %d", n.Mode, n.Threshold))
+	case n.Mode != db.NPlusOneOff:
+		return append(parts, "n+1 "+n.Mode.String())
+	case n.Threshold > 0:
+		return append(parts, fmt.Sprintf("n+1 threshold %d", n.Threshold))
+	}
+	return parts
 }
