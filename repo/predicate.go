@@ -28,7 +28,7 @@ const (
 	pNull                        // col IS NULL, col IS NOT NULL
 	pIn                          // col IN (values), col NOT IN (values)
 	pBetween                     // col BETWEEN ? AND ?
-	pLike                        // col LIKE ? ESCAPE '\'
+	pLike                        // col LIKE ? ESCAPE '\' (MySQL: ESCAPE CHAR(92))
 	pAnd
 	pOr
 	pNot
@@ -199,10 +199,11 @@ func (c Column[T, V]) StartsWith(s string) Predicate[T] { return c.like("", s, "
 func (c Column[T, V]) EndsWith(s string) Predicate[T] { return c.like("%", s, "", true, false) }
 
 // LikePattern is "column LIKE pattern" with the caller's pattern as given: %
-// and _ are wildcards and a backslash escapes the next character (the
-// statement says ESCAPE '\' on every database). The pattern is still bound,
-// never written into the SQL; use it for patterns built in code, and
-// Contains or StartsWith for a user's text.
+// and _ are wildcards and a backslash escapes the next character, on every
+// database (the statement says ESCAPE '\'; on MySQL ESCAPE CHAR(92), a
+// backslash whether or not sql_mode has NO_BACKSLASH_ESCAPES). The pattern
+// is still bound, never written into the SQL; use it for patterns built in
+// code, and Contains or StartsWith for a user's text.
 func (c Column[T, V]) LikePattern(pattern string) Predicate[T] {
 	return c.like("", pattern, "", false, false)
 }
@@ -416,7 +417,10 @@ func (w *predWriter) write(n *pnode) error {
 			s.WriteByte(')')
 		}
 		if s.d == db.MySQL {
-			s.WriteString(` ESCAPE '\\'`) // a backslash, in MySQL's string syntax
+			// A backslash, whatever sql_mode: the literal '\\' is two
+			// characters under NO_BACKSLASH_ESCAPES, and '\' unterminated
+			// without it.
+			s.WriteString(" ESCAPE CHAR(92)")
 		} else {
 			s.WriteString(` ESCAPE '\'`)
 		}
