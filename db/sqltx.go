@@ -24,3 +24,16 @@ func (t *Tx) SQLTx(ctx context.Context) (*sql.Tx, error) {
 	}
 	return tx.Tx, nil
 }
+
+// SQLTxContext is SQLTx, and also returns the context to run statements on
+// the *sql.Tx with: the transaction's own when ctx stands for it (see
+// SameContexts), ctx otherwise. A library given that context never holds
+// on to one its caller reuses, such as a *gin.Context that Gin hands to the
+// next request while database/sql still watches it.
+func (t *Tx) SQLTxContext(ctx context.Context) (*sql.Tx, context.Context, error) {
+	tx, sctx, err := t.begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tx.Tx, sctx, nil
+}

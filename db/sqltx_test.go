@@ -52,3 +52,26 @@ func TestSQLTx(t *testing.T) {
 		}
 	})
 }
+
+// TestSQLTxContext: a context registered with SameContexts is swapped for
+// the transaction's own, so a library never keeps the caller's; any other
+// context is returned as given.
+func TestSQLTxContext(t *testing.T) {
+	x, _ := openTest(t, "sqlite::memory:")
+	type key struct{}
+	caller := context.WithValue(context.Background(), key{}, "request")
+	tx := db.NewTx(context.Background(), x, db.SQLite, db.TxOptions{})
+	tx.SameContexts(caller)
+	defer func() { _ = tx.Finish(context.Background(), false) }()
+	stx, sctx, err := tx.SQLTxContext(caller)
+	if err != nil || stx == nil {
+		t.Fatalf("SQLTxContext = %v, %v", stx, err)
+	}
+	if sctx == caller {
+		t.Fatal("the caller's registered context was returned; want the transaction's own")
+	}
+	other := context.WithValue(context.Background(), key{}, "other")
+	if _, octx, err := tx.SQLTxContext(other); err != nil || octx != other {
+		t.Fatalf("an unregistered context came back as %v (%v); want it unchanged", octx, err)
+	}
+}

@@ -14,11 +14,14 @@ import (
 // worked before. opts may be nil. Use it in db.WithTx and CLI commands;
 // in a request, resolve an Enqueuer.
 func (c *Client) Insert(ctx context.Context, tx *db.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
-	stx, err := tx.SQLTx(ctx)
+	// River runs on the transaction's own context when ctx stands for it:
+	// database/sql watches a query's context after the call returns, and
+	// Gin reuses a *gin.Context for the next request.
+	stx, sctx, err := tx.SQLTxContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
 	}
-	res, err := c.river.InsertTx(ctx, stx, args, opts)
+	res, err := c.river.InsertTx(sctx, stx, args, opts)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: insert %s: %w", args.Kind(), err)
 	}
