@@ -84,9 +84,11 @@ func (q Query[T]) idOrder() (desc, ok bool) {
 // Every chunk after the first sends the same statement text, so in a unit
 // of work with the N+1 detector on (db.TxOptions.NPlusOne), more chunks
 // after the first than its threshold (N_PLUS_ONE_THRESHOLD, 10 by default)
-// are reported as an N+1, and fail in its error mode. Choose n so that the
-// rows fit in that many chunks, or raise the route's threshold with
-// api.WithTx(db.TxOptions{NPlusOne: db.NPlusOne{Mode: ..., Threshold: ...}}).
+// are reported as an N+1, and fail in its error mode. For a deliberate
+// loop over many chunks, pass db.Batched(ctx), whose statements the
+// detector does not count; or choose n so that the rows fit in fewer
+// chunks, or raise the route's threshold with
+// api.WithTx(db.TxOptions{NPlusOne: db.NPlusOne{Threshold: 50}}).
 //
 //	for users, err := range q.Chunks(ctx, 500) {
 //		if err != nil {
