@@ -14,7 +14,7 @@ func TestILikeToSQL(t *testing.T) {
 	for d, want := range map[db.Dialect]string{
 		db.Postgres: `"name" ILIKE $1 ESCAPE '\'`,
 		db.SQLite:   `LOWER("name") LIKE LOWER(?) ESCAPE '\'`,
-		db.MySQL:    "LOWER(`name`) LIKE LOWER(?) ESCAPE '\\\\'",
+		db.MySQL:    "LOWER(`name`) LIKE LOWER(?) ESCAPE CHAR(92)",
 	} {
 		g := mustTable[Gadget](t, d)
 		c := gadgetColumns(g)

@@ -216,7 +216,7 @@ func TestQueryToSQL(t *testing.T) {
 				`[[1 2 3] [x] %50\%\_off%]`},
 			db.SQLite: {sel + ` WHERE "id" IN (SELECT value FROM json_each(?)) AND "name" NOT IN (SELECT value FROM json_each(?)) AND "name" LIKE ? ESCAPE '\' ORDER BY "id" DESC`,
 				`[[1,2,3] ["x"] %50\%\_off%]`},
-			db.MySQL: {mysel + " WHERE `id` IN (SELECT j.v FROM JSON_TABLE(?, '$[*]' COLUMNS (v BIGINT PATH '$')) AS j) AND `name` NOT IN (SELECT j.v FROM JSON_TABLE(?, '$[*]' COLUMNS (v LONGTEXT PATH '$')) AS j) AND `name` LIKE ? ESCAPE '\\\\' ORDER BY `id` DESC",
+			db.MySQL: {mysel + " WHERE `id` IN (SELECT j.v FROM JSON_TABLE(?, '$[*]' COLUMNS (v BIGINT PATH '$')) AS j) AND `name` NOT IN (SELECT j.v FROM JSON_TABLE(?, '$[*]' COLUMNS (v LONGTEXT PATH '$')) AS j) AND `name` LIKE ? ESCAPE CHAR(92) ORDER BY `id` DESC",
 				`[[1,2,3] ["x"] %50\%\_off%]`},
 		},
 	}, {
