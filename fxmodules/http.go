@@ -13,6 +13,7 @@ import (
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/jobs"
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +37,9 @@ const readyTimeout = 2 * time.Second
 // the drain at info level: "http server shutting down" with the number of
 // requests in flight, "http server drained" (or a warning when the drain
 // runs out of time) and "http server shut down" with the stop's duration.
-// Applications add routes in an fx.Invoke taking *gin.Engine.
+// Applications add routes in an fx.Invoke taking *gin.Engine. With the
+// Jobs module, in whatever order the options come, the jobs client starts
+// before the server listens and stops after the server has shut down.
 //
 // With WithAppEngine, HTTP installs the body limit and the request-scope
 // middleware on the application's *gin.Engine instead of providing one;
@@ -73,6 +76,9 @@ type engineIn struct {
 	Middleware *api.Middleware
 	Prometheus *prometheus.Registry `optional:"true"`
 	Tracing    *tracing             `optional:"true"`
+	// Jobs, with the Jobs module, is built first, so that its hooks run
+	// before any server that takes the engine listens and after it drains.
+	Jobs *jobs.Client `optional:"true"`
 }
 
 func newEngine(in engineIn) *gin.Engine {
@@ -100,7 +106,8 @@ type appEngineIn struct {
 	Engine     *gin.Engine
 	Config     config.Config
 	Middleware *api.Middleware
-	Tracing    *tracing `optional:"true"`
+	Tracing    *tracing     `optional:"true"`
+	Jobs       *jobs.Client `optional:"true"` // see engineIn.Jobs
 }
 
 // installOnAppEngine decorates the application's engine (WithAppEngine).
@@ -128,7 +135,21 @@ func install(lc fx.Lifecycle, e *gin.Engine, cfg config.Config, mw *api.Middlewa
 	}))
 }
 
-func newServer(lc fx.Lifecycle, cfg config.Config, e *gin.Engine, log *slog.Logger) *http.Server {
+// serverIn is what the server needs.
+type serverIn struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Config    config.Config
+	Engine    *gin.Engine
+	Logger    *slog.Logger
+	// Jobs, with the Jobs module, is built before the server, so that Fx
+	// starts it before the server listens and stops it after the server
+	// drains, whatever the order the application composes its options in.
+	Jobs *jobs.Client `optional:"true"`
+}
+
+func newServer(in serverIn) *http.Server {
+	lc, cfg, e, log := in.Lifecycle, in.Config, in.Engine, in.Logger
 	var inFlight atomic.Int64
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,

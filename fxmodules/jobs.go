@@ -30,7 +30,9 @@ import (
 // with Metrics, counted on its *prometheus.Registry (see jobs.Client).
 // With Tracing on, each attempt is a span, with its transaction's and
 // statements' spans under it (jobs.Options.TracerProvider).
-// It starts with the app, after River's schema is migrated when
+// It starts with the app — before the HTTP server listens, and stops after
+// the server has shut down and before the pool closes, whatever the order
+// of the application's options — after River's schema is migrated when
 // MIGRATE_ON_START is set (the migrate command's up migrates it too); a
 // worker whose dependency nothing provides fails the start, naming the
 // type. It stops with the app: it fetches no new job and waits for the
@@ -170,6 +172,9 @@ func newJobs(in jobsIn) (*jobs.Client, error) {
 		},
 		OnStop: func(ctx context.Context) error {
 			err := c.Stop(ctx)
+			if err == nil {
+				in.Logger.Info("jobs stopped")
+			}
 			if own != nil {
 				err = errors.Join(err, own.Close())
 			}
