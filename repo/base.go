@@ -219,6 +219,7 @@ func (b Base[T]) CreateMany(ctx context.Context, ms []*T) error {
 // after-create events.
 func (b Base[T]) createMany(ctx context.Context, t *Table[T], ms []*T) error {
 	ids := make([]int64, len(ms))
+	bctx := db.Batched(ctx) // one text per batch of rows: a batch, not an N+1
 	args := make([]any, 0, min(len(ms), t.batchRows)*len(t.insert))
 	for start := 0; start < len(ms); start += t.batchRows {
 		end := min(start+t.batchRows, len(ms))
@@ -231,7 +232,7 @@ func (b Base[T]) createMany(ctx context.Context, t *Table[T], ms []*T) error {
 		if k < t.batchRows {
 			query = t.manyRows[:t.manyEnds[k-1]] + t.manySuffix
 		}
-		if err := b.insertBatch(ctx, t, query, args, ids[start:end:end]); err != nil {
+		if err := b.insertBatch(bctx, t, query, args, ids[start:end:end]); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"iter"
 	"reflect"
 	"strconv"
+
+	"github.com/fasttrack-go/fasttrack/db"
 )
 
 // ErrMultipleRows is returned (wrapped) by Query.One when more than one row
@@ -81,14 +83,9 @@ func (q Query[T]) idOrder() (desc, ok bool) {
 // breaking out of the loop holds no connection. An error is yielded once,
 // with a nil chunk, and ends the sequence.
 //
-// Every chunk after the first sends the same statement text, so in a unit
-// of work with the N+1 detector on (db.TxOptions.NPlusOne), more chunks
-// after the first than its threshold (N_PLUS_ONE_THRESHOLD, 10 by default)
-// are reported as an N+1, and fail in its error mode. For a deliberate
-// loop over many chunks, pass db.Batched(ctx), whose statements the
-// detector does not count; or choose n so that the rows fit in fewer
-// chunks, or raise the route's threshold with
-// api.WithTx(db.TxOptions{NPlusOne: db.NPlusOne{Threshold: 50}}).
+// The chunks' statements (and their eager loads) share one text, chunk
+// after chunk: they run under db.Batched, so the N+1 detector does not
+// count them.
 //
 //	for users, err := range q.Chunks(ctx, 500) {
 //		if err != nil {
@@ -105,6 +102,7 @@ func (q Query[T]) Chunks(ctx context.Context, n int) iter.Seq2[[]T, error] {
 		desc, _ := q.idOrder()
 		left := q.limit // < 0: no limit
 		var after int64
+		bctx := db.Batched(ctx) // one text per chunk: a batch, not an N+1
 		for first := true; left != 0; first = false {
 			size := n
 			if left > 0 && left < size {
@@ -121,14 +119,14 @@ func (q Query[T]) Chunks(ctx context.Context, n int) iter.Seq2[[]T, error] {
 				return
 			}
 			chunk := make([]T, 0, size)
-			if err := q.q.SelectContext(ctx, &chunk, query, args...); err != nil {
+			if err := q.q.SelectContext(bctx, &chunk, query, args...); err != nil {
 				yield(nil, q.t.wrap("query chunks", err))
 				return
 			}
 			if len(chunk) == 0 {
 				return
 			}
-			if err := q.loadWith(ctx, chunk); err != nil {
+			if err := q.loadWith(bctx, chunk); err != nil {
 				yield(nil, err)
 				return
 			}
