@@ -48,32 +48,72 @@ const migrateLock = 0x66745f72697665 // "ft_rive"
 
 // Migrate applies River's pending migrations (its tables river_job,
 // river_queue, …) with River's migrator, and returns the versions applied.
-// On PostgreSQL it holds an advisory lock meanwhile, so that instances
-// starting together apply each migration once. It fails with ErrNoDriver on
-// MySQL.
+// On PostgreSQL it takes one connection of x's pool, holds an advisory lock
+// on it, so that instances starting together apply each migration once,
+// and applies each migration in a transaction of its own on that same
+// connection: a pool of one connection suffices. It fails with ErrNoDriver
+// on MySQL.
 func Migrate(ctx context.Context, x *sqlx.DB, d db.Dialect, logger *slog.Logger) (applied []int, err error) {
 	m, err := migrator(x, d, logger)
 	if err != nil {
 		return nil, err
 	}
 	if d == db.Postgres {
-		conn, err := x.Conn(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("jobs: migrate: %w", err)
-		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLock); err != nil {
-			return nil, fmt.Errorf("jobs: migrate: lock: %w", err)
-		}
-		defer func() {
-			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLock); uerr != nil {
-				err = errors.Join(err, fmt.Errorf("jobs: migrate: unlock: %w", uerr))
-			}
-		}()
+		return migrateLocked(ctx, x, m)
 	}
 	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: migrate: %w", err)
+	}
+	for _, v := range res.Versions {
+		applied = append(applied, v.Version)
+	}
+	return applied, nil
+}
+
+// migrateLocked applies m's pending migrations one at a time, each in its
+// own transaction, on one connection of x that holds the advisory lock.
+func migrateLocked(ctx context.Context, x *sqlx.DB, m *rivermigrate.Migrator[*sql.Tx]) (applied []int, err error) {
+	conn, err := x.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLock); err != nil {
+		return nil, fmt.Errorf("jobs: migrate: lock: %w", err)
+	}
+	defer func() {
+		if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLock); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("jobs: migrate: unlock: %w", uerr))
+		}
+	}()
+	for {
+		v, err := migrateStep(ctx, conn, m)
+		if err != nil {
+			return applied, err
+		}
+		if len(v) == 0 {
+			return applied, nil
+		}
+		applied = append(applied, v...)
+	}
+}
+
+// migrateStep applies m's next pending migration, if any, in a transaction
+// on conn, and returns its version.
+func migrateStep(ctx context.Context, conn *sql.Conn, m *rivermigrate.Migrator[*sql.Tx]) (applied []int, err error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: migrate: %w", err)
+	}
+	//nolint:staticcheck // Migrate would take another connection; one migration per transaction, as Migrate does.
+	res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
+	if err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("jobs: migrate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("jobs: migrate: commit: %w", err)
 	}
 	for _, v := range res.Versions {
 		applied = append(applied, v.Version)
