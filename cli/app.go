@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/config"
+	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/jmoiron/sqlx"
 	"go.uber.org/fx"
 )
@@ -19,11 +20,13 @@ type offline struct {
 	started bool
 }
 
-// build builds a.Options with opts, as serve does. Nothing is started; the
-// caller must call stop.
+// build builds a.Options with opts, as serve does, but with a jobs client
+// that works no queue (fxmodules.JobsInsertOnly): a short command must not
+// take queued jobs only to interrupt them. Nothing is started; the caller
+// must call stop.
 func (a *App) build(opts ...fx.Option) (*offline, error) {
 	o := &offline{}
-	app := fx.New(a.options(), fx.Options(opts...), fx.Populate(&o.cfg, &o.x))
+	app := fx.New(a.options(), fxmodules.JobsInsertOnly(), fx.Options(opts...), fx.Populate(&o.cfg, &o.x))
 	if err := app.Err(); err != nil {
 		return nil, err
 	}

@@ -30,5 +30,7 @@
 // with the application's configuration, pool and logger, and work no job;
 // routes and graph do not connect). seed and the application's commands start it without its HTTP
 // server — database ping, migrations when MIGRATE_ON_START, the request
-// scope's checks — run, and stop it, within START_TIMEOUT and STOP_TIMEOUT.
+// scope's checks — run, and stop it, within START_TIMEOUT and STOP_TIMEOUT;
+// their jobs client enqueues but works no queue (fxmodules.JobsInsertOnly).
+// Only serve works jobs.
 package cli

@@ -23,7 +23,8 @@ import (
 // modules. It provides the *jobs.Client, a singleton, and the scoped
 // *jobs.Enqueuer, which inserts jobs in the scope's transaction.
 //
-// The client works the queues of JOBS_QUEUES (config.Config.JobsQueues).
+// The client works the queues of JOBS_QUEUES (config.Config.JobsQueues),
+// none with JobsInsertOnly.
 // Each attempt's transaction has the N+1 detector of N_PLUS_ONE and
 // N_PLUS_ONE_THRESHOLD: in error mode, an attempt it catches fails and
 // rolls back. Each attempt's end is logged on the app's *slog.Logger and,
@@ -111,6 +112,7 @@ type jobsIn struct {
 	Configures []func(*jobs.Options) `group:"fasttrack.jobs.configure"`
 	Prometheus *prometheus.Registry  `optional:"true"`
 	Tracing    *tracing              `optional:"true"`
+	InsertOnly *jobsInsertOnly       `optional:"true"`
 }
 
 func newJobs(in jobsIn) (*jobs.Client, error) {
@@ -151,6 +153,9 @@ func newJobs(in jobsIn) (*jobs.Client, error) {
 	}
 	for _, fn := range in.Configures {
 		fn(&opts)
+	}
+	if in.InsertOnly != nil {
+		opts.Queues = nil // River is then not started: no queue, no maintenance
 	}
 	c, err := jobs.New(in.DB, in.Dialect, in.Registry, opts)
 	if err != nil {
