@@ -347,30 +347,8 @@ func Select[P, T any](q Query[T], fields ...Field[P, T]) Projection[P] {
 // writeOrderBy writes q's ORDER BY, its keys then id ascending (unless a key
 // is on id), qualified by qual.
 func writeOrderBy[T any](w *predWriter, q Query[T], qual string) {
-	s, t := w.s, q.t
-	s.WriteString(" ORDER BY ")
-	hasID := false
-	for i, o := range q.order {
-		if i > 0 {
-			s.WriteString(", ")
-		}
-		s.WriteString(qual)
-		s.WriteString(t.cols[o.i].quoted)
-		if o.desc {
-			s.WriteString(" DESC")
-		} else {
-			s.WriteString(" ASC")
-		}
-		hasID = hasID || t.cols[o.i].name == idColumn
-	}
-	if !hasID {
-		if len(q.order) > 0 {
-			s.WriteString(", ")
-		}
-		s.WriteString(qual)
-		s.WriteString(t.q(idColumn))
-		s.WriteString(" ASC")
-	}
+	w.s.WriteString(" ORDER BY ")
+	writeOrder(w.s, qual, q)
 }
 
 // writeLimit writes q's LIMIT and OFFSET as Query.ToSQL does.

@@ -215,26 +215,7 @@ func (q Query[T]) renderText(k int, scopes []namedScope) (string, []any, error) 
 		q.writeLock(s)
 	case stmtSelect:
 		s.WriteString(" ORDER BY ")
-		hasID := false
-		for i, o := range q.order {
-			if i > 0 {
-				s.WriteString(", ")
-			}
-			s.WriteString(t.cols[o.i].quoted)
-			if o.desc {
-				s.WriteString(" DESC")
-			} else {
-				s.WriteString(" ASC")
-			}
-			hasID = hasID || t.cols[o.i].name == idColumn
-		}
-		if !hasID {
-			if len(q.order) > 0 {
-				s.WriteString(", ")
-			}
-			s.WriteString(t.q(idColumn))
-			s.WriteString(" ASC")
-		}
+		writeOrder(s, "", q)
 		switch {
 		case q.limit >= 0:
 			s.WriteString(" LIMIT ")
