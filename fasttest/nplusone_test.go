@@ -4,39 +4,17 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/fasttest"
+	"github.com/fasttrack-go/fasttrack/internal/tbrecord"
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 	"go.uber.org/fx"
 )
-
-// recordingTB is a test's *testing.T whose Errorf is recorded instead of
-// failing the test: it tells whether, and how, a user's test would fail.
-type recordingTB struct {
-	*testing.T
-	mu     sync.Mutex
-	errors []string
-}
-
-func (r *recordingTB) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errors = append(r.errors, fmt.Sprintf(format, args...))
-}
-
-func (r *recordingTB) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.errors
-	r.errors = nil
-	return out
-}
 
 // memberByID is the statement the N+1 handler runs once per member.
 const memberByID = "SELECT name FROM members WHERE id = ?"
@@ -84,7 +62,7 @@ func teamRoutes(e *gin.Engine) {
 func TestNPlusOneFailsTheTest(t *testing.T) {
 	for _, d := range fasttest.Dialects() {
 		t.Run(d.Name(), func(t *testing.T) {
-			rec := &recordingTB{T: t}
+			rec := tbrecord.New(t)
 			app := fasttest.Start(rec, nil, fasttest.On(d), fx.Invoke(teamRoutes))
 			app.DB.MustExec("CREATE TABLE members (id INT PRIMARY KEY, team INT NOT NULL, name VARCHAR(50) NOT NULL)")
 			for i := 1; i <= 11; i++ { // one past the default threshold
@@ -98,7 +76,7 @@ func TestNPlusOneFailsTheTest(t *testing.T) {
 			if strings.Contains(string(resp.Body), "SELECT") {
 				t.Errorf("the response shows SQL: %s", resp.Body)
 			}
-			errs := rec.take()
+			errs := rec.Take()
 			if len(errs) != 1 {
 				t.Fatalf("the test would fail with %q, want one error", errs)
 			}
@@ -113,7 +91,7 @@ func TestNPlusOneFailsTheTest(t *testing.T) {
 			if resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), `"m11"`) {
 				t.Errorf("the IN query answered %d %s", resp.Status, resp.Body)
 			}
-			if errs := rec.take(); errs != nil {
+			if errs := rec.Take(); errs != nil {
 				t.Errorf("the IN query would fail the test: %q", errs)
 			}
 			app.RequireNoConnInUse(rec)
@@ -132,7 +110,7 @@ func TestNPlusOneConfigured(t *testing.T) {
 		{"threshold", func(c *config.Config) { c.NPlusOneThreshold = 11 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := &recordingTB{T: t}
+			rec := tbrecord.New(t)
 			app := fasttest.Start(rec, nil, fasttest.Configure(tc.edit), fx.Invoke(teamRoutes))
 			app.DB.MustExec("CREATE TABLE members (id INT PRIMARY KEY, team INT NOT NULL, name VARCHAR(50) NOT NULL)")
 			for i := 1; i <= 11; i++ {
@@ -141,7 +119,7 @@ func TestNPlusOneConfigured(t *testing.T) {
 			if resp := app.Do(rec, http.MethodGet, "/teams/1/n-plus-one", nil); resp.Status != http.StatusOK {
 				t.Errorf("%d %s", resp.Status, resp.Body)
 			}
-			if errs := rec.take(); errs != nil {
+			if errs := rec.Take(); errs != nil {
 				t.Errorf("the test would fail: %q", errs)
 			}
 		})

@@ -4,38 +4,15 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/fasttrack-go/fasttrack/api"
 	"github.com/fasttrack-go/fasttrack/cmd/app/posts"
 	"github.com/fasttrack-go/fasttrack/fasttest"
+	"github.com/fasttrack-go/fasttrack/internal/tbrecord"
 	"github.com/gin-gonic/gin"
 	"go.uber.org/fx"
 )
-
-// recordingTB is a test's *testing.T whose Errorf is recorded instead of
-// failing the test: it shows whether, and how, fasttest would fail a
-// user's test.
-type recordingTB struct {
-	*testing.T
-	mu     sync.Mutex
-	errors []string
-}
-
-func (r *recordingTB) Errorf(format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errors = append(r.errors, fmt.Sprintf(format, args...))
-}
-
-func (r *recordingTB) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.errors
-	r.errors = nil
-	return out
-}
 
 // authorsRoutes are test-only handlers answering the author of each post:
 // /test/authors/loop reads the posts, then each author by id (an N+1);
@@ -81,7 +58,7 @@ func authorsRoutes(s *posts.Schema) func(*gin.Engine) {
 func TestNPlusOneHandler(t *testing.T) {
 	for _, d := range fasttest.Dialects() {
 		t.Run(d.Name(), func(t *testing.T) {
-			rec := &recordingTB{T: t}
+			rec := tbrecord.New(t)
 			e := start(rec, d, fx.Invoke(func(s *posts.Schema, g *gin.Engine) { authorsRoutes(s)(g) }))
 			e.fill(t)
 			e.inTx(t, func(r *posts.Repository) error {
@@ -97,7 +74,7 @@ func TestNPlusOneHandler(t *testing.T) {
 			if resp.Status != http.StatusInternalServerError {
 				t.Errorf("the N+1 answered %d %s, want 500", resp.Status, resp.Body)
 			}
-			errs := rec.take()
+			errs := rec.Take()
 			if len(errs) != 1 {
 				t.Fatalf("the test would fail with %q, want one error", errs)
 			}
@@ -112,7 +89,7 @@ func TestNPlusOneHandler(t *testing.T) {
 			if resp.Status != http.StatusOK || strings.Count(string(resp.Body), `"ada"`) != 5 {
 				t.Errorf("With answered %d %s", resp.Status, resp.Body)
 			}
-			if errs := rec.take(); errs != nil {
+			if errs := rec.Take(); errs != nil {
 				t.Errorf("the handler with With would fail the test: %q", errs)
 			}
 			e.app.RequireNoConnInUse(rec)
