@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/dburl"
@@ -93,6 +94,46 @@ type Config struct {
 	// built by hand) is no queue: the process inserts jobs and works none.
 	// Only fxmodules.Jobs uses it.
 	JobsQueues string
+	// DatabaseReplicaURLs is DATABASE_REPLICA_URLS, default empty (no
+	// replica): comma-separated URLs of PostgreSQL streaming replicas of
+	// DATABASE_URL's database, which must be PostgreSQL too.
+	// Read-only units of work run on them (db.Cluster); ReplicaURLs
+	// splits them.
+	DatabaseReplicaURLs string
+	// ReplicaMaxOpenConns is REPLICA_MAX_OPEN_CONNS, default 10; >= 1:
+	// the open connections of each replica's pool, which has its own
+	// limits; the idle limits are DB_MAX_IDLE_CONNS, DB_CONN_MAX_LIFETIME
+	// and DB_CONN_MAX_IDLE_TIME.
+	ReplicaMaxOpenConns int
+	// ReplicaMaxLag is REPLICA_MAX_LAG, default 10s; > 0: a replica whose
+	// replay lags further is taken out of rotation until it catches up.
+	ReplicaMaxLag time.Duration
+	// ReplicaStickyWindow is REPLICA_STICKY_WINDOW, default 0 (none);
+	// >= 0: for that long after a write this process committed, a read
+	// that carries no position runs only on a replica that has replayed
+	// the write.
+	ReplicaStickyWindow time.Duration
+	// ReplicaProbeInterval is REPLICA_PROBE_INTERVAL, default 500ms; > 0:
+	// how often each replica's health, position and lag are probed.
+	ReplicaProbeInterval time.Duration
+	// ReplicaPositionKey is REPLICA_POSITION_KEY, default empty; empty or
+	// at least 16 bytes: the secret that signs the write positions handed to clients. Empty is
+	// a random key per process, which other processes (and the process
+	// after a restart) do not accept: set one shared secret on every
+	// process of an app with replicas.
+	ReplicaPositionKey string
+}
+
+// ReplicaURLs returns the URLs of DatabaseReplicaURLs, spaces around them
+// trimmed, empty ones dropped.
+func (c Config) ReplicaURLs() []string {
+	var out []string
+	for u := range strings.SplitSeq(c.DatabaseReplicaURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // Default returns the configuration used when no variable is set.
@@ -122,6 +163,10 @@ func Default() Config {
 		NPlusOne:          "off",
 		NPlusOneThreshold: 10,
 		JobsQueues:        "default:10",
+
+		ReplicaMaxOpenConns:  10,
+		ReplicaMaxLag:        10 * time.Second,
+		ReplicaProbeInterval: 500 * time.Millisecond,
 	}
 }
 
@@ -167,5 +212,28 @@ func (c Config) LogValue() slog.Value {
 		slog.String("NPlusOne", c.NPlusOne),
 		slog.Int("NPlusOneThreshold", c.NPlusOneThreshold),
 		slog.String("JobsQueues", c.JobsQueues),
+		slog.String("DatabaseReplicaURLs", redactList(c.ReplicaURLs())),
+		slog.Int("ReplicaMaxOpenConns", c.ReplicaMaxOpenConns),
+		slog.Duration("ReplicaMaxLag", c.ReplicaMaxLag),
+		slog.Duration("ReplicaStickyWindow", c.ReplicaStickyWindow),
+		slog.Duration("ReplicaProbeInterval", c.ReplicaProbeInterval),
+		slog.String("ReplicaPositionKey", secret(c.ReplicaPositionKey)),
 	)
+}
+
+// secret returns "(secret)" for a secret that is set, "" for one that is
+// not: a log shows which, never the secret.
+func secret(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(secret)"
+}
+
+// redactList joins urls, each passed through dburl.Redact, with commas.
+func redactList(urls []string) string {
+	for i, u := range urls {
+		urls[i] = dburl.Redact(u)
+	}
+	return strings.Join(urls, ",")
 }

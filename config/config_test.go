@@ -46,6 +46,10 @@ var defaults = config.Config{
 	NPlusOne:          "off",
 	NPlusOneThreshold: 10,
 	JobsQueues:        "default:10",
+
+	ReplicaMaxOpenConns:  10,
+	ReplicaMaxLag:        10 * time.Second,
+	ReplicaProbeInterval: 500 * time.Millisecond,
 }
 
 // allVars are every variable LoadFrom reads.
@@ -56,6 +60,8 @@ var allVars = []string{
 	"HTTP_READ_HEADER_TIMEOUT", "HTTP_READ_TIMEOUT", "HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT",
 	"REQUEST_TIMEOUT", "RESPONSE_HOLD_LIMIT", "TX_RETRY_ATTEMPTS", "TX_RETRY_REPLAY_LIMIT",
 	"N_PLUS_ONE", "N_PLUS_ONE_THRESHOLD", "JOBS_QUEUES",
+	"DATABASE_REPLICA_URLS", "REPLICA_MAX_OPEN_CONNS", "REPLICA_MAX_LAG", "REPLICA_STICKY_WINDOW",
+	"REPLICA_PROBE_INTERVAL", "REPLICA_POSITION_KEY",
 }
 
 func TestDefaults(t *testing.T) {
@@ -150,6 +156,11 @@ var parseCases = []struct {
 	{"N_PLUS_ONE_THRESHOLD", "1", func(c *config.Config) { c.NPlusOneThreshold = 1 }},
 	{"N_PLUS_ONE_THRESHOLD", "50", func(c *config.Config) { c.NPlusOneThreshold = 50 }},
 	{"JOBS_QUEUES", "default:10,mail:2", func(c *config.Config) { c.JobsQueues = "default:10,mail:2" }},
+	{"REPLICA_MAX_OPEN_CONNS", "3", func(c *config.Config) { c.ReplicaMaxOpenConns = 3 }},
+	{"REPLICA_MAX_LAG", "2s", func(c *config.Config) { c.ReplicaMaxLag = 2 * time.Second }},
+	{"REPLICA_STICKY_WINDOW", "5s", func(c *config.Config) { c.ReplicaStickyWindow = 5 * time.Second }},
+	{"REPLICA_PROBE_INTERVAL", "100ms", func(c *config.Config) { c.ReplicaProbeInterval = 100 * time.Millisecond }},
+	{"REPLICA_POSITION_KEY", "0123456789abcdef", func(c *config.Config) { c.ReplicaPositionKey = "0123456789abcdef" }},
 }
 
 func TestLoadFromParses(t *testing.T) {
@@ -176,6 +187,7 @@ func TestLoadFromParses(t *testing.T) {
 			}
 		})
 	}
+	changed["DatabaseReplicaURLs"] = true // needs DATABASE_URL too: TestReplicaURLs
 	for _, f := range reflect.VisibleFields(reflect.TypeFor[config.Config]()) {
 		if !changed[f.Name] {
 			t.Errorf("no case sets field %s", f.Name)
@@ -209,6 +221,11 @@ func TestLoadFromAll(t *testing.T) {
 		"N_PLUS_ONE":               "error",
 		"N_PLUS_ONE_THRESHOLD":     "18",
 		"JOBS_QUEUES":              "default:19,mail:2",
+		"REPLICA_MAX_OPEN_CONNS":   "20",
+		"REPLICA_MAX_LAG":          "21s",
+		"REPLICA_STICKY_WINDOW":    "22s",
+		"REPLICA_PROBE_INTERVAL":   "23s",
+		"REPLICA_POSITION_KEY":     "a secret of 24 or more bytes",
 		"UNKNOWN_VARIABLE":         "ignored",
 	}
 	want := config.Config{
@@ -220,6 +237,8 @@ func TestLoadFromAll(t *testing.T) {
 		IdleTimeout: 12 * time.Second, RequestTimeout: 13 * time.Second, HoldLimit: 14,
 		RetryAttempts: 15, RetryReplayLimit: 16, DBStmtCache: 17,
 		NPlusOne: "error", NPlusOneThreshold: 18, JobsQueues: "default:19,mail:2",
+		ReplicaMaxOpenConns: 20, ReplicaMaxLag: 21 * time.Second, ReplicaStickyWindow: 22 * time.Second,
+		ReplicaProbeInterval: 23 * time.Second, ReplicaPositionKey: "a secret of 24 or more bytes",
 	}
 	got, err := config.LoadFrom(env(vars))
 	if err != nil {
@@ -282,6 +301,9 @@ func TestValidate(t *testing.T) {
 		{"upper-case N+1 mode", func(c *config.Config) { c.NPlusOne = "LOG" }, "N_PLUS_ONE", "LOG", config.ErrUnknownValue},
 		{"empty N+1 mode", func(c *config.Config) { c.NPlusOne = "" }, "N_PLUS_ONE", "", config.ErrUnknownValue},
 		{"zero N+1 threshold", func(c *config.Config) { c.NPlusOneThreshold = 0 }, "N_PLUS_ONE_THRESHOLD", "0", config.ErrOutOfRange},
+		{"replicas of SQLite", func(c *config.Config) { c.DatabaseReplicaURLs = "postgres://r/app" }, "DATABASE_REPLICA_URLS", "postgres://r/app", config.ErrReplicaNotPostgres},
+		{"zero replica max lag", func(c *config.Config) { c.ReplicaMaxLag = 0 }, "REPLICA_MAX_LAG", "0s", config.ErrOutOfRange},
+		{"negative sticky window", func(c *config.Config) { c.ReplicaStickyWindow = -time.Second }, "REPLICA_STICKY_WINDOW", "-1s", config.ErrOutOfRange},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config.Default()
@@ -313,7 +335,8 @@ func TestValidateZero(t *testing.T) {
 		"DATABASE_URL", "HTTP_ADDR", "DB_MAX_OPEN_CONNS", "START_TIMEOUT", "STOP_TIMEOUT",
 		"LOG_FORMAT", "HTTP_BODY_LIMIT", "HTTP_READ_HEADER_TIMEOUT", "HTTP_READ_TIMEOUT",
 		"HTTP_WRITE_TIMEOUT", "HTTP_IDLE_TIMEOUT", "REQUEST_TIMEOUT", "RESPONSE_HOLD_LIMIT",
-		"TX_RETRY_ATTEMPTS", "N_PLUS_ONE", "N_PLUS_ONE_THRESHOLD",
+		"TX_RETRY_ATTEMPTS", "N_PLUS_ONE", "N_PLUS_ONE_THRESHOLD", "REPLICA_MAX_OPEN_CONNS",
+		"REPLICA_MAX_LAG", "REPLICA_PROBE_INTERVAL",
 	}
 	var got []string
 	for _, e := range configErrors(t, config.Config{}.Validate()) {

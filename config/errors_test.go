@@ -143,6 +143,12 @@ func TestLoadFromReportsAll(t *testing.T) {
 		"N_PLUS_ONE":               "on",
 		"JOBS_QUEUES":              "mail",
 		"N_PLUS_ONE_THRESHOLD":     "0",
+		"DATABASE_REPLICA_URLS":    "redis://r",
+		"REPLICA_MAX_OPEN_CONNS":   "0",
+		"REPLICA_MAX_LAG":          "0s",
+		"REPLICA_STICKY_WINDOW":    "-1s",
+		"REPLICA_PROBE_INTERVAL":   "soon",
+		"REPLICA_POSITION_KEY":     "short",
 	}
 	for _, tc := range []struct {
 		name string

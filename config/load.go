@@ -153,7 +153,59 @@ func rules() []rule {
 				return c.JobsQueues, err
 			},
 		},
+		{
+			env:      "DATABASE_REPLICA_URLS",
+			accepted: "comma-separated postgres:// URLs of replicas, with a PostgreSQL DATABASE_URL",
+			parse:    func(c *Config, s string) error { c.DatabaseReplicaURLs = s; return nil },
+			check: func(c *Config) (string, error) {
+				return redactList(c.ReplicaURLs()), checkReplicaURLs(*c)
+			},
+		},
+		intRule("REPLICA_MAX_OPEN_CONNS", func(c *Config) *int { return &c.ReplicaMaxOpenConns }, 1),
+		durationRule("REPLICA_MAX_LAG", func(c *Config) *time.Duration { return &c.ReplicaMaxLag }, true),
+		durationRule("REPLICA_STICKY_WINDOW", func(c *Config) *time.Duration { return &c.ReplicaStickyWindow }, false),
+		durationRule("REPLICA_PROBE_INTERVAL", func(c *Config) *time.Duration { return &c.ReplicaProbeInterval }, true),
+		{
+			env:      "REPLICA_POSITION_KEY",
+			accepted: "a secret of at least 16 bytes",
+			parse:    func(c *Config, s string) error { c.ReplicaPositionKey = s; return nil },
+			check: func(c *Config) (string, error) {
+				if c.ReplicaPositionKey == "" {
+					return "", nil
+				}
+				return secret(c.ReplicaPositionKey), outOfRange(len(c.ReplicaPositionKey) < 16)
+			},
+		},
 	}
+}
+
+// ErrReplicaNotPostgres is the error of a DATABASE_REPLICA_URLS URL that
+// is not PostgreSQL's, or of replicas of a DATABASE_URL that is not.
+var ErrReplicaNotPostgres = errors.New("read replicas need PostgreSQL, for DATABASE_URL and each replica")
+
+// checkReplicaURLs checks each replica URL with dburl.Parse, and that it
+// and DATABASE_URL are PostgreSQL's.
+func checkReplicaURLs(c Config) error {
+	urls := c.ReplicaURLs()
+	if len(urls) == 0 {
+		return nil
+	}
+	if t, err := dburl.Parse(c.DatabaseURL); err == nil && t.Dialect != dburl.Postgres {
+		return ErrReplicaNotPostgres
+	}
+	for _, u := range urls {
+		t, err := dburl.Parse(u)
+		if e, ok := errors.AsType[*dburl.Error](err); ok {
+			return e.Err
+		}
+		if err != nil {
+			return err
+		}
+		if t.Dialect != dburl.Postgres {
+			return ErrReplicaNotPostgres
+		}
+	}
+	return nil
 }
 
 // intRule is the rule of an integer field that must be >= min.

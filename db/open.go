@@ -160,3 +160,26 @@ func Ping(ctx context.Context, x *sqlx.DB, databaseURL string) error {
 	}
 	return nil
 }
+
+// OpenReplicas opens a pool on each of urls, PostgreSQL replicas, with
+// pool's limits, named by their redacted URLs: the replicas of a
+// ClusterOptions. A URL that is not PostgreSQL's fails with
+// ErrReplicaDialect; on any error, the pools already opened are closed.
+func OpenReplicas(urls []string, pool Pool) ([]Replica, error) {
+	var out []Replica
+	for _, u := range urls {
+		x, d, err := Open(u, pool)
+		if err == nil && d != Postgres {
+			x.Close()
+			err = fmt.Errorf("%w: %s is %s", ErrReplicaDialect, dburl.Redact(u), d.Name())
+		}
+		if err != nil {
+			for _, r := range out {
+				r.DB.Close()
+			}
+			return nil, err
+		}
+		out = append(out, Replica{Name: dburl.Redact(u), DB: x})
+	}
+	return out, nil
+}

@@ -29,6 +29,9 @@ const (
 const (
 	// AttrServerRole names the server a span's work ran on: "primary".
 	AttrServerRole = attribute.Key("fasttrack.db.server.role")
+	// AttrServerName names the replica a span's work ran on (its
+	// Replica.Name); a span of the primary's work has none.
+	AttrServerName = attribute.Key("fasttrack.db.server.name")
 	// AttrTxReadOnly tells a read-only transaction.
 	AttrTxReadOnly = attribute.Key("fasttrack.tx.read_only")
 	// AttrTxIsolation is the transaction's isolation level, in lower case
@@ -44,8 +47,11 @@ const (
 	AttrTxAttempt = attribute.Key("fasttrack.tx.attempt")
 )
 
-// RolePrimary is the AttrServerRole of the primary server.
-const RolePrimary = "primary"
+// The AttrServerRole values: the primary, or one of its read replicas.
+const (
+	RolePrimary = "primary"
+	RoleReplica = "replica"
+)
 
 // Tracer makes the OpenTelemetry spans of transactions: a TxSpanName span
 // from each transaction's BEGIN to its end, a child of the span in the
@@ -103,13 +109,16 @@ func (tr *Tracer) WithRole(role string) *Tracer {
 }
 
 // startTx starts the span of a transaction beginning on ctx.
-func (tr *Tracer) startTx(ctx context.Context, opts TxOptions, attempt int) trace.Span {
+func (tr *Tracer) startTx(ctx context.Context, opts TxOptions, attempt int, on *node) trace.Span {
 	iso := "default"
 	if opts.Isolation != sql.LevelDefault {
 		iso = strings.ToLower(opts.Isolation.String())
 	}
-	attrs := make([]attribute.KeyValue, 0, 5)
+	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs, tr.system, tr.role, AttrTxReadOnly.Bool(opts.ReadOnly), AttrTxIsolation.String(iso))
+	if on != nil {
+		attrs = append(attrs[:1], append(on.traceAttrs(), attrs[2:]...)...)
+	}
 	if attempt > 0 {
 		attrs = append(attrs, AttrTxAttempt.Int(attempt))
 	}
@@ -118,13 +127,16 @@ func (tr *Tracer) startTx(ctx context.Context, opts TxOptions, attempt int) trac
 }
 
 // startStmt starts the span of query, a child of the transaction's span.
-func (tr *Tracer) startStmt(ctx context.Context, parent trace.Span, query string) trace.Span {
+func (tr *Tracer) startStmt(ctx context.Context, parent trace.Span, query string, on *node) trace.Span {
 	op := operation(query)
 	name := op
 	if name == "" {
 		name = tr.system.Value.AsString()
 	}
 	attrs := []attribute.KeyValue{tr.system, tr.role, semconv.DBQueryText(query)}
+	if on != nil {
+		attrs = append(attrs[:1], append(on.traceAttrs(), attrs[2:]...)...)
+	}
 	if op != "" {
 		attrs = append(attrs, semconv.DBOperationName(op))
 	}
@@ -184,12 +196,12 @@ func errorClass(err error) string {
 // span has ended (or never began).
 func (t *Tx) traceStmt(ctx context.Context, query string) trace.Span {
 	t.mu.Lock()
-	tr, parent := t.opts.Tracer, t.span
+	tr, parent, on := t.opts.Tracer, t.span, t.on
 	t.mu.Unlock()
 	if tr == nil || parent == nil {
 		return nil
 	}
-	return tr.startStmt(ctx, parent, query)
+	return tr.startStmt(ctx, parent, query, on)
 }
 
 // finishSpan ends the transaction's span, if any, with outcome out and the
@@ -237,4 +249,10 @@ func (t *Tx) MarkRetryPending() {
 	t.mu.Lock()
 	t.retryPending = true
 	t.mu.Unlock()
+}
+
+// traceAttrs returns the attributes that name n on a span: its role and
+// its name.
+func (n *node) traceAttrs() []attribute.KeyValue {
+	return []attribute.KeyValue{AttrServerRole.String(RoleReplica), AttrServerName.String(n.Name)}
 }

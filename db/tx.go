@@ -106,15 +106,20 @@ type Tx struct {
 	counting     atomic.Bool              // the N+1 detector is on: opts.NPlusOne.Mode, read without mu
 	afterCommit  *[]func(context.Context) // made by the first AfterCommit: most transactions have none
 	savepoints   int32
-	deadline     time.Time    // the timeout's end, set by the BEGIN that bounded bctx
-	stmts        *Statements  // the pool's prepared statements, if any
-	prepared     []txStmt     // the cached statements this transaction has used
-	counts       *queryCounts // the N+1 detector's, made by the first statement it counts
-	span         trace.Span   // the transaction's span, from BEGIN to Finish, when traced
-	traced       atomic.Bool  // span was started: statements are traced
-	attempt      int          // see SetAttempt
-	retried      bool         // see MarkRetried
-	retryPending bool         // see MarkRetryPending
+	deadline     time.Time     // the timeout's end, set by the BEGIN that bounded bctx
+	stmts        *Statements   // the pool's prepared statements, if any
+	prepared     []txStmt      // the cached statements this transaction has used
+	counts       *queryCounts  // the N+1 detector's, made by the first statement it counts
+	span         trace.Span    // the transaction's span, from BEGIN to Finish, when traced
+	traced       atomic.Bool   // span was started: statements are traced
+	attempt      int           // see SetAttempt
+	retried      bool          // see MarkRetried
+	retryPending bool          // see MarkRetryPending
+	cluster      *Cluster      // see SetCluster; nil without replicas
+	minPos       Position      // the position a replica must have replayed to run the transaction
+	on           *node         // the replica the transaction runs on, nil for the primary
+	onReplica    atomic.Bool   // on != nil, read without mu
+	pos          atomic.Uint64 // the Position of a committed write, on a Cluster with replicas
 }
 
 // NewTx returns a Tx on x that will begin on ctx with opts.
@@ -260,22 +265,46 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 	if t.tx != nil {
 		return t.tx, nil
 	}
-	ctx := t.ctx
-	var cancel context.CancelFunc
-	if t.opts.Timeout > 0 {
+	ctx, cancel := t.bctx, t.cancel // kept by a failover, with the timeout's deadline
+	if ctx == nil && t.opts.Timeout > 0 {
 		ctx, cancel = t.bound()
+	} else if ctx == nil {
+		ctx = t.ctx
 	}
-	if t.opts.Tracer != nil && t.span == nil {
-		t.span = t.opts.Tracer.startTx(t.ctx, t.opts, t.attempt)
-		t.traced.Store(true)
+	var tx *sqlx.Tx
+	var err error
+	for {
+		x := t.x
+		if t.cluster != nil && t.opts.ReadOnly {
+			if n := t.cluster.pick(t.minPos); n != nil {
+				x = n.DB
+				t.onNode(n)
+			}
+		}
+		if t.opts.Tracer != nil && t.span == nil {
+			t.span = t.opts.Tracer.startTx(t.ctx, t.opts, t.attempt, t.on)
+			t.traced.Store(true)
+		}
+		tx, err = x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
+		if err == nil || t.on == nil || ctx.Err() != nil {
+			break
+		}
+		// The replica is gone: take it out, and begin on another one in
+		// rotation or on the primary, under a span of its own.
+		t.cluster.markDown(t.on, err)
+		t.onNode(nil)
+		if t.span != nil {
+			endSpan(t.span, t.classify(err))
+			t.span = nil
+		}
 	}
-	tx, err := t.x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
 	if err != nil {
 		err = t.classify(err) // while the deadline is this attempt's
 		if cancel != nil {
 			cancel()
 		}
 		t.deadline = time.Time{}
+		t.bctx, t.cancel = nil, nil
 		if t.span != nil {
 			// The next statement begins again, under a span of its own.
 			endSpan(t.span, err)
@@ -285,6 +314,13 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 	}
 	t.tx, t.bctx, t.cancel = tx, ctx, cancel
 	return tx, nil
+}
+
+// onNode records that the transaction runs on n, a replica, or on the
+// primary when n is nil. t.mu is held.
+func (t *Tx) onNode(n *node) {
+	t.on = n
+	t.onReplica.Store(n != nil)
 }
 
 // bound returns the context of a transaction with a timeout: t.ctx with
@@ -313,6 +349,15 @@ func (t *Tx) classify(err error) error {
 
 // ExecContext begins the transaction if needed and executes query in it.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := t.exec(ctx, query, args)
+	if err != nil && t.failover(err) {
+		return t.exec(ctx, query, args)
+	}
+	return res, err
+}
+
+// exec is ExecContext on the server the transaction runs on.
+func (t *Tx) exec(ctx context.Context, query string, args []any) (sql.Result, error) {
 	tx, st, ctx, err := t.beginStmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -337,6 +382,15 @@ func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 // never runs a cached prepared statement: the rows outlive the call, and a
 // driver statement has one cursor.
 func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	rows, err := t.queryx(ctx, query, args)
+	if err != nil && t.failover(err) {
+		return t.queryx(ctx, query, args)
+	}
+	return rows, err
+}
+
+// queryx is QueryxContext on the server the transaction runs on.
+func (t *Tx) queryx(ctx context.Context, query string, args []any) (*sqlx.Rows, error) {
 	t.mu.Lock()
 	tx, err := t.beginLocked()
 	if err == nil && t.opts.NPlusOne.Mode != NPlusOneOff && !batched(ctx) {
@@ -360,6 +414,15 @@ func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sql
 // GetContext begins the transaction if needed and scans one row into dest;
 // no row is sql.ErrNoRows.
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
+	err := t.get(ctx, dest, query, args)
+	if err != nil && t.failover(err) {
+		return t.get(ctx, dest, query, args)
+	}
+	return err
+}
+
+// get is GetContext on the server the transaction runs on.
+func (t *Tx) get(ctx context.Context, dest any, query string, args []any) error {
 	tx, st, ctx, err := t.beginStmt(ctx, query)
 	if err != nil {
 		return err
@@ -382,6 +445,17 @@ func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any
 // SelectContext begins the transaction if needed and scans every row into
 // dest, a pointer to a slice.
 func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
+	err := t.selectAll(ctx, dest, query, args)
+	if err != nil && t.failover(err) {
+		// The rows scanned before the failure go: the primary's replace them.
+		emptySlice(dest)
+		return t.selectAll(ctx, dest, query, args)
+	}
+	return err
+}
+
+// selectAll is SelectContext on the server the transaction runs on.
+func (t *Tx) selectAll(ctx context.Context, dest any, query string, args []any) error {
 	tx, st, ctx, err := t.beginStmt(ctx, query)
 	if err != nil {
 		return err
@@ -497,9 +571,13 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 	}
 	t.outcome.Store(int32(out))
 	t.finishSpan(out, err)
+	write := out == OutcomeCommitted && t.cluster != nil && t.on == nil && !t.opts.ReadOnly
 	t.mu.Unlock()
 	if cancel != nil {
 		cancel()
+	}
+	if write {
+		t.recordPosition()
 	}
 	if commit && err == nil && len(hooks) > 0 {
 		ctx := context.WithoutCancel(t.ctx)

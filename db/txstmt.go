@@ -45,7 +45,7 @@ func (t *Tx) beginFor(ctx context.Context, query string) (*sqlx.Tx, *sqlx.Stmt, 
 	if err == nil && t.opts.NPlusOne.Mode != NPlusOneOff {
 		err = t.detect(query)
 	}
-	if err != nil || t.stmts == nil {
+	if err != nil || t.stmts == nil || t.on != nil {
 		t.mu.Unlock()
 		return tx, nil, ctx, err
 	}

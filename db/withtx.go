@@ -26,18 +26,35 @@ func WithTx(ctx context.Context, x *sqlx.DB, fn func(tx *Tx) error) error {
 // (slog.Default), in NPlusOneLog mode; in NPlusOneFail mode the
 // transaction rolls back and the first *NPlusOneError is returned, even if
 // fn dropped it.
-func WithTxOptions(ctx context.Context, x *sqlx.DB, opts TxOptions, fn func(tx *Tx) error) (err error) {
-	if opts.Tracer != nil && !trace.SpanContextFromContext(ctx).IsValid() {
-		var span trace.Span
-		ctx, span = opts.Tracer.tracer.Start(ctx, WithTxSpanName, trace.WithAttributes(opts.Tracer.system))
-		defer func() { endSpan(span, err) }()
-	}
-	return withTx(ctx, x, opts, fn)
+func WithTxOptions(ctx context.Context, x *sqlx.DB, opts TxOptions, fn func(tx *Tx) error) error {
+	return underRootSpan(ctx, opts.Tracer, func(ctx context.Context) error {
+		return withTx(ctx, NewTx(ctx, x, DialectOf(x), opts), fn)
+	})
 }
 
-// withTx is WithTxOptions under its span, if any.
-func withTx(ctx context.Context, x *sqlx.DB, opts TxOptions, fn func(tx *Tx) error) error {
-	tx := NewTx(ctx, x, DialectOf(x), opts)
+// withTxOn is Cluster.WithTx.
+func withTxOn(ctx context.Context, c *Cluster, opts TxOptions, fn func(tx *Tx) error) error {
+	return underRootSpan(ctx, opts.Tracer, func(ctx context.Context) error {
+		tx := NewTx(ctx, c.primary, c.dialect, opts)
+		tx.SetCluster(c, PositionFrom(ctx))
+		return withTx(ctx, tx, fn)
+	})
+}
+
+// underRootSpan runs run under a WithTxSpanName root span of tr's when ctx
+// carries no span, and on ctx otherwise or without a Tracer.
+func underRootSpan(ctx context.Context, tr *Tracer, run func(ctx context.Context) error) (err error) {
+	if tr != nil && !trace.SpanContextFromContext(ctx).IsValid() {
+		var span trace.Span
+		ctx, span = tr.tracer.Start(ctx, WithTxSpanName, trace.WithAttributes(tr.system))
+		defer func() { endSpan(span, err) }()
+	}
+	return run(ctx)
+}
+
+// withTx runs fn in tx, under its span, if any.
+func withTx(ctx context.Context, tx *Tx, fn func(tx *Tx) error) error {
+	opts := tx.opts
 	returned := false
 	defer func() {
 		if !returned {
