@@ -116,17 +116,17 @@ func (a Agg[T, V]) cmp(op string, vs ...V) Predicate[T] {
 	if a.e.err != nil {
 		return errPred[T](a.e.err)
 	}
-	vals := make([]any, len(vs))
+	n := pnode{kind: pCmp, op: opOf(op), col: int32(a.e.col), agg: a.e.agg}
+	if op == "BETWEEN" {
+		n.kind = pBetween
+	}
 	for i, v := range vs {
 		if isNull(v) {
 			return errPred[T](fmt.Errorf("repo: %s with a null value in Having", aggSQL[a.e.agg]))
 		}
-		vals[i] = v
+		n.v[i] = v
 	}
-	if op == "BETWEEN" {
-		return Predicate[T]{&pnode{kind: pBetween, col: a.e.col, agg: a.e.agg, vals: vals}}
-	}
-	return Predicate[T]{&pnode{kind: pCmp, op: op, col: a.e.col, agg: a.e.agg, vals: vals}}
+	return Predicate[T]{n}
 }
 
 // Eq is "aggregate = v", for Grouped.Having only; a nil v is an error.

@@ -11,7 +11,7 @@ import (
 type Grouped[T any] struct {
 	q      Query[T]
 	keys   []int
-	having []*pnode
+	having []pnode
 	err    error
 }
 
@@ -39,7 +39,7 @@ func GroupBy[T any](q Query[T], keys ...Grouper[T]) Grouped[T] {
 // conditions: predicates on aggregates (CountAll[T]().Gt(5),
 // SumOf(qty).Ge(10)) and on grouping keys, combined as in Where.
 func (g Grouped[T]) Having(ps ...Predicate[T]) Grouped[T] {
-	h := make([]*pnode, len(g.having), len(g.having)+len(ps))
+	h := make([]pnode, len(g.having), len(g.having)+len(ps))
 	copy(h, g.having)
 	for _, p := range ps {
 		h = append(h, p.n)
@@ -65,7 +65,8 @@ func (g Grouped[T]) check() error {
 	if err := noLock(g.q, "a grouped query"); err != nil {
 		return err
 	}
-	for _, n := range g.having {
+	for i := range g.having {
+		n := &g.having[i]
 		if err := checkNode(n, true); err != nil {
 			return fmt.Errorf("repo: group by %s: %w", t.name, err)
 		}
@@ -81,8 +82,9 @@ func (g Grouped[T]) check() error {
 func (g Grouped[T]) ungrouped(n *pnode) (int, bool) {
 	switch n.kind {
 	case pAnd, pOr, pNot:
-		for _, k := range n.kids {
-			if i, ok := g.ungrouped(k); !ok {
+		kids := n.kids()
+		for j := range kids {
+			if i, ok := g.ungrouped(&kids[j]); !ok {
 				return i, false
 			}
 		}
@@ -90,10 +92,10 @@ func (g Grouped[T]) ungrouped(n *pnode) (int, bool) {
 	case pExists:
 		return 0, true // its own table's columns
 	}
-	if n.agg != aggNone || slices.Contains(g.keys, n.col) {
+	if n.agg != aggNone || slices.Contains(g.keys, int(n.col)) {
 		return 0, true
 	}
-	return n.col, false
+	return int(n.col), false
 }
 
 // SelectGroups returns the projection of g: one P per group, ordered by the
@@ -129,13 +131,13 @@ func SelectGroups[P, T any](g Grouped[T], fields ...Field[P, T]) Projection[P] {
 		}
 		s.WriteString(" GROUP BY ")
 		g.writeKeys(s)
-		for i, n := range g.having {
+		for i := range g.having {
 			if i == 0 {
 				s.WriteString(" HAVING ")
 			} else {
 				s.WriteString(" AND ")
 			}
-			if err := w.write(n); err != nil {
+			if err := w.write(&g.having[i]); err != nil {
 				return "", nil, fmt.Errorf("repo: group by %s: %w", t.name, err)
 			}
 		}

@@ -75,9 +75,9 @@ func (b Base[T]) where(s *sqlBuf, args []any) ([]any, error) {
 // IS NULL for a nil value.
 func (t *Table[T]) byValue(i int, value any) Predicate[T] {
 	if value == nil {
-		return Predicate[T]{&pnode{kind: pNull, col: i}}
+		return Predicate[T]{pnode{kind: pNull, col: int32(i)}}
 	}
-	return Predicate[T]{&pnode{kind: pCmp, col: i, op: "=", vals: []any{value}}}
+	return Predicate[T]{pnode{kind: pCmp, col: int32(i), op: opEq, v: [2]any{value}}}
 }
 
 // wrap wraps a database error of op, classified; a unique violation also

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"reflect"
@@ -37,7 +38,10 @@ type Column[T, V any] struct {
 	ord *[2][1]Ordering[T]
 	// inConv: how In converts V's values (predicate_in.go).
 	inConv inConv
-	err    error
+	// notNull: no value of V is null to the database (notNullOf), so Eq
+	// and the other comparisons need not ask isNull.
+	notNull bool
+	err     error
 }
 
 // Col resolves the column of t that accessor returns a pointer to: accessor
@@ -118,10 +122,22 @@ func resolveCol[T, V any](t *Table[T], accessor func(*T) *V) (c Column[T, V], er
 		ord := new([2][1]Ordering[T])
 		ord[0][0] = Ordering[T]{i: i, ok: true, self: &ord[0]}
 		ord[1][0] = Ordering[T]{i: i, desc: true, ok: true, self: &ord[1]}
-		return Column[T, V]{i: i, name: col.name, str: et.Kind() == reflect.String, ok: true, ord: ord, inConv: inConvOf[V]()}, nil
+		return Column[T, V]{i: i, name: col.name, str: et.Kind() == reflect.String, ok: true, ord: ord,
+			inConv: inConvOf[V](), notNull: notNullOf(vt)}, nil
 	}
 	return c, fail("the accessor does not return the address of a mapped field of " + t.name +
 		" (an unexported field, a field tagged db:\"-\", or not a field of its argument)")
+}
+
+// notNullOf reports whether isNull is false for every value of type t: t
+// is neither an interface nor a pointer, and is not a driver.Valuer (whose
+// Value may be nil).
+func notNullOf(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		return false
+	}
+	return !t.Implements(reflect.TypeFor[driver.Valuer]())
 }
 
 // Name returns the column's name, unquoted; "" for a column that carries an

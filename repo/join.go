@@ -88,7 +88,7 @@ func (j Joined[T, U]) All(ctx context.Context) ([]T, error) {
 		return j.q.All(ctx)
 	}
 	p := subPred[T](pInSub, false, j.u, j.on.r)
-	p.n.col = j.on.l
+	p.n.col = int32(j.on.l)
 	return j.q.Where(p).All(ctx)
 }
 

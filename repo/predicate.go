@@ -18,7 +18,7 @@ import (
 // are always bound as parameters, never written into the SQL text.
 //
 // The zero Predicate is not a condition: a query using it fails.
-type Predicate[T any] struct{ n *pnode }
+type Predicate[T any] struct{ n pnode }
 
 // predKind is the kind of a predicate node.
 type predKind uint8
@@ -36,6 +36,32 @@ const (
 	pInSub  // col IN (SELECT ...), and its NULL-safe negation
 )
 
+// cmpOp is the operator of a pCmp node.
+type cmpOp uint8
+
+const (
+	opEq cmpOp = iota + 1
+	opNe
+	opLt
+	opLe
+	opGt
+	opGe
+	opLike // a Filter's LIKE: the caller's pattern, no ESCAPE clause
+)
+
+// opSQL is each operator's SQL.
+var opSQL = [...]string{opEq: "=", opNe: "<>", opLt: "<", opLe: "<=", opGt: ">", opGe: ">=", opLike: "LIKE"}
+
+// opOf returns the operator written sql ("=", "<>", ...), or 0.
+func opOf(sql string) cmpOp {
+	for i, s := range opSQL {
+		if s == sql && s != "" {
+			return cmpOp(i)
+		}
+	}
+	return 0
+}
+
 // aggFn is the aggregate a node's column is wrapped in (Having).
 type aggFn uint8
 
@@ -52,30 +78,77 @@ const (
 // aggSQL is each aggregate's function name.
 var aggSQL = [...]string{aggCount: "COUNT", aggCountCol: "COUNT", aggSum: "SUM", aggAvg: "AVG", aggMin: "MIN", aggMax: "MAX"}
 
-// pnode is a predicate's tree, shared by the predicates and queries that use
-// it and never changed once made.
+// nodeFlags are a node's boolean options.
+type nodeFlags uint8
+
+const (
+	fNeg nodeFlags = 1 << iota // pNull: IS NOT NULL; pIn, pInSub: NOT IN; pExists: NOT EXISTS
+	fCI                        // pLike: case-insensitive (ILike)
+)
+
+// pnode is one node of a predicate's tree: a small value (48 bytes) that
+// Predicate, Query and And/Or hold by value, so that a leaf costs no
+// allocation of its own and a Where of several leaves one slice. What a
+// node refers to (its children, subquery, In list, values) is shared by
+// the copies and never changed once made.
 type pnode struct {
-	kind predKind
-	neg  bool  // pNull: IS NOT NULL; pIn, pInSub: NOT IN; pExists: NOT EXISTS
-	ci   bool  // pLike: case-insensitive (ILike)
-	agg  aggFn // pCmp, pBetween: the column is in this aggregate (Having only)
-	col  int
-	op   string // pCmp: the operator
-	vals []any  // pCmp, pLike: one value; pBetween: two; pIn: its inList
-	kids []*pnode
-	sub  subquery // pExists, pInSub
+	col   int32 // the column's index; -1 for Exists
+	kind  predKind
+	op    cmpOp // pCmp
+	agg   aggFn // pCmp, pBetween: the column is in this aggregate (Having only)
+	flags nodeFlags
+	// v: pCmp, pLike: v[0] is the value; pBetween: v[0] and v[1]; pIn:
+	// v[0] is its inList.
+	v [2]any
+	// x: pAnd, pOr, pNot: the children; pExists, pInSub: the subquery; a
+	// failed predicate (kind 0): its error. nil otherwise.
+	x *pext
+}
+
+// pext is the part of a node that few nodes have.
+type pext struct {
+	kids []pnode
+	sub  subquery
 	err  error
 }
 
-// errPred returns a predicate that fails a query with err.
-func errPred[T any](err error) Predicate[T] { return Predicate[T]{&pnode{err: err}} }
+func (n *pnode) neg() bool { return n.flags&fNeg != 0 }
 
-// colPred checks c and returns a node on its column, or the error's node.
-func colPred[T, V any](c Column[T, V], n *pnode) Predicate[T] {
+func (n *pnode) ci() bool { return n.flags&fCI != 0 }
+
+// kids returns the children of an And, Or or Not node.
+func (n *pnode) kids() []pnode {
+	if n.x == nil {
+		return nil
+	}
+	return n.x.kids
+}
+
+// err returns the error of a failed predicate's node, or nil.
+func (n *pnode) err() error {
+	if n.x == nil {
+		return nil
+	}
+	return n.x.err
+}
+
+// negIf returns fNeg when neg is set.
+func negIf(neg bool) nodeFlags {
+	if neg {
+		return fNeg
+	}
+	return 0
+}
+
+// errPred returns a predicate that fails a query with err.
+func errPred[T any](err error) Predicate[T] { return Predicate[T]{pnode{x: &pext{err: err}}} }
+
+// colPred checks c and returns node n on its column, or the error's node.
+func colPred[T, V any](c Column[T, V], n pnode) Predicate[T] {
 	if err := c.Err(); err != nil {
 		return errPred[T](err)
 	}
-	n.col = c.i
+	n.col = int32(c.i)
 	return Predicate[T]{n}
 }
 
@@ -95,74 +168,58 @@ func isNull(v any) bool {
 	return false
 }
 
-func (c Column[T, V]) cmp(op string, v V, nullOp string) Predicate[T] {
+func (c Column[T, V]) cmp(op cmpOp, v V, nullNeg, nullOK bool) Predicate[T] {
 	av := any(v) // boxed once, for isNull and for the node
-	if isNull(av) {
-		if nullOp == "" {
-			return errPred[T](fmt.Errorf("repo: %s %s with a null value: use IsNull or NotNull", c.name, op))
+	if !c.notNull && isNull(av) {
+		if !nullOK {
+			return errPred[T](fmt.Errorf("repo: %s %s with a null value: use IsNull or NotNull", c.name, opSQL[op]))
 		}
-		return colPred(c, &pnode{kind: pNull, neg: nullOp == "IS NOT NULL"})
+		return colPred(c, pnode{kind: pNull, flags: negIf(nullNeg)})
 	}
 	if err := c.Err(); err != nil {
 		return errPred[T](err)
 	}
-	return Predicate[T]{newLeaf(pCmp, c.i, op, av)}
-}
-
-// leafNode is a node on one column with room for its values (one or two),
-// made in one allocation: vals is a slice of v.
-type leafNode struct {
-	n pnode
-	v [2]any
-}
-
-// newLeaf returns a node of kind on column col whose values are vs (one or
-// two).
-func newLeaf(kind predKind, col int, op string, vs ...any) *pnode {
-	l := &leafNode{n: pnode{kind: kind, col: col, op: op}}
-	k := copy(l.v[:], vs)
-	l.n.vals = l.v[:k:k]
-	return &l.n
+	return Predicate[T]{pnode{kind: pCmp, col: int32(c.i), op: op, v: [2]any{av}}}
 }
 
 // Eq is "column = v"; a nil v (a nil pointer, or a driver.Valuer whose value
 // is nil) gives "column IS NULL".
-func (c Column[T, V]) Eq(v V) Predicate[T] { return c.cmp("=", v, "IS NULL") }
+func (c Column[T, V]) Eq(v V) Predicate[T] { return c.cmp(opEq, v, false, true) }
 
 // Ne is "column <> v"; a nil v gives "column IS NOT NULL". As in SQL, a row
 // whose column is NULL is not "<> v": combine with IsNull to include it.
-func (c Column[T, V]) Ne(v V) Predicate[T] { return c.cmp("<>", v, "IS NOT NULL") }
+func (c Column[T, V]) Ne(v V) Predicate[T] { return c.cmp(opNe, v, true, true) }
 
 // Lt is "column < v"; a nil v is an error.
-func (c Column[T, V]) Lt(v V) Predicate[T] { return c.cmp("<", v, "") }
+func (c Column[T, V]) Lt(v V) Predicate[T] { return c.cmp(opLt, v, false, false) }
 
 // Le is "column <= v"; a nil v is an error.
-func (c Column[T, V]) Le(v V) Predicate[T] { return c.cmp("<=", v, "") }
+func (c Column[T, V]) Le(v V) Predicate[T] { return c.cmp(opLe, v, false, false) }
 
 // Gt is "column > v"; a nil v is an error.
-func (c Column[T, V]) Gt(v V) Predicate[T] { return c.cmp(">", v, "") }
+func (c Column[T, V]) Gt(v V) Predicate[T] { return c.cmp(opGt, v, false, false) }
 
 // Ge is "column >= v"; a nil v is an error.
-func (c Column[T, V]) Ge(v V) Predicate[T] { return c.cmp(">=", v, "") }
+func (c Column[T, V]) Ge(v V) Predicate[T] { return c.cmp(opGe, v, false, false) }
 
 // Between is "column BETWEEN lo AND hi", both ends included; a nil end is an
 // error.
 func (c Column[T, V]) Between(lo, hi V) Predicate[T] {
 	alo, ahi := any(lo), any(hi)
-	if isNull(alo) || isNull(ahi) {
+	if !c.notNull && (isNull(alo) || isNull(ahi)) {
 		return errPred[T](fmt.Errorf("repo: %s BETWEEN with a null end", c.name))
 	}
 	if err := c.Err(); err != nil {
 		return errPred[T](err)
 	}
-	return Predicate[T]{newLeaf(pBetween, c.i, "", alo, ahi)}
+	return Predicate[T]{pnode{kind: pBetween, col: int32(c.i), v: [2]any{alo, ahi}}}
 }
 
 // IsNull is "column IS NULL".
-func (c Column[T, V]) IsNull() Predicate[T] { return colPred(c, &pnode{kind: pNull}) }
+func (c Column[T, V]) IsNull() Predicate[T] { return colPred(c, pnode{kind: pNull}) }
 
 // NotNull is "column IS NOT NULL".
-func (c Column[T, V]) NotNull() Predicate[T] { return colPred(c, &pnode{kind: pNull, neg: true}) }
+func (c Column[T, V]) NotNull() Predicate[T] { return colPred(c, pnode{kind: pNull, flags: fNeg}) }
 
 // In is "column IN (vs...)", with the whole list bound as ONE parameter, so
 // that any number of values works on every database and the SQL text does
@@ -232,26 +289,16 @@ func (c Column[T, V]) like(pre, s, post string, escape, ci bool) Predicate[T] {
 	if err := c.Err(); err != nil {
 		return errPred[T](err)
 	}
-	n := newLike(pre, s, post, escape)
-	n.col, n.ci = c.i, ci
+	n := pnode{kind: pLike, col: int32(c.i), v: [2]any{likePattern(pre, s, post, escape)}}
+	if ci {
+		n.flags = fCI
+	}
 	return Predicate[T]{n}
 }
 
-// likeInline is the longest pattern a LIKE node holds in its own
-// allocation.
-const likeInline = 32
-
-// likeNode is a LIKE node, with room for a short pattern.
-type likeNode struct {
-	n   pnode
-	v   [1]any
-	buf [likeInline]byte
-}
-
-// newLike returns a LIKE node of the pattern pre+s+post, s escaped when
-// escape is set (as EscapeLike does).
-func newLike(pre, s, post string, escape bool) *pnode {
-	l := &likeNode{n: pnode{kind: pLike}}
+// likePattern returns the LIKE pattern pre+s+post, s escaped when escape
+// is set (as EscapeLike does).
+func likePattern(pre, s, post string, escape bool) string {
 	size := len(pre) + len(s) + len(post)
 	if escape {
 		for i := range len(s) {
@@ -260,18 +307,9 @@ func newLike(pre, s, post string, escape bool) *pnode {
 			}
 		}
 	}
-	var b []byte
-	if size <= likeInline {
-		b = l.buf[:0:size]
-	} else {
-		b = make([]byte, 0, size)
-	}
-	b = appendLike(b, pre, s, post, escape)
+	b := appendLike(make([]byte, 0, size), pre, s, post, escape)
 	// The pattern's bytes are written here and never after.
-	pattern := unsafe.String(unsafe.SliceData(b), len(b))
-	l.v[0] = pattern
-	l.n.vals = l.v[:]
-	return &l.n
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // appendLike appends pre+s+post to b, s escaped when escape is set.
@@ -313,11 +351,11 @@ func EscapeLike(s string) string {
 
 // combine makes an And or Or node of ps.
 func combine[T any](kind predKind, ps []Predicate[T]) Predicate[T] {
-	kids := make([]*pnode, len(ps))
+	e := &pext{kids: make([]pnode, len(ps))}
 	for i, p := range ps {
-		kids[i] = p.n
+		e.kids[i] = p.n
 	}
-	return Predicate[T]{&pnode{kind: kind, kids: kids}}
+	return Predicate[T]{pnode{kind: kind, x: e}}
 }
 
 // And is true when every p is; And() with no predicate is true.
@@ -329,7 +367,7 @@ func Or[T any](ps ...Predicate[T]) Predicate[T] { return combine(pOr, ps) }
 // Not is true when p is false. As in SQL, NOT of a comparison with NULL is
 // not true either.
 func Not[T any](p Predicate[T]) Predicate[T] {
-	return Predicate[T]{&pnode{kind: pNot, kids: []*pnode{p.n}}}
+	return Predicate[T]{pnode{kind: pNot, x: &pext{kids: []pnode{p.n}}}}
 }
 
 // predWriter renders predicates into a statement.
@@ -354,22 +392,25 @@ func checkPred(n *pnode) error { return checkNode(n, false) }
 // checkNode returns the first error in n's tree; aggregates are allowed
 // when having is set.
 func checkNode(n *pnode, having bool) error {
-	if n == nil {
+	if n.kind == 0 {
+		if err := n.err(); err != nil {
+			return err
+		}
 		return errZeroPredicate
-	}
-	if n.err != nil {
-		return n.err
 	}
 	if n.agg != aggNone && !having {
 		return errAggInWhere
 	}
-	if n.sub != nil {
-		if err := n.sub.check(); err != nil {
+	if n.x == nil {
+		return nil
+	}
+	if n.x.sub != nil {
+		if err := n.x.sub.check(); err != nil {
 			return err
 		}
 	}
-	for _, k := range n.kids {
-		if err := checkNode(k, having); err != nil {
+	for i := range n.x.kids {
+		if err := checkNode(&n.x.kids[i], having); err != nil {
 			return err
 		}
 	}
@@ -383,12 +424,12 @@ func (w *predWriter) write(n *pnode) error {
 	case pCmp:
 		w.colRef(n)
 		s.WriteByte(' ')
-		s.WriteString(n.op)
+		s.WriteString(opSQL[n.op])
 		s.WriteByte(' ')
-		w.bind(n.vals[0])
+		w.bind(n.v[0])
 	case pNull:
 		s.WriteString(w.cols[n.col].quoted)
-		if n.neg {
+		if n.neg() {
 			s.WriteString(" IS NOT NULL")
 		} else {
 			s.WriteString(" IS NULL")
@@ -396,24 +437,24 @@ func (w *predWriter) write(n *pnode) error {
 	case pBetween:
 		w.colRef(n)
 		s.WriteString(" BETWEEN ")
-		w.bind(n.vals[0])
+		w.bind(n.v[0])
 		s.WriteString(" AND ")
-		w.bind(n.vals[1])
+		w.bind(n.v[1])
 	case pLike:
 		switch {
-		case !n.ci:
+		case !n.ci():
 			s.WriteString(w.cols[n.col].quoted)
 			s.WriteString(" LIKE ")
-			w.bind(n.vals[0])
+			w.bind(n.v[0])
 		case s.d == db.Postgres:
 			s.WriteString(w.cols[n.col].quoted)
 			s.WriteString(" ILIKE ")
-			w.bind(n.vals[0])
+			w.bind(n.v[0])
 		default:
 			s.WriteString("LOWER(")
 			s.WriteString(w.cols[n.col].quoted)
 			s.WriteString(") LIKE LOWER(")
-			w.bind(n.vals[0])
+			w.bind(n.v[0])
 			s.WriteByte(')')
 		}
 		if s.d == db.MySQL {
@@ -429,7 +470,8 @@ func (w *predWriter) write(n *pnode) error {
 	case pExists, pInSub:
 		return w.subquery(n)
 	case pAnd, pOr:
-		if len(n.kids) == 0 {
+		kids := n.kids()
+		if len(kids) == 0 {
 			if n.kind == pAnd {
 				s.WriteString("1 = 1")
 			} else {
@@ -437,26 +479,26 @@ func (w *predWriter) write(n *pnode) error {
 			}
 			return nil
 		}
-		if len(n.kids) == 1 {
-			return w.write(n.kids[0])
+		if len(kids) == 1 {
+			return w.write(&kids[0])
 		}
 		sep := " AND "
 		if n.kind == pOr {
 			sep = " OR "
 		}
 		s.WriteByte('(')
-		for i, k := range n.kids {
+		for i := range kids {
 			if i > 0 {
 				s.WriteString(sep)
 			}
-			if err := w.write(k); err != nil {
+			if err := w.write(&kids[i]); err != nil {
 				return err
 			}
 		}
 		s.WriteByte(')')
 	case pNot:
 		s.WriteString("NOT (")
-		if err := w.write(n.kids[0]); err != nil {
+		if err := w.write(&n.x.kids[0]); err != nil {
 			return err
 		}
 		s.WriteByte(')')
@@ -468,7 +510,7 @@ func (w *predWriter) write(n *pnode) error {
 
 // colRef writes n's column, inside its aggregate if it has one.
 func (w *predWriter) colRef(n *pnode) {
-	writeExpr(w.s, "", w.cols, exprSpec{col: n.col, agg: n.agg})
+	writeExpr(w.s, "", w.cols, exprSpec{col: int(n.col), agg: n.agg})
 }
 
 // bind writes a placeholder for v.
@@ -483,7 +525,7 @@ func (w *predWriter) in(n *pnode) error {
 	col := &w.cols[n.col]
 	list := inListOf(n)
 	if list.size() == 0 {
-		if n.neg {
+		if n.neg() {
 			s.WriteString("1 = 1")
 		} else {
 			s.WriteString("1 = 0")
@@ -498,7 +540,7 @@ func (w *predWriter) in(n *pnode) error {
 	switch s.d {
 	case db.Postgres:
 		s.WriteString(col.quoted)
-		if n.neg {
+		if n.neg() {
 			s.WriteString(" <> ALL(")
 		} else {
 			s.WriteString(" = ANY(")
@@ -508,7 +550,7 @@ func (w *predWriter) in(n *pnode) error {
 		return nil
 	case db.MySQL:
 		s.WriteString(col.quoted)
-		if n.neg {
+		if n.neg() {
 			s.WriteString(" NOT")
 		}
 		s.WriteString(" IN (SELECT j.v FROM JSON_TABLE(")
@@ -519,7 +561,7 @@ func (w *predWriter) in(n *pnode) error {
 		return nil
 	default:
 		s.WriteString(col.quoted)
-		if n.neg {
+		if n.neg() {
 			s.WriteString(" NOT")
 		}
 		s.WriteString(" IN (SELECT value FROM json_each(")

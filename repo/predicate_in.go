@@ -15,7 +15,7 @@ import (
 )
 
 // An In node keeps its values converted once, when In is called, in a
-// typed list (an inList in vals[0]): the PostgreSQL argument is that list
+// typed list (an inList in v[0]): the PostgreSQL argument is that list
 // and the JSON array of the other databases is written from it.
 
 // inKind is the kind of an In list's driver values.
@@ -100,29 +100,28 @@ func (c Column[T, V]) in(neg bool, vs []V) Predicate[T] {
 	if err := c.Err(); err != nil {
 		return errPred[T](err)
 	}
-	var n *pnode
+	var list inList
 	switch c.inConv {
 	case inConvInt64:
-		n = inCopy(asSliceOf[int64](vs))
+		list = inCopy(asSliceOf[int64](vs))
 	case inConvFloat64:
-		n = inCopy(asSliceOf[float64](vs))
+		list = inCopy(asSliceOf[float64](vs))
 	case inConvBool:
-		n = inCopy(asSliceOf[bool](vs))
+		list = inCopy(asSliceOf[bool](vs))
 	case inConvString:
-		n = inCopy(asSliceOf[string](vs))
+		list = inCopy(asSliceOf[string](vs))
 	default:
 		var err error
-		if n, err = inConvert(vs); err != nil {
+		if list, err = inConvert(vs); err != nil {
 			return errPred[T](fmt.Errorf("repo: %s IN: %w", c.name, err))
 		}
 	}
-	n.kind, n.col, n.neg = pIn, c.i, neg
-	return Predicate[T]{n}
+	return Predicate[T]{pnode{kind: pIn, col: int32(c.i), flags: negIf(neg), v: [2]any{list}}}
 }
 
 // inConvert converts vs as database/sql converts arguments and returns
-// their node.
-func inConvert[V any](vs []V) (*pnode, error) {
+// their list.
+func inConvert[V any](vs []V) (inList, error) {
 	vals := make([]any, len(vs))
 	for i, v := range vs {
 		dv, err := driver.DefaultParameterConverter.ConvertValue(v)
@@ -140,17 +139,16 @@ func inConvert[V any](vs []V) (*pnode, error) {
 // inArg returns the one argument that binds vals (driver values, at least
 // one) on d, as In binds its list, and their kind.
 func inArg(d db.Dialect, vals []any) (any, inKind, error) {
-	n, err := inValues(vals)
+	list, err := inValues(vals)
 	if err != nil {
 		return nil, 0, err
 	}
-	list := inListOf(n)
 	arg, err := list.arg(d)
 	return arg, list.kind(), err
 }
 
-// inValues returns the node of vals, driver values.
-func inValues(vals []any) (*pnode, error) {
+// inValues returns the list of vals, driver values.
+func inValues(vals []any) (inList, error) {
 	if len(vals) == 0 {
 		return inCopy[int64](nil), nil
 	}
@@ -179,20 +177,20 @@ func inValues(vals []any) (*pnode, error) {
 	}
 }
 
-// inOf returns the node of vals, all of type E.
-func inOf[E inElem](vals []any) *pnode {
-	l, xs := newInList[E](len(vals))
+// inOf returns the list of vals, all of type E.
+func inOf[E inElem](vals []any) inList {
+	l := newInList[E](len(vals))
 	for i, v := range vals {
-		xs[i] = v.(E)
+		l.xs[i] = v.(E)
 	}
-	return &l.n
+	return l
 }
 
-// inCopy returns the node of a copy of xs.
-func inCopy[E inElem](xs []E) *pnode {
-	l, dst := newInList[E](len(xs))
-	copy(dst, xs)
-	return &l.n
+// inCopy returns the list of a copy of xs.
+func inCopy[E inElem](xs []E) inList {
+	l := newInList[E](len(xs))
+	copy(l.xs, xs)
+	return l
 }
 
 // inElem are the types of an In list's values.
@@ -200,14 +198,12 @@ type inElem interface {
 	int64 | float64 | bool | string | time.Time | []byte
 }
 
-// inInline is how many values of at most 8 bytes an In node holds in its
+// inInline is how many values of at most 8 bytes an In list holds in its
 // own allocation.
 const inInline = 16
 
-// inNode is an In node and its values, of type E.
+// inNode is the values of an In node, of type E.
 type inNode[E inElem] struct {
-	n  pnode
-	v  [1]any // n.vals: the node's inList (this inNode)
 	xs []E
 }
 
@@ -217,21 +213,15 @@ type inSmall[E inElem] struct {
 	buf [inInline]E
 }
 
-// newInList returns an In node for n values of type E, and the slice to
-// fill with them before the node is used.
-func newInList[E inElem](n int) (*inNode[E], []E) {
-	var l *inNode[E]
+// newInList returns a list of n values of type E, its xs to fill before
+// the list is used.
+func newInList[E inElem](n int) *inNode[E] {
 	if n <= inInline && unsafe.Sizeof(*new(E)) <= 8 {
 		s := new(inSmall[E])
 		s.xs = s.buf[:n:n]
-		l = &s.inNode
-	} else {
-		l = new(inNode[E])
-		l.xs = make([]E, n)
+		return &s.inNode
 	}
-	l.v[0] = inList(l)
-	l.n.vals = l.v[:]
-	return l, l.xs
+	return &inNode[E]{xs: make([]E, n)}
 }
 
 // inList is the values of an In node.
@@ -246,7 +236,7 @@ type inList interface {
 }
 
 // inListOf returns the values of In node n.
-func inListOf(n *pnode) inList { return n.vals[0].(inList) }
+func inListOf(n *pnode) inList { return n.v[0].(inList) }
 
 func (l *inNode[E]) size() int { return len(l.xs) }
 

@@ -51,7 +51,7 @@ func TestInConvOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := inListOf(n).arg(db.Postgres); !reflect.DeepEqual(got, arg) {
+	if got, _ := n.arg(db.Postgres); !reflect.DeepEqual(got, arg) {
 		t.Fatalf("a Valuer's list is %v, want %v", got, arg)
 	}
 }
@@ -90,10 +90,10 @@ func TestInJSONArray(t *testing.T) {
 	}
 }
 
-// decode decodes the JSON array of In node n on d into out.
-func decode(t *testing.T, d db.Dialect, n *pnode, out any) {
+// decode decodes the JSON array of In list l on d into out.
+func decode(t *testing.T, d db.Dialect, l inList, out any) {
 	t.Helper()
-	arg, err := inListOf(n).arg(d)
+	arg, err := l.arg(d)
 	if err != nil {
 		t.Fatal(err)
 	}

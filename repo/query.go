@@ -134,7 +134,7 @@ func (t *Table[T]) filters(s *sqlBuf, args []any, fs []Filter) ([]any, error) {
 			return nil, err
 		}
 		s.cond()
-		if err := w.write(n); err != nil {
+		if err := w.write(&n); err != nil {
 			return nil, err
 		}
 	}
@@ -142,10 +142,10 @@ func (t *Table[T]) filters(s *sqlBuf, args []any, fs []Filter) ([]any, error) {
 }
 
 // filterNode checks f and returns its condition.
-func (t *Table[T]) filterNode(f Filter) (*pnode, error) {
+func (t *Table[T]) filterNode(f Filter) (pnode, error) {
 	i, ok := t.byName[f.Column]
 	if !ok {
-		return nil, unknownColumn("filter", t.name, "filter", "filterable", f.Column, t.Columns())
+		return pnode{}, unknownColumn("filter", t.name, "filter", "filterable", f.Column, t.Columns())
 	}
 	op := f.Op
 	switch op {
@@ -153,21 +153,21 @@ func (t *Table[T]) filterNode(f Filter) (*pnode, error) {
 		op = "="
 	case "=", "<>", "<", "<=", ">", ">=", "LIKE":
 	default:
-		return nil, &QueryError{Op: "filter", Table: t.name, Column: f.Column, Allowed: filterOps(),
+		return pnode{}, &QueryError{Op: "filter", Table: t.name, Column: f.Column, Allowed: filterOps(),
 			Detail: "unknown filter operator " + quoteValue(f.Op) + " on column " + quoteValue(f.Column) +
 				"; operators: " + strings.Join(filterOps(), ", ")}
 	}
 	if f.Value == nil {
 		switch op {
 		case "=":
-			return &pnode{kind: pNull, col: i}, nil
+			return pnode{kind: pNull, col: int32(i)}, nil
 		case "<>":
-			return &pnode{kind: pNull, col: i, neg: true}, nil
+			return pnode{kind: pNull, col: int32(i), flags: fNeg}, nil
 		}
-		return nil, &QueryError{Op: "filter", Table: t.name, Column: f.Column,
+		return pnode{}, &QueryError{Op: "filter", Table: t.name, Column: f.Column,
 			Detail: "filter on column " + quoteValue(f.Column) + ": a null value needs = or <>, not " + op}
 	}
-	return &pnode{kind: pCmp, col: i, op: op, vals: []any{f.Value}}, nil
+	return pnode{kind: pCmp, col: int32(i), op: opOf(op), v: [2]any{f.Value}}, nil
 }
 
 // orderBy writes ORDER BY for sort, with id ASC as the last key.

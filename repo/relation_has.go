@@ -30,17 +30,17 @@ func hasPred[T, R any](r Relation[T, R], neg bool, ps []Predicate[R]) Predicate[
 		return errPred[T](err)
 	}
 	q := r.q.Where(ps...)
-	n := &pnode{kind: pInSub, neg: neg}
+	n := pnode{kind: pInSub, flags: negIf(neg), x: &pext{}}
 	switch r.kind {
 	case relBelongsTo:
-		n.col = r.fk
-		n.sub = subOf[R]{q: q, col: r.to.idCol()}
+		n.col = int32(r.fk)
+		n.x.sub = subOf[R]{q: q, col: r.to.idCol()}
 	case relManyToMany:
-		n.col = r.from.idCol()
-		n.sub = pivotSub[R]{q: q, p: r.pivot}
+		n.col = int32(r.from.idCol())
+		n.x.sub = pivotSub[R]{q: q, p: r.pivot}
 	default:
-		n.col = r.from.idCol()
-		n.sub = subOf[R]{q: q, col: r.fk}
+		n.col = int32(r.from.idCol())
+		n.x.sub = subOf[R]{q: q, col: r.fk}
 	}
 	return Predicate[T]{n}
 }

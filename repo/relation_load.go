@@ -421,7 +421,7 @@ func writeKeyIn(s *sqlBuf, expr string, keys []any, args []any) ([]any, error) {
 
 // writeIDsIn is writeKeyIn of ids, which it binds without boxing each.
 func writeIDsIn(s *sqlBuf, expr string, ids []int64, args []any) ([]any, error) {
-	arg, err := inListOf(inCopy(ids)).arg(s.d)
+	arg, err := inCopy(ids).arg(s.d)
 	if err != nil {
 		return nil, fmt.Errorf("repo: relation keys: %w", err)
 	}

@@ -48,12 +48,12 @@ func (q Query[T]) One(ctx context.Context) (*T, error) {
 func (t *Table[T]) idCol() int { return t.byName[idColumn] }
 
 // idAfter returns the condition "id > after", or "id < after" when desc.
-func (t *Table[T]) idAfter(after int64, desc bool) *pnode {
-	op := ">"
+func (t *Table[T]) idAfter(after int64, desc bool) pnode {
+	op := opGt
 	if desc {
-		op = "<"
+		op = opLt
 	}
-	return &pnode{kind: pCmp, col: t.idCol(), op: op, vals: []any{after}}
+	return pnode{kind: pCmp, col: int32(t.idCol()), op: op, v: [2]any{after}}
 }
 
 // idOrder returns the query's direction along id when it is sorted by id
@@ -252,7 +252,7 @@ func (q Query[T]) withFilters(fs []Filter) (Query[T], error) {
 	if len(fs) == 0 {
 		return q, nil
 	}
-	where := make([]*pnode, len(q.where), len(q.where)+len(fs))
+	where := make([]pnode, len(q.where), len(q.where)+len(fs))
 	copy(where, q.where)
 	for _, f := range fs {
 		n, err := q.t.filterNode(f)

@@ -17,7 +17,7 @@ const SoftDeleteScope = "soft_delete"
 // namedScope is one global scope of a table.
 type namedScope struct {
 	name string
-	n    *pnode
+	n    pnode
 }
 
 // scopeSet holds a table's global scopes. A registration replaces the set
@@ -65,7 +65,7 @@ func (t *Table[T]) AddScope(name string, p Predicate[T]) error {
 	case name == SoftDeleteScope:
 		return fmt.Errorf("repo: add scope to %s: %q is the soft-delete scope's name", t.name, name)
 	}
-	if err := checkPred(p.n); err != nil {
+	if err := checkPred(&p.n); err != nil {
 		return fmt.Errorf("repo: add scope %q to %s: %w", name, t.name, err)
 	}
 	t.gs.mu.Lock()
@@ -154,22 +154,23 @@ func (q Query[T]) writeWhereWith(w *predWriter, trashed bool, scopes []namedScop
 	}
 	if t.sd.ok && !trashed {
 		w.s.cond()
-		if err := w.write(t.sdNode); err != nil {
+		if err := w.write(&t.sdNode); err != nil {
 			return fmt.Errorf("repo: query %s: %w", t.name, err)
 		}
 	}
-	for _, s := range scopes {
+	for i := range scopes {
+		s := &scopes[i]
 		if slices.Contains(q.without, s.name) {
 			continue
 		}
 		w.s.cond()
-		if err := w.write(s.n); err != nil {
+		if err := w.write(&s.n); err != nil {
 			return fmt.Errorf("repo: query %s: scope %q: %w", t.name, s.name, err)
 		}
 	}
-	for _, n := range q.where {
+	for i := range q.where {
 		w.s.cond()
-		if err := w.write(n); err != nil {
+		if err := w.write(&q.where[i]); err != nil {
 			return fmt.Errorf("repo: query %s: %w", t.name, err)
 		}
 	}

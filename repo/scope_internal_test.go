@@ -9,20 +9,31 @@ import (
 // TestShapeKeyKnowsEveryPnodeField guards the statement cache of Query
 // (shapeOf): a predicate node field that changes the rendered text must be
 // part of the shape key, or two shapes would share a text. When this test
-// fails, a field was added to pnode: encode it in shapeOf (or make shapeOf
-// refuse to cache the nodes that use it), then add it to the list.
+// fails, a field was added to pnode or to pext (the part of a node few
+// nodes have): encode it in shapeOf (or make shapeOf refuse to cache the
+// nodes that use it), then add it to the list.
 func TestShapeKeyKnowsEveryPnodeField(t *testing.T) {
-	var got []string
-	typ := reflect.TypeFor[pnode]()
-	for i := range typ.NumField() {
-		got = append(got, typ.Field(i).Name)
+	fields := func(typ reflect.Type) []string {
+		var got []string
+		for i := range typ.NumField() {
+			got = append(got, typ.Field(i).Name)
+		}
+		slices.Sort(got)
+		return got
 	}
-	// vals (values, and for pIn their kind), sub (never cached) and err
-	// (never rendered) are not in the text's shape the way the others are.
-	known := []string{"kind", "col", "op", "neg", "ci", "agg", "vals", "kids", "sub", "err"}
-	slices.Sort(got)
-	slices.Sort(known)
-	if !slices.Equal(got, known) {
-		t.Fatalf("pnode has fields %q; shapeOf knows %q", got, known)
+	for _, tc := range []struct {
+		typ   reflect.Type
+		known []string
+	}{
+		// v (values, and for pIn their kind) is not in the text's shape the
+		// way the others are; x holds the pext fields below.
+		{reflect.TypeFor[pnode](), []string{"agg", "col", "flags", "kind", "op", "v", "x"}},
+		// kids is walked; sub (never cached: shapeOf refuses pExists and
+		// pInSub) and err (never rendered) are not in the key.
+		{reflect.TypeFor[pext](), []string{"err", "kids", "sub"}},
+	} {
+		if got := fields(tc.typ); !slices.Equal(got, tc.known) {
+			t.Errorf("%s has fields %q; shapeOf knows %q", tc.typ, got, tc.known)
+		}
 	}
 }

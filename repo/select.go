@@ -45,7 +45,7 @@ import (
 type Query[T any] struct {
 	q       db.Querier
 	t       *Table[T]
-	where   []*pnode
+	where   []pnode
 	order   []Ordering[T]
 	limit   int // < 0: none
 	offset  int
@@ -78,7 +78,7 @@ func (q Query[T]) Where(ps ...Predicate[T]) Query[T] {
 	if len(ps) == 0 {
 		return q
 	}
-	where := make([]*pnode, len(q.where), len(q.where)+len(ps))
+	where := make([]pnode, len(q.where), len(q.where)+len(ps))
 	copy(where, q.where)
 	for _, p := range ps {
 		where = append(where, p.n)
@@ -139,8 +139,8 @@ func (q Query[T]) check() error {
 	if q.err != nil {
 		return fmt.Errorf("repo: query %s: %w", q.t.name, q.err)
 	}
-	for _, n := range q.where {
-		if err := checkPred(n); err != nil {
+	for i := range q.where {
+		if err := checkPred(&q.where[i]); err != nil {
 			return fmt.Errorf("repo: query %s: %w", q.t.name, err)
 		}
 	}
@@ -403,14 +403,14 @@ func (q Query[T]) shapeKey(key []byte, k int, scopes []namedScope) (_ []byte, ok
 		key = binary.AppendUvarint(key, uint64(o.i)<<1|uint64(boolByte(o.desc)))
 	}
 	key = binary.AppendUvarint(key, uint64(len(scopes)))
-	for _, s := range scopes {
-		if key, ok = shapeOf(key, q.t.d, s.n); !ok {
+	for i := range scopes {
+		if key, ok = shapeOf(key, q.t.d, &scopes[i].n); !ok {
 			return key, false
 		}
 	}
 	key = binary.AppendUvarint(key, uint64(len(q.where)))
-	for _, n := range q.where {
-		if key, ok = shapeOf(key, q.t.d, n); !ok {
+	for i := range q.where {
+		if key, ok = shapeOf(key, q.t.d, &q.where[i]); !ok {
 			return key, false
 		}
 	}
@@ -427,10 +427,8 @@ func shapeOf(key []byte, d db.Dialect, n *pnode) (_ []byte, ok bool) {
 	if n.agg != aggNone || len(key) > shapeKeyMax {
 		return key, false
 	}
-	key = append(key, byte(n.kind), boolByte(n.neg)|boolByte(n.ci)<<1)
-	key = binary.AppendUvarint(key, uint64(n.col))
-	key = append(key, n.op...)
-	key = append(key, 0)
+	key = append(key, byte(n.kind), byte(n.flags), byte(n.op))
+	key = binary.AppendUvarint(key, uint64(uint32(n.col)))
 	if n.kind == pIn {
 		kind := byte(0xff) // empty: 1 = 0 or 1 = 1
 		if list := inListOf(n); list.size() > 0 && d == db.MySQL {
@@ -440,9 +438,10 @@ func shapeOf(key []byte, d db.Dialect, n *pnode) (_ []byte, ok bool) {
 		}
 		key = append(key, kind)
 	}
-	key = binary.AppendUvarint(key, uint64(len(n.kids)))
-	for _, kid := range n.kids {
-		if key, ok = shapeOf(key, d, kid); !ok {
+	kids := n.kids()
+	key = binary.AppendUvarint(key, uint64(len(kids)))
+	for i := range kids {
+		if key, ok = shapeOf(key, d, &kids[i]); !ok {
 			return key, false
 		}
 	}
@@ -460,13 +459,14 @@ func boolByte(b bool) byte {
 // renderText binds them, to args.
 func (q Query[T]) shapeArgs(args []any, k int, scopes []namedScope) ([]any, error) {
 	var err error
-	for _, s := range scopes {
-		if args, err = q.nodeArgs(args, s.n); err != nil {
+	for i := range scopes {
+		s := &scopes[i]
+		if args, err = q.nodeArgs(args, &s.n); err != nil {
 			return nil, fmt.Errorf("repo: query %s: scope %q: %w", q.t.name, s.name, err)
 		}
 	}
-	for _, n := range q.where {
-		if args, err = q.nodeArgs(args, n); err != nil {
+	for i := range q.where {
+		if args, err = q.nodeArgs(args, &q.where[i]); err != nil {
 			return nil, fmt.Errorf("repo: query %s: %w", q.t.name, err)
 		}
 	}
@@ -486,9 +486,9 @@ func (q Query[T]) shapeArgs(args []any, k int, scopes []namedScope) ([]any, erro
 func (q Query[T]) nodeArgs(args []any, n *pnode) ([]any, error) {
 	switch n.kind {
 	case pCmp, pLike:
-		args = append(args, n.vals[0])
+		args = append(args, n.v[0])
 	case pBetween:
-		args = append(args, n.vals[0], n.vals[1])
+		args = append(args, n.v[0], n.v[1])
 	case pIn:
 		if list := inListOf(n); list.size() > 0 {
 			arg, err := list.arg(q.t.d)
@@ -499,8 +499,9 @@ func (q Query[T]) nodeArgs(args []any, n *pnode) ([]any, error) {
 		}
 	case pAnd, pOr, pNot:
 		var err error
-		for _, kid := range n.kids {
-			if args, err = q.nodeArgs(args, kid); err != nil {
+		kids := n.kids()
+		for i := range kids {
+			if args, err = q.nodeArgs(args, &kids[i]); err != nil {
 				return nil, err
 			}
 		}

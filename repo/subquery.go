@@ -75,7 +75,7 @@ func subPred[T, U any](kind predKind, neg bool, sub Query[U], col int) Predicate
 	if sub.t == nil {
 		return errPred[T](errNoSubquery)
 	}
-	return Predicate[T]{&pnode{kind: kind, neg: neg, col: col, sub: subOf[U]{q: sub, col: col}}}
+	return Predicate[T]{pnode{kind: kind, flags: negIf(neg), col: int32(col), x: &pext{sub: subOf[U]{q: sub, col: col}}}}
 }
 
 // Exists is "EXISTS (SELECT 1 FROM sub's table WHERE sub's conditions)":
@@ -115,8 +115,8 @@ func inQuery[T, U, V any](neg bool, c Column[T, V], sub Query[U], subCol Column[
 		return errPred[T](err)
 	}
 	p := subPred[T](pInSub, neg, sub, subCol.i)
-	if p.n.err == nil {
-		p.n.col = c.i
+	if p.n.kind != 0 {
+		p.n.col = int32(c.i)
 	}
 	return p
 }
@@ -125,18 +125,18 @@ func inQuery[T, U, V any](neg bool, c Column[T, V], sub Query[U], subCol Column[
 func (w *predWriter) subquery(n *pnode) error {
 	s := w.s
 	if n.kind == pExists {
-		if n.neg {
+		if n.neg() {
 			s.WriteString("NOT ")
 		}
 		s.WriteString("EXISTS (")
-		if err := n.sub.writeSub(w, false); err != nil {
+		if err := n.x.sub.writeSub(w, false); err != nil {
 			return err
 		}
 		s.WriteByte(')')
 		return nil
 	}
 	col := w.cols[n.col].quoted
-	if n.neg {
+	if n.neg() {
 		s.WriteString("(")
 		s.WriteString(col)
 		s.WriteString(" IS NULL OR ")
@@ -146,10 +146,10 @@ func (w *predWriter) subquery(n *pnode) error {
 		s.WriteString(col)
 		s.WriteString(" IN (")
 	}
-	if err := n.sub.writeSub(w, n.neg); err != nil {
+	if err := n.x.sub.writeSub(w, n.neg()); err != nil {
 		return err
 	}
-	if n.neg {
+	if n.neg() {
 		s.WriteString("))")
 	} else {
 		s.WriteByte(')')

@@ -106,7 +106,7 @@ type Table[T any] struct {
 
 	// sdNode is the soft-delete scope, deleted_at IS NULL (nil without
 	// SoftDelete); gs holds the global scopes AddScope registers.
-	sdNode *pnode
+	sdNode pnode
 	gs     tableScopes
 	// shapes caches the text of Query statements by shape.
 	shapes shapeCache
@@ -180,7 +180,7 @@ func NewTable[T any](d db.Dialect) (*Table[T], error) {
 	}
 	p := reflect.TypeFor[*T]()
 	if t.sd.ok {
-		t.sdNode = &pnode{kind: pNull, col: t.byName["deleted_at"]}
+		t.sdNode = pnode{kind: pNull, col: int32(t.byName["deleted_at"])}
 	}
 	t.hooks = hookSet{
 		beforeCreate: p.Implements(reflect.TypeFor[BeforeCreator]()),
