@@ -74,14 +74,17 @@ type Options struct {
 //	fasttrack_jobs_duration_seconds{kind}   attempts' run time, commit included (histogram)
 //	fasttrack_jobs_queue_depth{queue}       jobs available to work, counted when scraped
 type Client struct {
-	river    *river.Client[*sql.Tx]
-	reg      *scope.Registry
-	bindings []binding
-	working  bool
-	tx       db.TxOptions
-	obs      *observer
-	tracer   trace.Tracer // nil: attempts are not traced
-	stopping atomic.Bool
+	river       *river.Client[*sql.Tx]
+	x           *sqlx.DB
+	dialect     db.Dialect
+	reg         *scope.Registry
+	bindings    []binding
+	working     bool
+	tx          db.TxOptions
+	obs         *observer
+	tracer      trace.Tracer // nil: attempts are not traced
+	completeSQL string       // completes a job on PostgreSQL (see complete); "" elsewhere
+	stopping    atomic.Bool
 }
 
 // New returns a Client on x, whose workers resolve their dependencies from
@@ -101,7 +104,7 @@ func New(x *sqlx.DB, d db.Dialect, reg *scope.Registry, opts Options) (*Client, 
 	default:
 		return nil, ErrNoDriver
 	}
-	c := &Client{reg: reg, working: len(opts.Queues) > 0, tx: opts.Tx}
+	c := &Client{x: x, dialect: d, reg: reg, working: len(opts.Queues) > 0, tx: opts.Tx}
 	if db.TracingEnabled(opts.TracerProvider) {
 		c.tracer = opts.TracerProvider.Tracer(TracerName)
 		if c.tx.Tracer == nil {
@@ -131,6 +134,9 @@ func New(x *sqlx.DB, d db.Dialect, reg *scope.Registry, opts Options) (*Client, 
 	}
 	if opts.River != nil {
 		opts.River(rc)
+	}
+	if d == db.Postgres {
+		c.completeSQL = completeSQL(rc.Schema)
 	}
 	rc2, err := river.NewClient(driver, rc)
 	if err != nil {

@@ -14,10 +14,14 @@
 // A worker is declared like a handler, with [Work0], [Work1], [Work2] or
 // [Work3]: a func of the job and of dependencies resolved from a fresh
 // scope for each attempt, with its own lazy transaction. When the work
-// returns nil, the job is marked completed in that transaction
-// (river.JobCompleteTx), which then commits: the job's writes and its
-// completion commit together, or not at all. An error, a panic or the
-// job's timeout rolls the attempt's writes back, and River retries the job
-// with its backoff. A worker whose dependency nothing provides fails
+// returns nil, the job is marked completed in that transaction, which then
+// commits: the job's writes and its completion commit together, or not at
+// all. On PostgreSQL one small UPDATE of River's river_job does it, what
+// river.JobCompleteTx does to a running job at a fraction of its cost; on
+// SQLite, river.JobCompleteTx. An attempt whose run of the job ended
+// meanwhile (River's rescuer took the job back, or it was deleted) fails
+// with [ErrJobNotRunning] and rolls back. An error, a panic or the job's
+// timeout rolls the attempt's writes back, and River retries the job with
+// its backoff. A worker whose dependency nothing provides fails
 // [Client.Start], naming the type.
 package jobs

@@ -44,17 +44,13 @@ type observer struct {
 // outcome classifies the end of an attempt of job that returned err (nil
 // when it panicked, see panicked) in ctx.
 func (o *observer) outcome(ctx context.Context, job *rivertype.JobRow, err error, panicked bool) string {
-	var (
-		cancel *rivertype.JobCancelError
-		snooze *rivertype.JobSnoozeError
-	)
 	switch {
 	case panicked:
 	case err == nil:
 		return OutcomeCompleted
-	case errors.As(err, &snooze):
+	case isErr[*rivertype.JobSnoozeError](err):
 		return OutcomeSnoozed
-	case errors.As(err, &cancel):
+	case isErr[*rivertype.JobCancelError](err):
 		return OutcomeCancelled
 	case ctx.Err() != nil && errors.Is(context.Cause(ctx), rivertype.ErrJobCancelledRemotely):
 		return OutcomeCancelled
@@ -67,6 +63,31 @@ func (o *observer) outcome(ctx context.Context, job *rivertype.JobRow, err error
 	return OutcomeFailed
 }
 
+// isErr reports whether err's chain has an E (errors.As), without making
+// the attempt that completed pay for the target errors.As takes.
+func isErr[E error](err error) bool {
+	var target E
+	return errors.As(err, &target)
+}
+
+// endMessage returns the log message of an attempt that ended with out:
+// "job " and out, a constant.
+func endMessage(out string) string {
+	switch out {
+	case OutcomeCompleted:
+		return "job " + OutcomeCompleted
+	case OutcomeFailed:
+		return "job " + OutcomeFailed
+	case OutcomeDiscarded:
+		return "job " + OutcomeDiscarded
+	case OutcomeCancelled:
+		return "job " + OutcomeCancelled
+	case OutcomeSnoozed:
+		return "job " + OutcomeSnoozed
+	}
+	return "job " + OutcomeInterrupted
+}
+
 // end records an attempt of job that began at start and returned err, or
 // panicked with p when panicked is set: one log line and the metrics. It
 // returns the attempt's outcome.
@@ -76,7 +97,7 @@ func (o *observer) end(ctx context.Context, job *rivertype.JobRow, start time.Ti
 	if o.m != nil {
 		o.m.observe(job.Kind, out, d)
 	}
-	level, msg := slog.LevelInfo, "job "+out
+	level, msg := slog.LevelInfo, endMessage(out)
 	switch {
 	case panicked:
 		level, msg = slog.LevelError, "job panicked"

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -124,13 +122,11 @@ func (r *runner[A]) attempt(ctx context.Context, job *river.Job[A]) error {
 		if tx == nil || !tx.Begun() {
 			return nil // nothing written: River completes the job itself
 		}
-		stx, err := tx.SQLTx(ctx)
-		if err != nil {
-			return fmt.Errorf("jobs: completing job %d: %w", job.ID, err)
+		stx, sctx, err := tx.SQLTxContext(ctx)
+		if err == nil {
+			err = complete(sctx, r.c, stx, job)
 		}
-		// The driver type only guides inference: JobCompleteTx uses the
-		// driver of the client working the job, found in ctx.
-		if _, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, stx, job); err != nil {
+		if err != nil {
 			return fmt.Errorf("jobs: completing job %d: %w", job.ID, err)
 		}
 		return nil

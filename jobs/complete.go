@@ -1,0 +1,75 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// ErrJobNotRunning is the error of an attempt whose run of the job had
+// ended in the database when its work was done: River's rescuer made the
+// job available again after it ran past RescueStuckJobsAfter (and another
+// attempt may have begun), or the job was deleted. The attempt's writes
+// roll back instead of committing without the job's completion, or with
+// the completion of another attempt's run: that attempt does, or did, the
+// job.
+var ErrJobNotRunning = errors.New("jobs: the attempt's run of the job has ended (rescued as stuck, or deleted)")
+
+// completeSQL returns the statement that marks the run of a job by one
+// attempt completed on PostgreSQL, in River's table of schema (River's
+// Config.Schema; "" for the search path's).
+//
+// It does to a running job what river.JobCompleteTx does (River's
+// JobSetStateIfRunningMany with the completed state: state and
+// finalized_at), in one small statement of three scalar arguments, where
+// River's database/sql driver sends twelve arrays as text and reads the
+// whole job back: per job, some 540 allocations fewer, and less work for
+// the server. The job must still be running the attempt's run (River
+// increments attempt at each fetch). Metadata the worker recorded
+// (river.RecordOutput) is merged by River's completer right after the
+// attempt, as for a job River completes itself.
+func completeSQL(schema string) string {
+	table := "river_job"
+	if schema != "" {
+		table = `"` + strings.ReplaceAll(schema, `"`, `""`) + `".river_job`
+	}
+	return "UPDATE " + table + " SET state = 'completed', finalized_at = $2 WHERE id = $1 AND state = 'running' AND attempt = $3"
+}
+
+// complete marks job completed in tx, the attempt's transaction, on ctx:
+// with c.completeSQL on PostgreSQL, with river.JobCompleteTx elsewhere. It
+// fails with ErrJobNotRunning when the attempt's run of the job has ended.
+func complete[A river.JobArgs](ctx context.Context, c *Client, tx *sql.Tx, job *river.Job[A]) error {
+	if c.completeSQL == "" {
+		// The driver type only guides inference: JobCompleteTx uses the
+		// driver of the client working the job, found in ctx.
+		done, err := river.JobCompleteTx[riverdriver.Driver[*sql.Tx]](ctx, tx, job)
+		switch {
+		case errors.Is(err, rivertype.ErrNotFound):
+			return ErrJobNotRunning
+		case err != nil:
+			return err
+		case done.State != rivertype.JobStateCompleted || done.Attempt != job.Attempt:
+			return ErrJobNotRunning // JobCompleteTx left it, or completed another attempt's run
+		}
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, c.completeSQL, job.ID, time.Now().UTC(), job.Attempt)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrJobNotRunning
+	}
+	return nil
+}
