@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path"
 	"reflect"
 
 	"github.com/fasttrack-go/fasttrack/config"
@@ -36,7 +38,8 @@ import (
 // of the application's options — after River's schema is migrated when
 // MIGRATE_ON_START is set (the migrate command's up migrates it too); a
 // worker whose dependency nothing provides fails the start, naming the
-// type. It stops with the app: it fetches no new job and waits for the
+// type, and so do River's tables when they are not migrated
+// (jobs.ErrNotMigrated), the error naming the migrate up command. It stops with the app: it fetches no new job and waits for the
 // running ones for half the stop time left (STOP_TIMEOUT),
 // then cancels them; a cancelled job rolls back and is retried later.
 //
@@ -202,8 +205,19 @@ func startJobs(ctx context.Context, in jobsIn, c *jobs.Client) error {
 		}
 	}
 	if err := c.Start(ctx); err != nil {
+		if errors.Is(err, jobs.ErrNotMigrated) {
+			return fmt.Errorf("fasttrack: %w; run %q first (package cli's migrate up, which migrates River's tables too), "+
+				"or start with MIGRATE_ON_START=true", err, migrateUpCommand())
+		}
 		return fmt.Errorf("fasttrack: %w", err)
 	}
 	in.Logger.Info("jobs started", "queues", in.Config.JobsQueues)
 	return nil
+}
+
+// migrateUpCommand returns the command line that applies the app's
+// migrations and River's, as package cli names it: the program's name,
+// then migrate up.
+func migrateUpCommand() string {
+	return path.Base(os.Args[0]) + " migrate up"
 }

@@ -184,9 +184,32 @@ func (c *Client) Start(ctx context.Context) error {
 		return nil
 	}
 	if err := c.river.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("jobs: start: %w", err)
+		return c.startError(ctx, err)
 	}
 	return nil
+}
+
+// ErrNotMigrated is the error of a Start that failed while River's
+// migrations are pending: its tables are missing (Migrate was never run) or
+// behind the River this binary holds. Migrate applies them.
+var ErrNotMigrated = errors.New("jobs: River's tables are not migrated")
+
+// startError returns the error of a start that River failed with err. When
+// River's migrations are pending, it wraps ErrNotMigrated and says how many,
+// since River's own error only names a missing table or column; otherwise,
+// or when they cannot be listed, it returns err as it is.
+func (c *Client) startError(ctx context.Context, err error) error {
+	ms, merr := Migrations(ctx, c.x, c.dialect)
+	pending := 0
+	for _, m := range ms {
+		if !m.Applied {
+			pending++
+		}
+	}
+	if merr != nil || pending == 0 {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return fmt.Errorf("%w (%d of its %d migrations pending): start: %w", ErrNotMigrated, pending, len(ms), err)
 }
 
 // Stop stops a started client: it fetches no new job and waits for the

@@ -23,5 +23,6 @@
 // with [ErrJobNotRunning] and rolls back. An error, a panic or the job's
 // timeout rolls the attempt's writes back, and River retries the job with
 // its backoff. A worker whose dependency nothing provides fails
-// [Client.Start], naming the type.
+// [Client.Start], naming the type, and so do River's tables when they are
+// not migrated ([ErrNotMigrated]).
 package jobs
