@@ -261,7 +261,7 @@ func (m *Middleware) report(r *request, conn gin.ResponseWriter, panicked bool) 
 
 // put clears r and returns it to the pool.
 func (m *Middleware) put(r *request) {
-	r.c, r.rc, r.scope, r.tx = nil, nil, nil, nil
+	r.c, r.rc, r.scope, r.tx, r.cluster = nil, nil, nil, nil, nil
 	r.opened.Store(false)
 	r.settled, r.commitErr, r.panicked, r.discarded = false, nil, false, false
 	r.entry = entryState{}

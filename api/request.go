@@ -84,6 +84,9 @@ type request struct {
 	hold   holdWriter
 	policy policy
 	tx     *db.Tx // the transaction, once something resolved it
+	// cluster is the transaction's db.Cluster when it has replicas: a
+	// committed write answers with its position (answerPosition).
+	cluster *db.Cluster
 
 	settled   bool
 	commitErr error // the commit failed
@@ -158,6 +161,9 @@ func (r *request) settle() bool {
 			return false
 		}
 		r.m.log.Warn("rollback failed", "request_id", r.id, "method", r.c.Request.Method, "path", r.c.Request.URL.Path, "error", err)
+	}
+	if commit {
+		r.answerPosition()
 	}
 	return true
 }

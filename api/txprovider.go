@@ -5,18 +5,23 @@ import (
 
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/scope"
-	"github.com/jmoiron/sqlx"
 )
 
 // TxProviders returns the scoped providers of the request's transaction on
-// x: *db.Tx, begun lazily with the route's options (see Tx), and db.Querier,
+// c: *db.Tx, begun lazily with the route's options (see Tx), and db.Querier,
 // the same transaction for repositories. Outside a request ([scope.Registry.Run]) the
-// transaction has default options. Statements given the request's context
+// transaction has default options and the position of its context
+// (db.WithPosition). Statements given the request's context
 // (c.Request.Context(), or the *gin.Context) run on the transaction's, so
 // that the route's timeout interrupts one still running. With stmts, the
 // transaction runs the statements it caches prepared (see db.Statements);
 // nil prepares nothing.
-func TxProviders(x *sqlx.DB, d db.Dialect, stmts *db.Statements) []*scope.Provider {
+//
+// When c has replicas, a read-only route's transaction runs on one that has
+// replayed the position the request carries (see PositionCookie), and a
+// request that commits a write answers with its position.
+func TxProviders(c *db.Cluster, stmts *db.Statements) []*scope.Provider {
+	x, d, replicas := c.Primary(), c.Dialect(), c.HasReplicas()
 	tx := scope.NewTypedProvider(scope.Scoped, nil, "fasttrack request transaction (*db.Tx)",
 		func(ctx context.Context, _ []any) (*db.Tx, func() error, error) {
 			rc, _ := ctx.Value(requestKey{}).(*requestCtx)
@@ -27,6 +32,14 @@ func TxProviders(x *sqlx.DB, d db.Dialect, stmts *db.Statements) []*scope.Provid
 			}
 			t := db.NewTx(ctx, x, d, opts)
 			t.SetStatements(stmts)
+			if replicas {
+				if r != nil {
+					t.SetCluster(c, requestPosition(c, r.c.Request))
+					r.cluster = c
+				} else {
+					t.SetCluster(c, db.PositionFrom(ctx))
+				}
+			}
 			if r != nil {
 				// A handler passes c.Request.Context() or c itself: both
 				// stand for the request's, so its statements run bounded

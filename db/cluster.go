@@ -142,6 +142,13 @@ func NewCluster(primary *sqlx.DB, d Dialect, opts ClusterOptions) (*Cluster, err
 	return c, nil
 }
 
+// PrimaryOnly returns the Cluster of primary alone, of dialect d: every
+// unit of work runs on it.
+func PrimaryOnly(primary *sqlx.DB, d Dialect) *Cluster {
+	c, _ := NewCluster(primary, d, ClusterOptions{}) // no replica: no error
+	return c
+}
+
 // Primary returns the primary's pool.
 func (c *Cluster) Primary() *sqlx.DB { return c.primary }
 

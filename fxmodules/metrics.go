@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/fasttrack-go/fasttrack/api"
+	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -42,9 +43,14 @@ func newPromRegistry() (*prometheus.Registry, error) {
 	return reg, nil
 }
 
-func newRequestMetrics(reg *prometheus.Registry, x *sqlx.DB) (*api.Metrics, error) {
+func newRequestMetrics(reg *prometheus.Registry, x *sqlx.DB, c *db.Cluster) (*api.Metrics, error) {
 	if err := reg.Register(collectors.NewDBStatsCollector(x.DB, "app")); err != nil {
 		return nil, fmt.Errorf("fxmodules: registering the pool's metrics: %w", err)
+	}
+	if c.HasReplicas() {
+		if err := reg.Register(newReplicaCollector(c)); err != nil {
+			return nil, fmt.Errorf("fxmodules: registering the replicas' metrics: %w", err)
+		}
 	}
 	m, err := api.NewMetrics(reg)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/fasttrack-go/fasttrack/config"
 	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/scope"
-	"github.com/jmoiron/sqlx"
 	"go.uber.org/fx"
 )
 
@@ -110,11 +109,11 @@ type registrar struct {
 	errs       []error
 }
 
-func newRegistrar(lc fx.Lifecycle, x *sqlx.DB, d db.Dialect, cfg config.Config) (*registrar, *scope.Registry, error) {
+func newRegistrar(lc fx.Lifecycle, c *db.Cluster, cfg config.Config) (*registrar, *scope.Registry, error) {
 	r := &registrar{reg: scope.NewRegistry(), singletons: map[reflect.Type]any{}}
-	stmts := db.NewStatements(x, d, cfg.DBStmtCache)
+	stmts := db.NewStatements(c.Primary(), c.Dialect(), cfg.DBStmtCache)
 	lc.Append(fx.StopHook(stmts.Close)) // before the pool closes
-	for _, p := range api.TxProviders(x, d, stmts) {
+	for _, p := range api.TxProviders(c, stmts) {
 		if err := r.reg.Add(p); err != nil {
 			return nil, nil, err
 		}

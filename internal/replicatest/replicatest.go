@@ -39,12 +39,14 @@ const (
 // up, a server to answer.
 const timeout = 30 * time.Second
 
-// URLs returns the primary's and the replica's URLs. Without them the test
-// is skipped, or fails when CI=true.
+// URLs returns the primary's and the replica's URLs, and holds the pair
+// for the rest of the test: a test of another package that asks for them
+// waits. Without them the test is skipped, or fails when CI=true.
 func URLs(tb testing.TB) (primary, replica string) {
 	tb.Helper()
 	primary, replica = os.Getenv(PrimaryEnv), os.Getenv(ReplicaEnv)
 	if primary != "" && replica != "" {
+		lockPair(tb)
 		return primary, replica
 	}
 	msg := fmt.Sprintf("%s or %s is not set: start the replication pair with "+
