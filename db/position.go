@@ -17,7 +17,7 @@ type Position uint64
 
 // String returns p in PostgreSQL's notation, "16/B374D848".
 func (p Position) String() string {
-	return strconv.FormatUint(uint64(p)>>32, 16) + "/" + strings.ToUpper(strconv.FormatUint(uint64(p)&0xffffffff, 16))
+	return strings.ToUpper(strconv.FormatUint(uint64(p)>>32, 16) + "/" + strconv.FormatUint(uint64(p)&0xffffffff, 16))
 }
 
 // ErrBadPosition is returned by ParsePosition for text that is not an LSN.

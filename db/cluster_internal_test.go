@@ -1,0 +1,112 @@
+package db
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// testCluster returns a Cluster of SQLite pools standing for a PostgreSQL
+// primary and n replicas: pick never touches them.
+func testCluster(t *testing.T, n int, window time.Duration) *Cluster {
+	t.Helper()
+	open := func() *sqlx.DB {
+		x, _, err := Open("sqlite::memory:", Pool{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	primary := open()
+	t.Cleanup(func() { primary.Close() })
+	var rs []Replica
+	for i := range n {
+		rs = append(rs, Replica{Name: string(rune('a' + i)), DB: open()})
+	}
+	c, err := NewCluster(primary, Postgres, ClusterOptions{Replicas: rs, StickyWindow: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestPickRoutesByRotationAndPosition(t *testing.T) {
+	c := testCluster(t, 2, 0)
+	if n := c.pick(0); n != nil {
+		t.Fatalf("pick before any probe = %s, want the primary", n.Name)
+	}
+	a, b := c.nodes[0], c.nodes[1]
+	a.up.Store(true)
+	a.replayed.Store(100)
+	b.up.Store(true)
+	b.replayed.Store(50)
+	seen := map[string]int{}
+	for range 10 {
+		seen[c.pick(0).Name]++
+	}
+	if seen["a"] != 5 || seen["b"] != 5 {
+		t.Errorf("pick(0) spread %v, want the two replicas in turn", seen)
+	}
+	for range 4 {
+		if n := c.pick(80); n != a {
+			t.Fatalf("pick(80) = %v, want a, the one replica that replayed 80", n)
+		}
+	}
+	if n := c.pick(101); n != nil {
+		t.Errorf("pick(101) = %s, want the primary", n.Name)
+	}
+	a.up.Store(false)
+	if n := c.pick(80); n != nil {
+		t.Errorf("pick(80) with a out = %s, want the primary", n.Name)
+	}
+	if replica, primary := c.Routed(); replica != 14 || primary != 3 {
+		t.Errorf("Routed() = %d, %d; want 14, 3", replica, primary)
+	}
+}
+
+func TestPickStickyWindow(t *testing.T) {
+	c := testCluster(t, 1, time.Hour)
+	n := c.nodes[0]
+	n.up.Store(true)
+	n.replayed.Store(100)
+	c.NoteWrite(150)
+	c.NoteWrite(120) // an older write does not lower it
+	if got := c.pick(0); got != nil {
+		t.Errorf("pick(0) in the window of a write at 150, replica at 100 = %s, want the primary", got.Name)
+	}
+	n.replayed.Store(150)
+	if got := c.pick(0); got != n {
+		t.Errorf("pick(0) once the replica replayed the write = %v, want the replica", got)
+	}
+	n.replayed.Store(100)
+	c.lastWriteAt.Store(time.Now().Add(-2 * time.Hour).UnixNano())
+	if got := c.pick(0); got != n {
+		t.Errorf("pick(0) past the window = %v, want the replica", got)
+	}
+}
+
+func TestNewClusterNeedsPostgres(t *testing.T) {
+	x, _, err := Open("sqlite::memory:", Pool{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if _, err := NewCluster(x, SQLite, ClusterOptions{Replicas: []Replica{{Name: "r", DB: x}}}); !errors.Is(err, ErrReplicaDialect) {
+		t.Errorf("NewCluster(SQLite, a replica) = %v, want ErrReplicaDialect", err)
+	}
+	if _, err := OpenReplicas([]string{"postgres://r/app", "mysql://r/app"}, Pool{}); !errors.Is(err, ErrReplicaDialect) {
+		t.Errorf("OpenReplicas(a MySQL URL) = %v, want ErrReplicaDialect", err)
+	}
+	c := PrimaryOnly(x, SQLite)
+	if c.HasReplicas() || c.pick(0) != nil {
+		t.Error("PrimaryOnly has a replica")
+	}
+	tx := NewTx(t.Context(), x, SQLite, TxOptions{ReadOnly: true})
+	tx.SetCluster(c, 0)
+	if tx.cluster != nil {
+		t.Error("SetCluster kept a Cluster without replicas: a transaction would pay for routing")
+	}
+}

@@ -1,0 +1,50 @@
+package db
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestPositionText(t *testing.T) {
+	for _, s := range []string{"0/0", "16/B374D848", "FFFFFFFF/FFFFFFFF", "0/1"} {
+		p, err := ParsePosition(s)
+		if err != nil {
+			t.Fatalf("ParsePosition(%q): %v", s, err)
+		}
+		if p.String() != s {
+			t.Errorf("ParsePosition(%q).String() = %q", s, p.String())
+		}
+	}
+	if p, _ := ParsePosition("16/B374D848"); p != 0x16B374D848 {
+		t.Errorf("ParsePosition(16/B374D848) = %#x", uint64(p))
+	}
+	for _, s := range []string{"", "16", "/1", "1/", "g/1", "1/2/3", "100000000/0", "-1/0"} {
+		if _, err := ParsePosition(s); !errors.Is(err, ErrBadPosition) {
+			t.Errorf("ParsePosition(%q) = %v, want ErrBadPosition", s, err)
+		}
+	}
+}
+
+func TestSignedPosition(t *testing.T) {
+	key, other := []byte("key one of enough bytes"), []byte("key two of enough bytes")
+	tok := signPosition(key, 0x16B374D848)
+	if p, ok := verifyPosition(key, tok); !ok || p != 0x16B374D848 {
+		t.Fatalf("verify(sign(p)) = %v, %v", p, ok)
+	}
+	if _, ok := verifyPosition(other, tok); ok {
+		t.Error("a token verified under another key")
+	}
+	text, mac, _ := strings.Cut(tok, ".")
+	for _, bad := range []string{
+		"", ".", text, text + ".", "17b374d848." + mac, text + "." + mac[:len(mac)-1] + "A",
+		signPosition(key, 0), strings.Repeat("f", 17) + "." + mac,
+	} {
+		if bad == tok {
+			continue
+		}
+		if p, ok := verifyPosition(key, bad); ok {
+			t.Errorf("verify(%q) = %v, true; want rejected", bad, p)
+		}
+	}
+}
