@@ -203,4 +203,3 @@ func TestClusterSpansNameTheServer(t *testing.T) {
 		t.Errorf("%d db.tx and statement spans, want 4", seen)
 	}
 }
-
