@@ -116,15 +116,14 @@ func (a Agg[T, V]) cmp(op string, vs ...V) Predicate[T] {
 	if a.e.err != nil {
 		return errPred[T](a.e.err)
 	}
-	n := pnode{kind: pCmp, op: opOf(op), col: int32(a.e.col), agg: a.e.agg}
-	if op == "BETWEEN" {
-		n.kind = pBetween
-	}
-	for i, v := range vs {
+	for _, v := range vs {
 		if isNull(v) {
 			return errPred[T](fmt.Errorf("repo: %s with a null value in Having", aggSQL[a.e.agg]))
 		}
-		n.v[i] = v
+	}
+	n := pnode{kind: pCmp, op: opOf(op), col: int32(a.e.col), agg: a.e.agg, v: vs[0]}
+	if op == "BETWEEN" {
+		n.kind, n.x = pBetween, &pext{hi: vs[1]}
 	}
 	return Predicate[T]{n}
 }

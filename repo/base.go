@@ -77,7 +77,7 @@ func (t *Table[T]) byValue(i int, value any) Predicate[T] {
 	if value == nil {
 		return Predicate[T]{pnode{kind: pNull, col: int32(i)}}
 	}
-	return Predicate[T]{pnode{kind: pCmp, col: int32(i), op: opEq, v: [2]any{value}}}
+	return Predicate[T]{pnode{kind: pCmp, col: int32(i), op: opEq, v: value}}
 }
 
 // wrap wraps a database error of op, classified; a unique violation also

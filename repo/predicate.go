@@ -86,7 +86,7 @@ const (
 	fCI                        // pLike: case-insensitive (ILike)
 )
 
-// pnode is one node of a predicate's tree: a small value (48 bytes) that
+// pnode is one node of a predicate's tree: a small value (32 bytes) that
 // Predicate, Query and And/Or hold by value, so that a leaf costs no
 // allocation of its own and a Where of several leaves one slice. What a
 // node refers to (its children, subquery, In list, values) is shared by
@@ -97,17 +97,19 @@ type pnode struct {
 	op    cmpOp // pCmp
 	agg   aggFn // pCmp, pBetween: the column is in this aggregate (Having only)
 	flags nodeFlags
-	// v: pCmp, pLike: v[0] is the value; pBetween: v[0] and v[1]; pIn:
-	// v[0] is its inList.
-	v [2]any
-	// x: pAnd, pOr, pNot: the children; pExists, pInSub: the subquery; a
-	// failed predicate (kind 0): its error. nil otherwise.
+	// v: pCmp, pLike: the value; pBetween: the lower end; pIn: its
+	// inList.
+	v any
+	// x: pAnd, pOr, pNot: the children; pBetween: the upper end; pExists,
+	// pInSub: the subquery; a failed predicate (kind 0): its error. nil
+	// otherwise.
 	x *pext
 }
 
 // pext is the part of a node that few nodes have.
 type pext struct {
 	kids []pnode
+	hi   any // pBetween: the upper end
 	sub  subquery
 	err  error
 }
@@ -179,7 +181,7 @@ func (c Column[T, V]) cmp(op cmpOp, v V, nullNeg, nullOK bool) Predicate[T] {
 	if err := c.Err(); err != nil {
 		return errPred[T](err)
 	}
-	return Predicate[T]{pnode{kind: pCmp, col: int32(c.i), op: op, v: [2]any{av}}}
+	return Predicate[T]{pnode{kind: pCmp, col: int32(c.i), op: op, v: av}}
 }
 
 // Eq is "column = v"; a nil v (a nil pointer, or a driver.Valuer whose value
@@ -212,7 +214,7 @@ func (c Column[T, V]) Between(lo, hi V) Predicate[T] {
 	if err := c.Err(); err != nil {
 		return errPred[T](err)
 	}
-	return Predicate[T]{pnode{kind: pBetween, col: int32(c.i), v: [2]any{alo, ahi}}}
+	return Predicate[T]{pnode{kind: pBetween, col: int32(c.i), v: alo, x: &pext{hi: ahi}}}
 }
 
 // IsNull is "column IS NULL".
@@ -289,7 +291,7 @@ func (c Column[T, V]) like(pre, s, post string, escape, ci bool) Predicate[T] {
 	if err := c.Err(); err != nil {
 		return errPred[T](err)
 	}
-	n := pnode{kind: pLike, col: int32(c.i), v: [2]any{likePattern(pre, s, post, escape)}}
+	n := pnode{kind: pLike, col: int32(c.i), v: likePattern(pre, s, post, escape)}
 	if ci {
 		n.flags = fCI
 	}
@@ -426,7 +428,7 @@ func (w *predWriter) write(n *pnode) error {
 		s.WriteByte(' ')
 		s.WriteString(opSQL[n.op])
 		s.WriteByte(' ')
-		w.bind(n.v[0])
+		w.bind(n.v)
 	case pNull:
 		s.WriteString(w.cols[n.col].quoted)
 		if n.neg() {
@@ -437,24 +439,24 @@ func (w *predWriter) write(n *pnode) error {
 	case pBetween:
 		w.colRef(n)
 		s.WriteString(" BETWEEN ")
-		w.bind(n.v[0])
+		w.bind(n.v)
 		s.WriteString(" AND ")
-		w.bind(n.v[1])
+		w.bind(n.x.hi)
 	case pLike:
 		switch {
 		case !n.ci():
 			s.WriteString(w.cols[n.col].quoted)
 			s.WriteString(" LIKE ")
-			w.bind(n.v[0])
+			w.bind(n.v)
 		case s.d == db.Postgres:
 			s.WriteString(w.cols[n.col].quoted)
 			s.WriteString(" ILIKE ")
-			w.bind(n.v[0])
+			w.bind(n.v)
 		default:
 			s.WriteString("LOWER(")
 			s.WriteString(w.cols[n.col].quoted)
 			s.WriteString(") LIKE LOWER(")
-			w.bind(n.v[0])
+			w.bind(n.v)
 			s.WriteByte(')')
 		}
 		if s.d == db.MySQL {

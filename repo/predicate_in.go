@@ -15,7 +15,7 @@ import (
 )
 
 // An In node keeps its values converted once, when In is called, in a
-// typed list (an inList in v[0]): the PostgreSQL argument is that list
+// typed list (an inList in v): the PostgreSQL argument is that list
 // and the JSON array of the other databases is written from it.
 
 // inKind is the kind of an In list's driver values.
@@ -116,7 +116,7 @@ func (c Column[T, V]) in(neg bool, vs []V) Predicate[T] {
 			return errPred[T](fmt.Errorf("repo: %s IN: %w", c.name, err))
 		}
 	}
-	return Predicate[T]{pnode{kind: pIn, col: int32(c.i), flags: negIf(neg), v: [2]any{list}}}
+	return Predicate[T]{pnode{kind: pIn, col: int32(c.i), flags: negIf(neg), v: list}}
 }
 
 // inConvert converts vs as database/sql converts arguments and returns
@@ -236,7 +236,7 @@ type inList interface {
 }
 
 // inListOf returns the values of In node n.
-func inListOf(n *pnode) inList { return n.v[0].(inList) }
+func inListOf(n *pnode) inList { return n.v.(inList) }
 
 func (l *inNode[E]) size() int { return len(l.xs) }
 

@@ -167,7 +167,7 @@ func (t *Table[T]) filterNode(f Filter) (pnode, error) {
 		return pnode{}, &QueryError{Op: "filter", Table: t.name, Column: f.Column,
 			Detail: "filter on column " + quoteValue(f.Column) + ": a null value needs = or <>, not " + op}
 	}
-	return pnode{kind: pCmp, col: int32(i), op: opOf(op), v: [2]any{f.Value}}, nil
+	return pnode{kind: pCmp, col: int32(i), op: opOf(op), v: f.Value}, nil
 }
 
 // orderBy writes ORDER BY for sort, with id ASC as the last key.

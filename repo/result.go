@@ -53,7 +53,7 @@ func (t *Table[T]) idAfter(after int64, desc bool) pnode {
 	if desc {
 		op = opLt
 	}
-	return pnode{kind: pCmp, col: int32(t.idCol()), op: op, v: [2]any{after}}
+	return pnode{kind: pCmp, col: int32(t.idCol()), op: op, v: after}
 }
 
 // idOrder returns the query's direction along id when it is sorted by id

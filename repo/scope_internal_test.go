@@ -25,12 +25,13 @@ func TestShapeKeyKnowsEveryPnodeField(t *testing.T) {
 		typ   reflect.Type
 		known []string
 	}{
-		// v (values, and for pIn their kind) is not in the text's shape the
-		// way the others are; x holds the pext fields below.
+		// v (a value, and for pIn the kind of its values) is not in the
+		// text's shape the way the others are; x holds the pext fields
+		// below.
 		{reflect.TypeFor[pnode](), []string{"agg", "col", "flags", "kind", "op", "v", "x"}},
-		// kids is walked; sub (never cached: shapeOf refuses pExists and
-		// pInSub) and err (never rendered) are not in the key.
-		{reflect.TypeFor[pext](), []string{"err", "kids", "sub"}},
+		// kids is walked; hi (a value), sub (never cached: shapeOf refuses
+		// pExists and pInSub) and err (never rendered) are not in the key.
+		{reflect.TypeFor[pext](), []string{"err", "hi", "kids", "sub"}},
 	} {
 		if got := fields(tc.typ); !slices.Equal(got, tc.known) {
 			t.Errorf("%s has fields %q; shapeOf knows %q", tc.typ, got, tc.known)

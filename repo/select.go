@@ -78,10 +78,10 @@ func (q Query[T]) Where(ps ...Predicate[T]) Query[T] {
 	if len(ps) == 0 {
 		return q
 	}
-	where := make([]pnode, len(q.where), len(q.where)+len(ps))
+	where := make([]pnode, len(q.where)+len(ps))
 	copy(where, q.where)
-	for _, p := range ps {
-		where = append(where, p.n)
+	for i := range ps {
+		where[len(q.where)+i] = ps[i].n
 	}
 	q.where = where
 	return q
@@ -461,12 +461,12 @@ func (q Query[T]) shapeArgs(args []any, k int, scopes []namedScope) ([]any, erro
 	var err error
 	for i := range scopes {
 		s := &scopes[i]
-		if args, err = q.nodeArgs(args, &s.n); err != nil {
+		if args, err = nodeArgs(args, q.t.d, q.t.cols, &s.n); err != nil {
 			return nil, fmt.Errorf("repo: query %s: scope %q: %w", q.t.name, s.name, err)
 		}
 	}
 	for i := range q.where {
-		if args, err = q.nodeArgs(args, &q.where[i]); err != nil {
+		if args, err = nodeArgs(args, q.t.d, q.t.cols, &q.where[i]); err != nil {
 			return nil, fmt.Errorf("repo: query %s: %w", q.t.name, err)
 		}
 	}
@@ -481,19 +481,19 @@ func (q Query[T]) shapeArgs(args []any, k int, scopes []namedScope) ([]any, erro
 	return args, nil
 }
 
-// nodeArgs appends the arguments of n's tree, as predWriter.write binds
-// them.
-func (q Query[T]) nodeArgs(args []any, n *pnode) ([]any, error) {
+// nodeArgs appends the arguments of n's tree, on a table of dialect d and
+// columns cols, as predWriter.write binds them.
+func nodeArgs(args []any, d db.Dialect, cols []column, n *pnode) ([]any, error) {
 	switch n.kind {
 	case pCmp, pLike:
-		args = append(args, n.v[0])
+		args = append(args, n.v)
 	case pBetween:
-		args = append(args, n.v[0], n.v[1])
+		args = append(args, n.v, n.x.hi)
 	case pIn:
 		if list := inListOf(n); list.size() > 0 {
-			arg, err := list.arg(q.t.d)
+			arg, err := list.arg(d)
 			if err != nil {
-				return nil, fmt.Errorf("repo: %s IN: %w", q.t.cols[n.col].name, err)
+				return nil, fmt.Errorf("repo: %s IN: %w", cols[n.col].name, err)
 			}
 			args = append(args, arg)
 		}
@@ -501,7 +501,7 @@ func (q Query[T]) nodeArgs(args []any, n *pnode) ([]any, error) {
 		var err error
 		kids := n.kids()
 		for i := range kids {
-			if args, err = q.nodeArgs(args, &kids[i]); err != nil {
+			if args, err = nodeArgs(args, d, cols, &kids[i]); err != nil {
 				return nil, err
 			}
 		}
