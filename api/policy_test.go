@@ -22,7 +22,7 @@ func TestHandleOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	reg := compiledRegistry(t, api.TxProviders(db.PrimaryOnly(x, d), nil)...)
+	reg := compiledRegistry(t, api.TxProviders(db.PrimaryOnly(x, d), nil, nil)...)
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	e.Use(api.NewMiddleware(reg, api.MiddlewareConfig{TxTimeout: time.Minute}).HandlerFunc())

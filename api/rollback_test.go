@@ -35,7 +35,7 @@ func txEngineWith(t *testing.T, opts api.MiddlewareConfig, outer []gin.HandlerFu
 	}
 	t.Cleanup(func() { x.Close() })
 	x.MustExec("CREATE TABLE t (v INT)")
-	reg := compiledRegistry(t, api.TxProviders(db.PrimaryOnly(x, d), nil)...)
+	reg := compiledRegistry(t, api.TxProviders(db.PrimaryOnly(x, d), nil, nil)...)
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	e.Use(outer...)

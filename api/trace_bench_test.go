@@ -30,7 +30,7 @@ func benchTraceEngine(b *testing.B, tp trace.TracerProvider) *gin.Engine {
 	stmts := db.NewStatements(x, d, 64)
 	b.Cleanup(func() { stmts.Close() })
 	reg := scope.NewRegistry()
-	for _, p := range api.TxProviders(db.PrimaryOnly(x, d), stmts) {
+	for _, p := range api.TxProviders(db.PrimaryOnly(x, d), stmts, nil) {
 		if err := reg.Add(p); err != nil {
 			b.Fatal(err)
 		}

@@ -27,7 +27,7 @@ func TestTraceCommitRetryOutcome(t *testing.T) {
 		x.MustExec("CREATE TABLE sk (id SERIAL PRIMARY KEY, class INT)")
 		sr := tracetest.NewSpanRecorder()
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-		reg := compiledRegistry(t, api.TxProviders(db.PrimaryOnly(x, d), nil)...)
+		reg := compiledRegistry(t, api.TxProviders(db.PrimaryOnly(x, d), nil, nil)...)
 		gin.SetMode(gin.TestMode)
 		e := gin.New()
 		e.Use(api.Trace(tp, nil, ""), api.NewMiddleware(reg, api.MiddlewareConfig{Tracer: db.NewTracer(tp, d)}).HandlerFunc())

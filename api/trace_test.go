@@ -39,7 +39,7 @@ func tracedEngine(t *testing.T, databaseURL string) (*gin.Engine, *tracetest.Spa
 	x.MustExec("CREATE TABLE trace_t (id INT, v VARCHAR(64))")
 	sr := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	reg := compiledRegistry(t, api.TxProviders(db.PrimaryOnly(x, d), nil)...)
+	reg := compiledRegistry(t, api.TxProviders(db.PrimaryOnly(x, d), nil, nil)...)
 	gin.SetMode(gin.TestMode)
 	e := gin.New()
 	e.Use(api.Trace(tp, nil, ""), api.NewMiddleware(reg, api.MiddlewareConfig{Tracer: db.NewTracer(tp, d)}).HandlerFunc())

@@ -15,18 +15,19 @@ import (
 // (c.Request.Context(), or the *gin.Context) run on the transaction's, so
 // that the route's timeout interrupts one still running. With stmts, the
 // transaction runs the statements it caches prepared (see db.Statements);
-// nil prepares nothing.
+// nil prepares nothing. Outside a request, tracer (nil for none) traces
+// the transaction (db.TxOptions.Tracer); a request's is the middleware's.
 //
 // When c has replicas, a read-only route's transaction runs on one that has
 // replayed the position the request carries (see PositionCookie), and a
 // request that commits a write answers with its position.
-func TxProviders(c *db.Cluster, stmts *db.Statements) []*scope.Provider {
+func TxProviders(c *db.Cluster, stmts *db.Statements, tracer *db.Tracer) []*scope.Provider {
 	x, d, replicas := c.Primary(), c.Dialect(), c.HasReplicas()
 	tx := scope.NewTypedProvider(scope.Scoped, nil, "fasttrack request transaction (*db.Tx)",
 		func(ctx context.Context, _ []any) (*db.Tx, func() error, error) {
 			rc, _ := ctx.Value(requestKey{}).(*requestCtx)
 			r := rc.live()
-			var opts db.TxOptions
+			opts := db.TxOptions{Tracer: tracer}
 			if r != nil {
 				opts = r.policy.tx
 			}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"runtime"
 
+	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/fxmodules"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/spf13/cobra"
@@ -33,6 +34,7 @@ var (
 	errorType   = reflect.TypeFor[error]()
 	argsType    = reflect.TypeFor[Args]()
 	cobraType   = reflect.TypeFor[*cobra.Command]()
+	tracerType  = reflect.TypeFor[*db.Tracer]()
 )
 
 // Command returns the command name, described by short, that runs fn:
@@ -97,6 +99,7 @@ type deps struct {
 	reg     *scope.Registry
 	values  []any
 	present []bool
+	tracer  *db.Tracer // the app's, nil without tracing
 }
 
 // singletons returns the fx.Option that asks Fx (fxmodules.Lookup) for each
@@ -114,11 +117,13 @@ func (c *Cmd) singletons(d *deps) fx.Option {
 		}
 		asked, types = append(asked, i), append(types, t)
 	}
+	types = append(types, tracerType)
 	return fxmodules.Lookup(types, func(reg *scope.Registry, values []any, present []bool) {
 		d.reg = reg
 		for k, i := range asked {
 			d.values[i], d.present[i] = values[k], present[k]
 		}
+		d.tracer, _ = values[len(asked)].(*db.Tracer)
 	})
 }
 
@@ -169,6 +174,8 @@ func (a *App) runCommand(cmd *cobra.Command, c *Cmd, args []string) (err error) 
 	if err != nil {
 		return wrap(err)
 	}
+	ctx, end := d.tracer.StartRoot(ctx, CommandSpanPrefix+c.cobra.Name())
+	defer func() { end(err) }()
 	return d.reg.Run(ctx, func(s *scope.Scope) error {
 		resolved := make([]any, len(scoped))
 		if err := s.ResolvePlan(plan, resolved); err != nil {
@@ -196,6 +203,12 @@ func (a *App) runCommand(cmd *cobra.Command, c *Cmd, args []string) (err error) 
 		return nil
 	})
 }
+
+// CommandSpanPrefix begins the name of the root span of a command of
+// Command, "cli " and the command's name, when the app traces (OTEL_*
+// variables, fxmodules.Tracing): the transaction's span and its
+// statements' are under it.
+const CommandSpanPrefix = "cli "
 
 // valueOf returns v as a reflect.Value of type t (t's zero value for nil).
 func valueOf(v any, t reflect.Type) reflect.Value {

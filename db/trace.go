@@ -108,6 +108,19 @@ func (tr *Tracer) WithRole(role string) *Tracer {
 	return &c
 }
 
+// StartRoot starts a span named name, the root of a unit of work outside
+// HTTP (a CLI command, db.WithTx), when ctx carries no span: it returns
+// ctx with the span, and the function that ends it with the unit of work's
+// error. With a span in ctx, or a nil Tracer, it starts nothing, and end
+// does nothing.
+func (tr *Tracer) StartRoot(ctx context.Context, name string) (_ context.Context, end func(error)) {
+	if tr == nil || trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx, func(error) {}
+	}
+	ctx, span := tr.tracer.Start(ctx, name, trace.WithAttributes(tr.system))
+	return ctx, func(err error) { endSpan(span, err) }
+}
+
 // startTx starts the span of a transaction beginning on ctx.
 func (tr *Tracer) startTx(ctx context.Context, opts TxOptions, attempt int, on *node) trace.Span {
 	iso := "default"

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 
 	"github.com/jmoiron/sqlx"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // WithTx runs fn in a lazy transaction on x, outside HTTP (CLI commands,
@@ -44,11 +43,8 @@ func withTxOn(ctx context.Context, c *Cluster, opts TxOptions, fn func(tx *Tx) e
 // underRootSpan runs run under a WithTxSpanName root span of tr's when ctx
 // carries no span, and on ctx otherwise or without a Tracer.
 func underRootSpan(ctx context.Context, tr *Tracer, run func(ctx context.Context) error) (err error) {
-	if tr != nil && !trace.SpanContextFromContext(ctx).IsValid() {
-		var span trace.Span
-		ctx, span = tr.tracer.Start(ctx, WithTxSpanName, trace.WithAttributes(tr.system))
-		defer func() { endSpan(span, err) }()
-	}
+	ctx, end := tr.StartRoot(ctx, WithTxSpanName)
+	defer func() { end(err) }()
 	return run(ctx)
 }
 

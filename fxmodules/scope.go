@@ -19,7 +19,9 @@ import (
 // in it, and the *api.Middleware that runs each HTTP request in a scope,
 // with the N+1 detector of N_PLUS_ONE and N_PLUS_ONE_THRESHOLD
 // (api.MiddlewareConfig.NPlusOne) and, with Tracing, the spans of each
-// request's transaction and statements (api.MiddlewareConfig.Tracer). The
+// request's transaction and statements (api.MiddlewareConfig.Tracer), and
+// of the transactions of scopes outside HTTP (scope.Registry.Run: CLI
+// commands), whose *db.Tracer it provides (nil without tracing). The
 // registry is compiled when the app starts; a scoped constructor whose
 // dependency nothing provides, a cycle, or two providers of one type fail
 // the start with an error naming the constructors.
@@ -29,7 +31,7 @@ import (
 // takes another scoped type fails it as a missing type.
 func RequestScope() fx.Option {
 	return fx.Module("fasttrack.scope",
-		fx.Provide(newRegistrar, newMiddleware, captiveTx, captiveQuerier),
+		fx.Provide(newDBTracer, newRegistrar, newMiddleware, captiveTx, captiveQuerier),
 	)
 }
 
@@ -109,11 +111,27 @@ type registrar struct {
 	errs       []error
 }
 
-func newRegistrar(lc fx.Lifecycle, c *db.Cluster, cfg config.Config) (*registrar, *scope.Registry, error) {
+// tracerIn is what newDBTracer needs; tracing is optional.
+type tracerIn struct {
+	fx.In
+	Dialect db.Dialect
+	Tracing *tracing `optional:"true"`
+}
+
+// newDBTracer returns the tracer of the app's transactions: nil, tracing
+// nothing, without Tracing or with tracing off.
+func newDBTracer(in tracerIn) *db.Tracer {
+	if in.Tracing == nil {
+		return nil
+	}
+	return db.NewTracer(in.Tracing.provider, in.Dialect)
+}
+
+func newRegistrar(lc fx.Lifecycle, c *db.Cluster, cfg config.Config, tr *db.Tracer) (*registrar, *scope.Registry, error) {
 	r := &registrar{reg: scope.NewRegistry(), singletons: map[reflect.Type]any{}}
 	stmts := db.NewStatements(c.Primary(), c.Dialect(), cfg.DBStmtCache)
 	lc.Append(fx.StopHook(stmts.Close)) // before the pool closes
-	for _, p := range api.TxProviders(c, stmts) {
+	for _, p := range api.TxProviders(c, stmts, tr) {
 		if err := r.reg.Add(p); err != nil {
 			return nil, nil, err
 		}
@@ -139,8 +157,7 @@ type middlewareIn struct {
 	Logger     *slog.Logger
 	Metrics    *api.Metrics                  `optional:"true"`
 	Configures []func(*api.MiddlewareConfig) `group:"fasttrack.middleware"`
-	Dialect    db.Dialect
-	Tracing    *tracing `optional:"true"`
+	Tracer     *db.Tracer
 }
 
 // ConfigureMiddleware lets the app adjust the request-scope middleware's
@@ -176,9 +193,7 @@ func newMiddleware(in middlewareIn) (*api.Middleware, error) {
 		AccessLog:     log.With("component", "http"),
 		Observer:      observer,
 		NPlusOne:      db.NPlusOne{Mode: mode, Threshold: cfg.NPlusOneThreshold},
-	}
-	if in.Tracing != nil {
-		mc.Tracer = db.NewTracer(in.Tracing.provider, in.Dialect)
+		Tracer:        in.Tracer,
 	}
 	for _, fn := range in.Configures {
 		fn(&mc)

@@ -74,7 +74,7 @@ func fastTrackEngineWith(b *testing.B, x *sqlx.DB, typed bool, stmtCache int, op
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range append(api.TxProviders(db.PrimaryOnly(x, d), stmts), repo) {
+	for _, p := range append(api.TxProviders(db.PrimaryOnly(x, d), stmts, nil), repo) {
 		if err := reg.Add(p); err != nil {
 			b.Fatal(err)
 		}

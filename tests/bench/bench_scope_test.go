@@ -40,7 +40,7 @@ func benchScopeFastTrack(b *testing.B, ctor any) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range append(api.TxProviders(db.PrimaryOnly(x, db.SQLite), nil), repo) {
+	for _, p := range append(api.TxProviders(db.PrimaryOnly(x, db.SQLite), nil, nil), repo) {
 		if err := reg.Add(p); err != nil {
 			b.Fatal(err)
 		}

@@ -208,7 +208,7 @@ func (r *wtxRepo) add(ctx context.Context, id int) error { return wtxInsert(ctx,
 func wtxRegistry(t *testing.T, a *fasttest.App) *scope.Registry {
 	t.Helper()
 	reg := scope.NewRegistry()
-	for _, p := range api.TxProviders(db.PrimaryOnly(a.DB, a.Dialect), nil) {
+	for _, p := range api.TxProviders(db.PrimaryOnly(a.DB, a.Dialect), nil, nil) {
 		if err := reg.Add(p); err != nil {
 			t.Fatal(err)
 		}

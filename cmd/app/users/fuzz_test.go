@@ -89,7 +89,7 @@ func newFuzzApp(f *testing.F) *fuzzApp {
 		f.Fatal(err)
 	}
 	reg := scope.NewRegistry()
-	for _, p := range api.TxProviders(db.PrimaryOnly(x, d), nil) {
+	for _, p := range api.TxProviders(db.PrimaryOnly(x, d), nil, nil) {
 		if err := reg.Add(p); err != nil {
 			f.Fatal(err)
 		}
