@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db"
@@ -20,18 +21,40 @@ const (
 	PositionHeader = "FastTrack-Position"
 )
 
+// positionHeaderKey is PositionHeader in the canonical form http.Header
+// keys it by, so that reading it allocates nothing.
+const positionHeaderKey = "Fasttrack-Position"
+
 // requestPosition returns the verified position req carries, or zero.
 func requestPosition(c *db.Cluster, req *http.Request) db.Position {
-	tok := req.Header.Get(PositionHeader)
+	var tok string
+	if v := req.Header[positionHeaderKey]; len(v) > 0 {
+		tok = v[0]
+	}
 	if tok == "" {
-		ck, err := req.Cookie(PositionCookie)
-		if err != nil {
+		if tok = positionCookie(req.Header["Cookie"]); tok == "" {
 			return 0
 		}
-		tok = ck.Value
 	}
 	p, _ := c.VerifyPosition(tok)
 	return p
+}
+
+// positionCookie returns the value of the PositionCookie among the Cookie
+// header lines, or "". Unlike http.Request.Cookie, it parses no other
+// cookie, and allocates nothing.
+func positionCookie(lines []string) string {
+	for _, line := range lines {
+		for rest := line; rest != ""; {
+			var part string
+			part, rest, _ = strings.Cut(rest, ";")
+			name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && name == PositionCookie {
+				return strings.Trim(value, `"`)
+			}
+		}
+	}
+	return ""
 }
 
 // answerPosition hands the client the position of the write r committed,

@@ -82,7 +82,7 @@ type Cluster struct {
 	maxLag  time.Duration
 	window  time.Duration
 	every   time.Duration
-	key     []byte
+	signer  *positionSigner
 	log     *slog.Logger
 
 	next        atomic.Uint32 // the rotation's cursor
@@ -119,7 +119,7 @@ func NewCluster(primary *sqlx.DB, d Dialect, opts ClusterOptions) (*Cluster, err
 		return nil, ErrReplicaDialect
 	}
 	c := &Cluster{primary: primary, dialect: d, maxLag: opts.MaxLag, window: opts.StickyWindow,
-		every: opts.ProbeInterval, key: opts.PositionKey, log: opts.Logger,
+		every: opts.ProbeInterval, log: opts.Logger,
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	if c.maxLag <= 0 {
 		c.maxLag = DefaultReplicaMaxLag
@@ -127,10 +127,12 @@ func NewCluster(primary *sqlx.DB, d Dialect, opts ClusterOptions) (*Cluster, err
 	if c.every <= 0 {
 		c.every = DefaultReplicaProbeInterval
 	}
-	if len(c.key) == 0 {
-		c.key = make([]byte, 32)
-		_, _ = rand.Read(c.key) // never fails (crypto/rand)
+	key := opts.PositionKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key) // never fails (crypto/rand)
 	}
+	c.signer = newPositionSigner(key)
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -200,13 +202,13 @@ func (c *Cluster) NoteWrite(p Position) {
 
 // SignPosition returns p as a token to hand to a client, signed with the
 // Cluster's key (ClusterOptions.PositionKey).
-func (c *Cluster) SignPosition(p Position) string { return signPosition(c.key, p) }
+func (c *Cluster) SignPosition(p Position) string { return c.signer.sign(p) }
 
 // VerifyPosition returns the position of a token SignPosition made with
 // the same key, and false for any other text: a forged or damaged token
 // stands for no position.
 func (c *Cluster) VerifyPosition(token string) (Position, bool) {
-	return verifyPosition(c.key, token)
+	return c.signer.verify(token)
 }
 
 // markDown takes n out of rotation after err, until a probe finds it

@@ -110,3 +110,52 @@ func TestNewClusterNeedsPostgres(t *testing.T) {
 		t.Error("SetCluster kept a Cluster without replicas: a transaction would pay for routing")
 	}
 }
+
+// BenchmarkRoute is what routing adds to a read-only unit of work on a
+// Cluster with replicas: verifying the position a request carries, then
+// picking a replica that has replayed it, the sticky window on.
+func BenchmarkRoute(b *testing.B) {
+	c := testClusterB(b)
+	for _, n := range c.nodes {
+		n.up.Store(true)
+		n.replayed.Store(1 << 40)
+	}
+	c.NoteWrite(1 << 39)
+	tok := c.SignPosition(1 << 38)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, ok := c.VerifyPosition(tok)
+		if !ok || c.pick(p) == nil {
+			b.Fatal("no replica picked")
+		}
+	}
+}
+
+// BenchmarkPick is the pick alone, for a unit of work without a position.
+func BenchmarkPick(b *testing.B) {
+	c := testClusterB(b)
+	for _, n := range c.nodes {
+		n.up.Store(true)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if c.pick(0) == nil {
+			b.Fatal("no replica picked")
+		}
+	}
+}
+
+// testClusterB is a Cluster of two replicas with a sticky window, on
+// SQLite pools pick never touches.
+func testClusterB(b *testing.B) *Cluster {
+	x, _, err := Open("sqlite::memory:", Pool{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { x.Close() })
+	c, err := NewCluster(x, Postgres, ClusterOptions{Replicas: []Replica{{Name: "a", DB: x}, {Name: "b", DB: x}}, StickyWindow: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}

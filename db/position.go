@@ -1,13 +1,16 @@
 package db
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Position is a point in the primary's write-ahead log: a PostgreSQL LSN
@@ -40,25 +43,53 @@ func ParsePosition(s string) (Position, error) {
 // positionMACSize is the length of a signed position's MAC, in bytes.
 const positionMACSize = 16
 
-// signPosition returns p in hex, a dot and its HMAC-SHA256 under key,
-// truncated to positionMACSize bytes, in unpadded base64url: a token a
-// client carries and cannot forge.
-func signPosition(key []byte, p Position) string {
-	text := strconv.FormatUint(uint64(p), 16)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(text))
-	var sum [sha256.Size]byte
-	return text + "." + base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:positionMACSize])
+// positionSigner signs positions with one key: HMAC-SHA256, truncated to
+// positionMACSize bytes. Its hashes are pooled, so that verifying the
+// position of each request allocates next to nothing.
+type positionSigner struct {
+	macs sync.Pool // of *positionMAC
 }
 
-// verifyPosition returns the position of a token signPosition made with
-// key; false for any other text.
-func verifyPosition(key []byte, token string) (Position, bool) {
+// positionMAC is an HMAC-SHA256 under the signer's key, with buffers for
+// its input and output that, unlike a caller's, are already on the heap.
+type positionMAC struct {
+	h   hash.Hash
+	in  [16]byte
+	sum [sha256.Size]byte
+}
+
+// newPositionSigner returns the signer of key.
+func newPositionSigner(key []byte) *positionSigner {
+	key = bytes.Clone(key)
+	return &positionSigner{macs: sync.Pool{New: func() any { return &positionMAC{h: hmac.New(sha256.New, key)} }}}
+}
+
+// mac writes the MAC of text, at most 16 bytes, into out.
+func (s *positionSigner) mac(text string, out *[positionMACSize]byte) {
+	m := s.macs.Get().(*positionMAC)
+	m.h.Reset()
+	m.h.Write(m.in[:copy(m.in[:], text)])
+	copy(out[:], m.h.Sum(m.sum[:0]))
+	s.macs.Put(m)
+}
+
+// sign returns p in hex, a dot and its MAC in unpadded base64url: a token
+// a client carries and cannot forge.
+func (s *positionSigner) sign(p Position) string {
+	text := strconv.FormatUint(uint64(p), 16)
+	var m [positionMACSize]byte
+	s.mac(text, &m)
+	return text + "." + base64.RawURLEncoding.EncodeToString(m[:])
+}
+
+// verify returns the position of a token sign made with the same key;
+// false for any other text.
+func (s *positionSigner) verify(token string) (Position, bool) {
 	text, mac, ok := strings.Cut(token, ".")
 	if !ok || len(text) == 0 || len(text) > 16 || base64.RawURLEncoding.DecodedLen(len(mac)) != positionMACSize {
 		return 0, false
 	}
-	var got [positionMACSize]byte
+	var got, want [positionMACSize]byte
 	if n, err := base64.RawURLEncoding.Decode(got[:], []byte(mac)); err != nil || n != positionMACSize {
 		return 0, false
 	}
@@ -66,10 +97,8 @@ func verifyPosition(key []byte, token string) (Position, bool) {
 	if err != nil || p == 0 {
 		return 0, false
 	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(text))
-	var sum [sha256.Size]byte
-	if !hmac.Equal(m.Sum(sum[:0])[:positionMACSize], got[:]) {
+	s.mac(text, &want)
+	if !hmac.Equal(got[:], want[:]) {
 		return 0, false
 	}
 	return Position(p), true

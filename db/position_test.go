@@ -27,23 +27,26 @@ func TestPositionText(t *testing.T) {
 }
 
 func TestSignedPosition(t *testing.T) {
-	key, other := []byte("key one of enough bytes"), []byte("key two of enough bytes")
-	tok := signPosition(key, 0x16B374D848)
-	if p, ok := verifyPosition(key, tok); !ok || p != 0x16B374D848 {
+	key, other := newPositionSigner([]byte("key one of enough bytes")), newPositionSigner([]byte("key two of enough bytes"))
+	tok := key.sign(0x16B374D848)
+	if p, ok := key.verify(tok); !ok || p != 0x16B374D848 {
 		t.Fatalf("verify(sign(p)) = %v, %v", p, ok)
 	}
-	if _, ok := verifyPosition(other, tok); ok {
+	if p, ok := key.verify(key.sign(1)); !ok || p != 1 {
+		t.Fatalf("verify(sign(1)) = %v, %v", p, ok)
+	}
+	if _, ok := other.verify(tok); ok {
 		t.Error("a token verified under another key")
 	}
 	text, mac, _ := strings.Cut(tok, ".")
 	for _, bad := range []string{
 		"", ".", text, text + ".", "17b374d848." + mac, text + "." + mac[:len(mac)-1] + "A",
-		signPosition(key, 0), strings.Repeat("f", 17) + "." + mac,
+		key.sign(0), strings.Repeat("f", 17) + "." + mac,
 	} {
 		if bad == tok {
 			continue
 		}
-		if p, ok := verifyPosition(key, bad); ok {
+		if p, ok := key.verify(bad); ok {
 			t.Errorf("verify(%q) = %v, true; want rejected", bad, p)
 		}
 	}
