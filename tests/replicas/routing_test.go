@@ -170,6 +170,11 @@ func TestReplicaKilledMidLoadFailsNoRequest(t *testing.T) {
 	waitFor(t, "reads on the replica", func() bool { return onReplica.Load() >= 50 })
 	replicatest.StopReplica(t)
 	a.waitInRotation(t, false)
+	if resp, err := http.Get(a.base + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("/readyz with the replica down: %v %v, want 200: readiness follows the primary", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	before := ok.Load()
 	waitFor(t, "reads with the replica down", func() bool { return ok.Load() >= before+200 })
 	replicatest.StartReplica(t)
