@@ -209,8 +209,22 @@ func (c *Client) startError(ctx context.Context, err error) error {
 	if merr != nil || pending == 0 {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
-	return fmt.Errorf("%w (%d of its %d migrations pending): start: %w", ErrNotMigrated, pending, len(ms), err)
+	return &notMigratedError{pending: pending, total: len(ms), err: err}
 }
+
+// notMigratedError is the error of a start that River failed with err while
+// pending of River's total migrations were not applied.
+type notMigratedError struct {
+	pending, total int
+	err            error
+}
+
+func (e *notMigratedError) Error() string {
+	return fmt.Sprintf("jobs: start: River's tables are not migrated (%d of its %d migrations pending): %v", e.pending, e.total, e.err)
+}
+
+// Unwrap returns ErrNotMigrated and River's error.
+func (e *notMigratedError) Unwrap() []error { return []error{ErrNotMigrated, e.err} }
 
 // Stop stops a started client: it fetches no new job and waits for the
 // running ones (a soft stop) until half the time left before
