@@ -6,7 +6,6 @@ import (
 	"math"
 	"reflect"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -15,8 +14,9 @@ import (
 )
 
 // An In node keeps its values converted once, when In is called, in a
-// typed list (an inList in v): the PostgreSQL argument is that list
-// and the JSON array of the other databases is written from it.
+// typed slice (a []int64, []float64, ... in its v): the PostgreSQL
+// argument is that very value, bound with no allocation, and the JSON
+// array of the other databases is written from it.
 
 // inKind is the kind of an In list's driver values.
 type inKind uint8
@@ -116,7 +116,7 @@ func (c Column[T, V]) in(neg bool, vs []V) Predicate[T] {
 			return errPred[T](fmt.Errorf("repo: %s IN: %w", c.name, err))
 		}
 	}
-	return Predicate[T]{pnode{kind: pIn, col: int32(c.i), flags: negIf(neg), v: list}}
+	return Predicate[T]{pnode{kind: pIn, col: int32(c.i), flags: negIf(neg), v: list.xs}}
 }
 
 // inConvert converts vs as database/sql converts arguments and returns
@@ -126,10 +126,10 @@ func inConvert[V any](vs []V) (inList, error) {
 	for i, v := range vs {
 		dv, err := driver.DefaultParameterConverter.ConvertValue(v)
 		if err != nil {
-			return nil, fmt.Errorf("value %d: %w", i, err)
+			return inList{}, fmt.Errorf("value %d: %w", i, err)
 		}
 		if dv == nil {
-			return nil, fmt.Errorf("value %d is null: use IsNull", i)
+			return inList{}, fmt.Errorf("value %d is null: use IsNull", i)
 		}
 		vals[i] = dv
 	}
@@ -154,11 +154,11 @@ func inValues(vals []any) (inList, error) {
 	}
 	kind, ok := kindOf(vals[0])
 	if !ok {
-		return nil, fmt.Errorf("values of type %T are not supported", vals[0])
+		return inList{}, fmt.Errorf("values of type %T are not supported", vals[0])
 	}
 	for i, v := range vals[1:] {
 		if k, _ := kindOf(v); k != kind {
-			return nil, fmt.Errorf("value %d is a %T, value 0 a %T: all must be of one kind", i+1, v, vals[0])
+			return inList{}, fmt.Errorf("value %d is a %T, value 0 a %T: all must be of one kind", i+1, v, vals[0])
 		}
 	}
 	switch kind {
@@ -179,18 +179,16 @@ func inValues(vals []any) (inList, error) {
 
 // inOf returns the list of vals, all of type E.
 func inOf[E inElem](vals []any) inList {
-	l := newInList[E](len(vals))
+	xs := make([]E, len(vals))
 	for i, v := range vals {
-		l.xs[i] = v.(E)
+		xs[i] = v.(E)
 	}
-	return l
+	return inList{xs}
 }
 
 // inCopy returns the list of a copy of xs.
 func inCopy[E inElem](xs []E) inList {
-	l := newInList[E](len(xs))
-	copy(l.xs, xs)
-	return l
+	return inList{append(make([]E, 0, len(xs)), xs...)}
 }
 
 // inElem are the types of an In list's values.
@@ -198,50 +196,34 @@ type inElem interface {
 	int64 | float64 | bool | string | time.Time | []byte
 }
 
-// inInline is how many values of at most 8 bytes an In list holds in its
-// own allocation.
-const inInline = 16
-
-// inNode is the values of an In node, of type E.
-type inNode[E inElem] struct {
-	xs []E
-}
-
-// inSmall is an inNode whose few values are in the same allocation.
-type inSmall[E inElem] struct {
-	inNode[E]
-	buf [inInline]E
-}
-
-// newInList returns a list of n values of type E, its xs to fill before
-// the list is used.
-func newInList[E inElem](n int) *inNode[E] {
-	if n <= inInline && unsafe.Sizeof(*new(E)) <= 8 {
-		s := new(inSmall[E])
-		s.xs = s.buf[:n:n]
-		return &s.inNode
-	}
-	return &inNode[E]{xs: make([]E, n)}
-}
-
-// inList is the values of an In node.
-type inList interface {
-	// size returns how many values the list holds.
-	size() int
-	// kind returns the kind of the values.
-	kind() inKind
-	// arg returns the one argument that binds the list, not empty, on d:
-	// a typed slice on PostgreSQL, a JSON array elsewhere.
-	arg(d db.Dialect) (any, error)
-}
+// inList is the values of an In node: xs is a []E of an inElem E.
+type inList struct{ xs any }
 
 // inListOf returns the values of In node n.
-func inListOf(n *pnode) inList { return n.v.(inList) }
+func inListOf(n *pnode) inList { return inList{n.v} }
 
-func (l *inNode[E]) size() int { return len(l.xs) }
+// size returns how many values the list holds.
+func (l inList) size() int {
+	switch xs := l.xs.(type) {
+	case []int64:
+		return len(xs)
+	case []float64:
+		return len(xs)
+	case []bool:
+		return len(xs)
+	case []string:
+		return len(xs)
+	case []time.Time:
+		return len(xs)
+	case [][]byte:
+		return len(xs)
+	}
+	return 0
+}
 
-func (l *inNode[E]) kind() inKind {
-	switch any(l.xs).(type) {
+// kind returns the kind of the values.
+func (l inList) kind() inKind {
+	switch l.xs.(type) {
 	case []int64:
 		return inInt
 	case []float64:
@@ -257,99 +239,91 @@ func (l *inNode[E]) kind() inKind {
 	}
 }
 
-func (l *inNode[E]) arg(d db.Dialect) (any, error) {
+// arg returns the one argument that binds the list, not empty, on d: the
+// typed slice on PostgreSQL, a JSON array elsewhere.
+func (l inList) arg(d db.Dialect) (any, error) {
 	if d == db.Postgres {
 		return l.xs, nil
 	}
-	var b strings.Builder
-	switch xs := any(l.xs).(type) {
+	var b []byte
+	switch xs := l.xs.(type) {
 	case []int64:
-		b.Grow(2 + 4*len(xs))
-		var num [20]byte
-		b.WriteByte('[')
+		b = append(make([]byte, 0, 2+4*len(xs)), '[')
 		for i, x := range xs {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.Write(strconv.AppendInt(num[:0], x, 10))
+			b = strconv.AppendInt(jsonSep(b, i), x, 10)
 		}
 	case []float64:
-		b.Grow(2 + 8*len(xs))
-		var num [32]byte
-		b.WriteByte('[')
+		b = append(make([]byte, 0, 2+8*len(xs)), '[')
 		for i, x := range xs {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
 				return nil, &QueryError{Op: "in", Detail: fmt.Sprintf("value %d is %v, which an IN list cannot hold", i, x)}
 			}
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.Write(strconv.AppendFloat(num[:0], x, 'g', -1, 64))
+			b = strconv.AppendFloat(jsonSep(b, i), x, 'g', -1, 64)
 		}
 	case []bool:
-		b.Grow(1 + 2*len(xs))
-		b.WriteByte('[')
+		b = append(make([]byte, 0, 1+2*len(xs)), '[')
 		for i, x := range xs {
-			if i > 0 {
-				b.WriteByte(',')
-			}
+			c := byte('0')
 			if x {
-				b.WriteByte('1')
-			} else {
-				b.WriteByte('0')
+				c = '1'
 			}
+			b = append(jsonSep(b, i), c)
 		}
 	case []string:
 		size := 2
 		for _, x := range xs {
 			size += len(x) + 3
 		}
-		b.Grow(size)
-		b.WriteByte('[')
+		b = append(make([]byte, 0, size), '[')
 		for i, x := range xs {
 			if !utf8.ValidString(x) {
 				return nil, &QueryError{Op: "in", Detail: fmt.Sprintf("value %d is not valid UTF-8", i)}
 			}
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(&b, x)
+			b = appendJSONString(jsonSep(b, i), x)
 		}
 	default:
-		return nil, fmt.Errorf("values of type %T are not supported on %s (use Or of Eq, or Between)", l.xs[0], d)
+		return nil, fmt.Errorf("values of type %s are not supported on %s (use Or of Eq, or Between)", reflect.TypeOf(l.xs).Elem(), d)
 	}
-	b.WriteByte(']')
-	return b.String(), nil
+	b = append(b, ']')
+	// The array's bytes are written here and never after.
+	return unsafe.String(unsafe.SliceData(b), len(b)), nil
 }
 
-// writeJSONString writes s, valid UTF-8, as a JSON string.
-func writeJSONString(b *strings.Builder, s string) {
+// jsonSep appends to b, a JSON array, what comes before its value of
+// index i.
+func jsonSep(b []byte, i int) []byte {
+	if i == 0 {
+		return b
+	}
+	return append(b, ',')
+}
+
+// appendJSONString appends s, valid UTF-8, as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
-	b.WriteByte('"')
+	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
 		}
-		b.WriteString(s[start:i])
+		b = append(b, s[start:i]...)
 		switch c {
 		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
+			b = append(b, '\\', c)
 		case '\n':
-			b.WriteString(`\n`)
+			b = append(b, `\n`...)
 		case '\r':
-			b.WriteString(`\r`)
+			b = append(b, `\r`...)
 		case '\t':
-			b.WriteString(`\t`)
+			b = append(b, `\t`...)
 		default:
-			b.WriteString(`\u00`)
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0xf])
+			b = append(b, `\u00`...)
+			b = append(b, hex[c>>4], hex[c&0xf])
 		}
 		start = i + 1
 	}
-	b.WriteString(s[start:])
-	b.WriteByte('"')
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
