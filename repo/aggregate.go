@@ -174,7 +174,7 @@ func aggregate[T any](ctx context.Context, op string, q Query[T], e exprSpec, ds
 	if err := q.writeWhere(&w, q.trashed); err != nil {
 		return err
 	}
-	if err := q.q.GetContext(ctx, dst, s.String(), w.args...); err != nil {
+	if err := q.reader(ctx).GetContext(ctx, dst, s.String(), w.args...); err != nil {
 		return t.wrap(op, err)
 	}
 	return nil

@@ -397,7 +397,7 @@ func Pluck[T, V any](ctx context.Context, q Query[T], c Column[T, V]) ([]V, erro
 	writeOrderBy(&w, q, "")
 	writeLimit(&w, q)
 	q.writeLock(s)
-	rows, err := q.q.QueryxContext(ctx, s.String(), w.args...)
+	rows, err := q.reader(ctx).QueryxContext(ctx, s.String(), w.args...)
 	if err != nil {
 		return nil, t.wrap("query pluck", err)
 	}

@@ -29,7 +29,7 @@ func (q Query[T]) One(ctx context.Context) (*T, error) {
 		return nil, err
 	}
 	out := make([]T, 0, 2)
-	if err := q.q.SelectContext(ctx, &out, query, args...); err != nil {
+	if err := q.reader(ctx).SelectContext(ctx, &out, query, args...); err != nil {
 		return nil, q.t.wrap("query one", err)
 	}
 	switch len(out) {
@@ -119,7 +119,7 @@ func (q Query[T]) Chunks(ctx context.Context, n int) iter.Seq2[[]T, error] {
 				return
 			}
 			chunk := make([]T, 0, size)
-			if err := q.q.SelectContext(bctx, &chunk, query, args...); err != nil {
+			if err := q.reader(bctx).SelectContext(bctx, &chunk, query, args...); err != nil {
 				yield(nil, q.t.wrap("query chunks", err))
 				return
 			}

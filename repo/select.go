@@ -265,7 +265,7 @@ func (q Query[T]) All(ctx context.Context) ([]T, error) {
 		return nil, err
 	}
 	out := []T{}
-	if err := q.q.SelectContext(ctx, &out, query, args...); err != nil {
+	if err := q.reader(ctx).SelectContext(ctx, &out, query, args...); err != nil {
 		return nil, q.t.wrap("query all", err)
 	}
 	if err := q.loadWith(ctx, out); err != nil {
@@ -286,7 +286,7 @@ func (q Query[T]) First(ctx context.Context) (*T, error) {
 		return nil, err
 	}
 	m := new(T)
-	if err := q.q.GetContext(ctx, m, query, args...); err != nil {
+	if err := q.reader(ctx).GetContext(ctx, m, query, args...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("repo: query first %s: %w", q.t.name, ErrNotFound)
 		}
@@ -309,7 +309,7 @@ func (q Query[T]) Count(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	if err := q.q.GetContext(ctx, &n, query, args...); err != nil {
+	if err := q.reader(ctx).GetContext(ctx, &n, query, args...); err != nil {
 		return 0, q.t.wrap("query count", err)
 	}
 	return n, nil
@@ -326,7 +326,7 @@ func (q Query[T]) Exists(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	var one int
-	if err := q.q.GetContext(ctx, &one, query, args...); err != nil {
+	if err := q.reader(ctx).GetContext(ctx, &one, query, args...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
 		}
