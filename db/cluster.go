@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -90,6 +91,7 @@ type Cluster struct {
 	lastWriteAt atomic.Int64  // when, in Unix nanoseconds
 	toReplica   atomic.Uint64 // read units of work routed to a replica
 	toPrimary   atomic.Uint64 // read units of work routed to the primary
+	rides       atomic.Int32  // 0 unknown, 1 the primary's COMMIT brings back its position, 2 it does not
 
 	probing sync.Mutex // one probe round at a time
 	start   sync.Once
@@ -209,6 +211,35 @@ func (c *Cluster) SignPosition(p Position) string { return c.signer.sign(p) }
 // stands for no position.
 func (c *Cluster) VerifyPosition(token string) (Position, bool) {
 	return c.signer.verify(token)
+}
+
+// ridesCommit reports whether the primary's COMMIT brings back its
+// position in its own round trip (pgbegin.PositionStatement), as the first
+// probe found: its pool is of db.Open's PostgreSQL connector.
+func (c *Cluster) ridesCommit() bool { return c.rides.Load() == 1 }
+
+// learnRides finds, once, whether the primary's connections are of db.Open's
+// PostgreSQL connector (see ridesCommit).
+func (c *Cluster) learnRides(ctx context.Context) {
+	if c.rides.Load() != 0 {
+		return
+	}
+	conn, err := c.primary.Conn(ctx)
+	if err != nil {
+		return // the next probe asks again
+	}
+	defer conn.Close()
+	rides := false
+	_ = conn.Raw(func(dc any) error {
+		r, ok := dc.(pgbegin.Rider)
+		rides = ok && r.RidesCommit()
+		return nil
+	})
+	if rides {
+		c.rides.Store(1)
+	} else {
+		c.rides.Store(2)
+	}
 }
 
 // markDown takes n out of rotation after err, until a probe finds it

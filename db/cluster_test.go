@@ -38,6 +38,9 @@ func pairCluster(t *testing.T) (*db.Cluster, string, string) {
 	if st := c.Replicas(); !st[0].Up || st[0].Lag != 0 {
 		t.Fatalf("replica after a probe: %+v, want up with no lag", st[0])
 	}
+	if !db.RidesCommit(c) {
+		t.Fatal("a pool of db.Open's connector does not bring a write's position back with its COMMIT")
+	}
 	return c, primaryURL, replicaURL
 }
 

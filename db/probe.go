@@ -50,6 +50,7 @@ func (c *Cluster) Probe(ctx context.Context) {
 	}
 	c.probing.Lock()
 	defer c.probing.Unlock()
+	c.learnRides(ctx)
 	primary, err := c.currentPosition(ctx)
 	if err != nil {
 		primary = 0 // lag by each replica's own clock alone

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
 	"github.com/jmoiron/sqlx"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -555,11 +556,13 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 		err = fmt.Errorf("db: commit: %w", t.ctx.Err())
 	}
 	out := OutcomeRolledBack
+	var sink *pgbegin.PositionSink
 	switch {
 	case tx == nil:
 		out = OutcomeNone
 	case commit:
 		out = OutcomeCommitted
+		sink = t.askPosition(tx)
 		if err = tx.Commit(); err != nil {
 			out = OutcomeRolledBack
 			err = fmt.Errorf("db: commit: %w", t.classify(err))
@@ -577,7 +580,7 @@ func (t *Tx) Finish(_ context.Context, commit bool) error {
 		cancel()
 	}
 	if write {
-		t.recordPosition()
+		t.recordPosition(sink)
 	}
 	if commit && err == nil && len(hooks) > 0 {
 		ctx := context.WithoutCancel(t.ctx)

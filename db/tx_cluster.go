@@ -3,6 +3,9 @@ package db
 import (
 	"context"
 	"database/sql"
+
+	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
+	"github.com/jmoiron/sqlx"
 )
 
 // SetCluster makes the transaction one of c: when it is read-only it runs
@@ -67,11 +70,35 @@ func (t *Tx) failover(err error) bool {
 	return true
 }
 
+// askPosition asks the COMMIT of tx, a write of a Cluster with replicas on
+// a pool of this package's PostgreSQL connector, to bring back the
+// primary's position in its own round trip (pgbegin.PositionStatement),
+// and returns where it will be; nil when the position is not wanted or
+// cannot ride. t.mu is held.
+func (t *Tx) askPosition(tx *sqlx.Tx) *pgbegin.PositionSink {
+	if t.cluster == nil || t.on != nil || t.opts.ReadOnly || !t.cluster.ridesCommit() {
+		return nil
+	}
+	sink := new(pgbegin.PositionSink)
+	if _, err := tx.ExecContext(context.Background(), pgbegin.PositionStatement, sink); err != nil {
+		return nil
+	}
+	return sink
+}
+
 // recordPosition records the primary's position after a committed write
-// (see Position), and notes it on the Cluster for its sticky window. A
-// failure to read it leaves the position zero, and is logged.
-func (t *Tx) recordPosition() {
-	p, err := t.cluster.currentPosition(context.WithoutCancel(t.ctx))
+// (see Position) — the one its COMMIT brought back into sink, or else
+// read with one more statement — and notes it on the Cluster for its
+// sticky window. A failure to read it leaves the position zero, and is
+// logged.
+func (t *Tx) recordPosition(sink *pgbegin.PositionSink) {
+	var p Position
+	var err error
+	if sink != nil && sink.LSN != "" {
+		p, err = ParsePosition(sink.LSN)
+	} else {
+		p, err = t.cluster.currentPosition(context.WithoutCancel(t.ctx))
+	}
 	if err != nil {
 		t.cluster.log.Warn("no WAL position after a commit: a later read may not see this write on a replica", "error", err)
 		return

@@ -96,6 +96,8 @@ type pgConn struct {
 	tick  uint64
 	eqb   pgx.ExtendedQueryBuilder
 	args  []any // the arguments being encoded, kept for the next statement
+
+	sink *PositionSink // where the open transaction's COMMIT writes its position (PositionStatement), or nil
 }
 
 // pgKnown is a statement prepared on the connection, with its last use,
@@ -206,9 +208,9 @@ func (t pgTx) Rollback() error { return t.c.end("rollback") }
 // end sends COMMIT or ROLLBACK for the open transaction, if it began. A
 // read-only transaction's COMMIT may go without waiting (see quickCommit).
 func (c *pgConn) end(stmt string) error {
-	ctx, beginErr, unsent, quick := c.txCtx, c.beginErr, c.begin != "", c.quick && !c.askLevel
+	ctx, beginErr, unsent, quick, sink := c.txCtx, c.beginErr, c.begin != "", c.quick && !c.askLevel, c.sink
 	c.txCtx, c.beginErr, c.begin = nil, nil, ""
-	c.quick, c.askLevel = false, false
+	c.quick, c.askLevel, c.sink = false, false, nil
 	switch {
 	case ctx == nil:
 		// No transaction is open on the connection (it ended already).
@@ -229,7 +231,13 @@ func (c *pgConn) end(stmt string) error {
 			return err
 		}
 	}
-	tag, err := c.pgx.Exec(ctx, stmt)
+	var tag pgconn.CommandTag
+	var err error
+	if stmt == "commit" && sink != nil {
+		err = c.commitWithPosition(ctx, sink)
+	} else {
+		tag, err = c.pgx.Exec(ctx, stmt)
+	}
 	if err != nil {
 		if stmt == "rollback" || c.pgx.PgConn().TxStatus() != 'I' {
 			// The connection may still be in the transaction (a
@@ -301,6 +309,9 @@ func (c *pgConn) pending() bool { return c.begin != "" || c.beginErr != nil }
 // its BEGIN. Without arguments pgx runs a statement by the simple protocol
 // (it may hold several): such a statement cannot be prepared.
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if query == PositionStatement {
+		return c.askPosition(args)
+	}
 	c.screen(query)
 	k, err := c.beforeRun(ctx, query, len(args) > 0 && !pgxOption(args), false)
 	if err != nil {
