@@ -33,8 +33,8 @@ func TestInKeepsACopy(t *testing.T) {
 }
 
 // TestLikePatternLengths checks the pattern of every LIKE method for
-// strings of each length around the one a node holds in place, with and
-// without characters to escape.
+// strings of each length up to 39 (short patterns are small allocations of
+// their own size), with and without characters to escape.
 func TestLikePatternLengths(t *testing.T) {
 	g := mustTable[Gadget](t, db.SQLite)
 	c := gadgetColumns(g)
