@@ -70,9 +70,9 @@ func (r *request) answerPosition() {
 	tok := r.cluster.SignPosition(p)
 	h := r.hold.w.Header()
 	h.Set(PositionHeader, tok)
-	// Past the replica lag a replica may have, every replica in rotation
-	// has replayed the write: the cookie can go.
-	age := r.cluster.MaxLag() + time.Second
+	// Past it, every replica in rotation has replayed the write: the
+	// cookie can go.
+	age := r.cluster.PositionLifetime() + time.Second - 1
 	ck := http.Cookie{Name: PositionCookie, Value: tok, Path: "/", MaxAge: int(age / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.c.Request.TLS != nil}
 	h.Add("Set-Cookie", ck.String())

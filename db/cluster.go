@@ -165,6 +165,11 @@ func (c *Cluster) HasReplicas() bool { return len(c.nodes) > 0 }
 // MaxLag returns the replay lag past which a replica leaves rotation.
 func (c *Cluster) MaxLag() time.Duration { return c.maxLag }
 
+// PositionLifetime is how long a client must keep a write's position: past
+// it, every replica in rotation has replayed the write — it lags by at
+// most MaxLag, as measured by probes up to two intervals old.
+func (c *Cluster) PositionLifetime() time.Duration { return c.maxLag + 2*c.every + time.Second }
+
 // pick returns a replica in rotation that has replayed min (raised to the
 // last write within the sticky window), or nil for the primary, and
 // counts the choice.

@@ -1,7 +1,10 @@
 package db
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"testing"
 	"time"
 
@@ -158,4 +161,33 @@ func testClusterB(b *testing.B) *Cluster {
 		b.Fatal(err)
 	}
 	return c
+}
+
+// A failed statement fails over only from a live replica transaction, and
+// never because its own unit of work ended: no panic on a transaction that
+// never began, no replica taken out for a client that went away.
+func TestFailoverGuards(t *testing.T) {
+	c := testCluster(t, 1, 0)
+	n := c.nodes[0]
+	n.up.Store(true)
+	tx := NewTx(t.Context(), c.primary, Postgres, TxOptions{ReadOnly: true})
+	tx.SetCluster(c, 0)
+	tx.mu.Lock()
+	tx.onNode(n) // as a BEGIN on the replica that failed would have left it
+	tx.mu.Unlock()
+	lost := fmt.Errorf("dial: %w", io.ErrUnexpectedEOF)
+	if tx.failover(t.Context(), lost) {
+		t.Error("failover of a transaction that never began")
+	}
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if tx.failover(cancelled, fmt.Errorf("%w: %w", lost, context.Canceled)) {
+		t.Error("failover of a statement whose context ended")
+	}
+	if !n.up.Load() {
+		t.Error("the replica was taken out for its caller's failure")
+	}
+	if c.isReplicaFailure(fmt.Errorf("connect: %w", context.DeadlineExceeded)) {
+		t.Error("an expired context counts as the replica's failure")
+	}
 }

@@ -206,3 +206,21 @@ func TestClusterSpansNameTheServer(t *testing.T) {
 		t.Errorf("%d db.tx and statement spans, want 4", seen)
 	}
 }
+
+// A hot standby refuses SERIALIZABLE: read-only work at that level runs on
+// the primary, and does not fail.
+func TestClusterSerializableReadsOnThePrimary(t *testing.T) {
+	c, _, _ := pairCluster(t)
+	ctx := t.Context()
+	err := c.WithTx(ctx, db.TxOptions{ReadOnly: true, Isolation: sql.LevelSerializable}, func(tx *db.Tx) error {
+		var n int
+		err := tx.GetContext(ctx, &n, "SELECT COUNT(*) FROM cl")
+		if tx.Server() != db.RolePrimary {
+			t.Errorf("a serializable read-only transaction ran on %s", tx.Server())
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

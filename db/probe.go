@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -55,9 +56,13 @@ func (c *Cluster) Probe(ctx context.Context) {
 	if err != nil {
 		primary = 0 // lag by each replica's own clock alone
 	}
+	// Each replica on its own goroutine: one that hangs until ctx ends
+	// keeps none of the others out of rotation.
+	var wg sync.WaitGroup
 	for _, n := range c.nodes {
-		n.probe(ctx, primary)
+		wg.Go(func() { n.probe(ctx, primary) })
 	}
+	wg.Wait()
 }
 
 // currentPosition returns the primary's current WAL position.
@@ -69,11 +74,24 @@ func (c *Cluster) currentPosition(ctx context.Context) (Position, error) {
 	return ParsePosition(s)
 }
 
+// commitPosition returns a position at or after every commit record the
+// primary has written: its WAL insert position, which, unlike the write
+// position, a COMMIT under synchronous_commit=off has passed too.
+func (c *Cluster) commitPosition(ctx context.Context) (Position, error) {
+	var s string
+	if err := c.primary.QueryRowContext(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&s); err != nil {
+		return 0, fmt.Errorf("db: the primary's WAL position: %w", c.dialect.Classify(err))
+	}
+	return ParsePosition(s)
+}
+
 // replicaProbeSQL reads a replica's state: whether it is a standby, what
 // it has replayed, and how long ago the last transaction it replayed
 // committed (-1 when it has replayed none since it started).
 const replicaProbeSQL = `SELECT pg_is_in_recovery(), COALESCE(pg_last_wal_replay_lsn()::text, ''),
-	COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, -1)`
+	COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, -1),
+	COALESCE(pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), false)
+		AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')`
 
 // probe probes n against the primary's position (zero when unknown). c.probing is held.
 func (n *node) probe(ctx context.Context, primary Position) {
@@ -81,8 +99,9 @@ func (n *node) probe(ctx context.Context, primary Position) {
 		standby  bool
 		replayed string
 		age      float64
+		drained  bool // it streams from the primary, and has replayed all it received
 	)
-	err := n.DB.QueryRowContext(ctx, replicaProbeSQL).Scan(&standby, &replayed, &age)
+	err := n.DB.QueryRowContext(ctx, replicaProbeSQL).Scan(&standby, &replayed, &age, &drained)
 	var pos Position
 	if err == nil && replayed != "" {
 		pos, err = ParsePosition(replayed)
@@ -90,7 +109,9 @@ func (n *node) probe(ctx context.Context, primary Position) {
 	lag := time.Duration(-1)
 	switch {
 	case err != nil:
-	case primary != 0 && pos >= primary:
+	case primary != 0 && pos >= primary, drained:
+		// Caught up with the primary, or with all the WAL it streamed: a
+		// long transaction's WAL streaming ahead of its commit is no lag.
 		lag = 0
 	case age >= 0:
 		lag = time.Duration(age * float64(time.Second))
@@ -125,5 +146,6 @@ func (n *node) probe(ctx context.Context, primary Position) {
 // runs again on the primary: a broken or refused connection, or the
 // server shutting down.
 func (c *Cluster) isReplicaFailure(err error) bool {
-	return err != nil && !errors.Is(err, sql.ErrNoRows) && c.dialect.ClassOf(err) == ClassConnLost
+	return err != nil && !errors.Is(err, sql.ErrNoRows) && !errors.Is(err, context.Canceled) &&
+		!errors.Is(err, context.DeadlineExceeded) && c.dialect.ClassOf(err) == ClassConnLost
 }

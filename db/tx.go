@@ -276,7 +276,8 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 	var err error
 	for {
 		x := t.x
-		if t.cluster != nil && t.opts.ReadOnly {
+		if t.cluster != nil && t.opts.ReadOnly && t.opts.Isolation != sql.LevelSerializable {
+			// A hot standby refuses SERIALIZABLE: such work stays on the primary.
 			if n := t.cluster.pick(t.minPos); n != nil {
 				x = n.DB
 				t.onNode(n)
@@ -287,7 +288,12 @@ func (t *Tx) beginLocked() (*sqlx.Tx, error) {
 			t.traced.Store(true)
 		}
 		tx, err = x.BeginTxx(ctx, &sql.TxOptions{ReadOnly: t.opts.ReadOnly, Isolation: t.opts.Isolation})
-		if err == nil || t.on == nil || ctx.Err() != nil {
+		if err == nil || t.on == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			// The unit of work ended, not the replica: it stays in.
+			t.onNode(nil)
 			break
 		}
 		// The replica is gone: take it out, and begin on another one in
@@ -351,7 +357,7 @@ func (t *Tx) classify(err error) error {
 // ExecContext begins the transaction if needed and executes query in it.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := t.exec(ctx, query, args)
-	if err != nil && t.failover(err) {
+	if err != nil && t.failover(ctx, err) {
 		return t.exec(ctx, query, args)
 	}
 	return res, err
@@ -384,7 +390,7 @@ func (t *Tx) exec(ctx context.Context, query string, args []any) (sql.Result, er
 // driver statement has one cursor.
 func (t *Tx) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
 	rows, err := t.queryx(ctx, query, args)
-	if err != nil && t.failover(err) {
+	if err != nil && t.failover(ctx, err) {
 		return t.queryx(ctx, query, args)
 	}
 	return rows, err
@@ -416,7 +422,7 @@ func (t *Tx) queryx(ctx context.Context, query string, args []any) (*sqlx.Rows, 
 // no row is sql.ErrNoRows.
 func (t *Tx) GetContext(ctx context.Context, dest any, query string, args ...any) error {
 	err := t.get(ctx, dest, query, args)
-	if err != nil && t.failover(err) {
+	if err != nil && t.failover(ctx, err) {
 		return t.get(ctx, dest, query, args)
 	}
 	return err
@@ -447,7 +453,7 @@ func (t *Tx) get(ctx context.Context, dest any, query string, args []any) error 
 // dest, a pointer to a slice.
 func (t *Tx) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
 	err := t.selectAll(ctx, dest, query, args)
-	if err != nil && t.failover(err) {
+	if err != nil && t.failover(ctx, err) {
 		// The rows scanned before the failure go: the primary's replace them.
 		emptySlice(dest)
 		return t.selectAll(ctx, dest, query, args)

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
 	"github.com/jmoiron/sqlx"
@@ -39,21 +40,21 @@ func (t *Tx) Server() string {
 // see the write waits for a replica to replay it (WithPosition).
 func (t *Tx) Position() Position { return Position(t.pos.Load()) }
 
-// failover reports whether a statement that failed with err is to run
+// failover reports whether a statement on ctx that failed with err is to run
 // again on the primary: the transaction ran on a replica, which failed (a
 // broken connection, a server shutting down), and its isolation lets
 // statements see different snapshots (read committed, the default). It
 // then took the replica out of rotation and rolled its transaction back;
 // the next statement begins on another replica in rotation or on the
 // primary, within the timeout's deadline of the first BEGIN.
-func (t *Tx) failover(err error) bool {
-	if !t.onReplica.Load() {
-		return false
+func (t *Tx) failover(ctx context.Context, err error) bool {
+	if !t.onReplica.Load() || ctx.Err() != nil || t.ctx.Err() != nil {
+		return false // the unit of work ended, not the replica
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := t.on
-	if n == nil || t.Outcome() != OutcomeOpen || !t.cluster.isReplicaFailure(err) ||
+	if n == nil || t.tx == nil || t.Outcome() != OutcomeOpen || !t.cluster.isReplicaFailure(err) ||
 		t.opts.Isolation != sql.LevelDefault && t.opts.Isolation != sql.LevelReadCommitted {
 		return false
 	}
@@ -86,6 +87,10 @@ func (t *Tx) askPosition(tx *sqlx.Tx) *pgbegin.PositionSink {
 	return sink
 }
 
+// positionTimeout bounds the statement that reads a write's position
+// after its COMMIT, on a pool whose COMMIT does not bring it back.
+const positionTimeout = 5 * time.Second
+
 // recordPosition records the primary's position after a committed write
 // (see Position) — the one its COMMIT brought back into sink, or else
 // read with one more statement — and notes it on the Cluster for its
@@ -97,7 +102,9 @@ func (t *Tx) recordPosition(sink *pgbegin.PositionSink) {
 	if sink != nil && sink.LSN != "" {
 		p, err = ParsePosition(sink.LSN)
 	} else {
-		p, err = t.cluster.currentPosition(context.WithoutCancel(t.ctx))
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), positionTimeout)
+		p, err = t.cluster.commitPosition(ctx)
+		cancel()
 	}
 	if err != nil {
 		t.cluster.log.Warn("no WAL position after a commit: a later read may not see this write on a replica", "error", err)

@@ -76,7 +76,10 @@ func newCluster(lc fx.Lifecycle, cfg config.Config, x *sqlx.DB, d db.Dialect, lo
 	}
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
-			ctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
+			// A replica that hangs must not fail the start: the first probe
+			// gets a share of START_TIMEOUT, and those left out are probed
+			// again every REPLICA_PROBE_INTERVAL.
+			ctx, cancel := context.WithTimeout(ctx, min(cfg.StartTimeout/3, 5*time.Second))
 			defer cancel()
 			c.Probe(ctx)
 			up := 0

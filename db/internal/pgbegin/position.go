@@ -11,7 +11,9 @@ import (
 // PositionStatement, run in a transaction with one argument, a
 // *PositionSink, sends nothing: it asks the transaction's COMMIT to bring
 // back the primary's WAL position after the commit, in the same round trip
-// ("COMMIT; SELECT pg_current_wal_lsn()"), and to write it into the sink.
+// ("COMMIT; SELECT pg_current_wal_insert_lsn()": the insert position,
+// which is past the commit record even under synchronous_commit=off), and
+// to write it into the sink.
 // A ROLLBACK, or a transaction that sent nothing, leaves the sink empty.
 const PositionStatement = "-- fasttrack: commit with its WAL position"
 
@@ -30,7 +32,9 @@ type Rider interface {
 }
 
 // RidesCommit reports that the connection runs PositionStatement.
-func (c *pgConn) RidesCommit() bool { return true }
+// Only a connection that sends its statements in pipelines (pgx's default
+// statement cache mode) runs the transaction this package begins lazily.
+func (c *pgConn) RidesCommit() bool { return c.pipelines }
 
 // errPositionOutsideTx is PositionStatement's error outside a transaction.
 var errPositionOutsideTx = errors.New("db: the commit's position asked outside a transaction")
@@ -55,7 +59,7 @@ func (c *pgConn) askPosition(args []driver.NamedValue) (driver.Result, error) {
 // round trip, into sink. It reports the commit's error; a position it
 // cannot read leaves the sink empty.
 func (c *pgConn) commitWithPosition(ctx context.Context, sink *PositionSink) error {
-	mrr := c.pgx.PgConn().Exec(ctx, "COMMIT; SELECT pg_current_wal_lsn()::text")
+	mrr := c.pgx.PgConn().Exec(ctx, "COMMIT; SELECT pg_current_wal_insert_lsn()::text")
 	results, err := mrr.ReadAll()
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 func lsn(t *testing.T, x *sqlx.DB) db.Position {
 	t.Helper()
 	var s string
-	if err := x.Get(&s, "SELECT pg_current_wal_lsn()::text"); err != nil {
+	if err := x.Get(&s, "SELECT pg_current_wal_insert_lsn()::text"); err != nil {
 		t.Fatal(err)
 	}
 	p, err := db.ParsePosition(s)
