@@ -95,7 +95,7 @@ func jobsDB(b *testing.B) *sqlx.DB {
 func fastTrackJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
 	b.Helper()
 	reg := scope.NewRegistry()
-	for _, p := range api.TxProviders(x, db.Postgres, nil) {
+	for _, p := range api.TxProviders(db.PrimaryOnly(x, db.Postgres), nil, nil) {
 		if err := reg.Add(p); err != nil {
 			b.Fatal(err)
 		}
@@ -279,7 +279,7 @@ func enqueueEngine(b *testing.B, x *sqlx.DB) (with, without *gin.Engine) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, p := range append(api.TxProviders(x, d, stmts), repo, enq) {
+	for _, p := range append(api.TxProviders(db.PrimaryOnly(x, d), stmts, nil), repo, enq) {
 		if err := reg.Add(p); err != nil {
 			b.Fatal(err)
 		}
