@@ -191,3 +191,16 @@ func TestFailoverGuards(t *testing.T) {
 		t.Error("an expired context counts as the replica's failure")
 	}
 }
+
+func TestReplicaConnectTimeout(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:pw@r/app":                      "postgres://u:pw@r/app?connect_timeout=2",
+		"postgres://r/app?sslmode=disable":           "postgres://r/app?connect_timeout=2&sslmode=disable",
+		"postgres://r/app?connect_timeout=9":         "postgres://r/app?connect_timeout=9",
+		"postgresql://r:5434/app?application_name=x": "postgresql://r:5434/app?application_name=x&connect_timeout=2",
+	} {
+		if got := withConnectTimeout(in); got != want {
+			t.Errorf("withConnectTimeout(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/fasttrack-go/fasttrack/db/internal/pgbegin"
@@ -163,12 +164,14 @@ func Ping(ctx context.Context, x *sqlx.DB, databaseURL string) error {
 
 // OpenReplicas opens a pool on each of urls, PostgreSQL replicas, with
 // pool's limits, named by their redacted URLs: the replicas of a
-// ClusterOptions. A URL that is not PostgreSQL's fails with
+// ClusterOptions. A URL without connect_timeout gets
+// ReplicaConnectTimeout's, so that a replica that does not answer fails
+// a connection quickly, and its work goes to the primary. A URL that is not PostgreSQL's fails with
 // ErrReplicaDialect; on any error, the pools already opened are closed.
 func OpenReplicas(urls []string, pool Pool) ([]Replica, error) {
 	var out []Replica
 	for _, u := range urls {
-		x, d, err := Open(u, pool)
+		x, d, err := Open(withConnectTimeout(u), pool)
 		if err == nil && d != Postgres {
 			x.Close()
 			err = fmt.Errorf("%w: %s is %s", ErrReplicaDialect, dburl.Redact(u), d.Name())
@@ -182,4 +185,21 @@ func OpenReplicas(urls []string, pool Pool) ([]Replica, error) {
 		out = append(out, Replica{Name: dburl.Redact(u), DB: x})
 	}
 	return out, nil
+}
+
+// ReplicaConnectTimeout is the connect_timeout, in seconds, OpenReplicas
+// gives a replica URL that sets none.
+const ReplicaConnectTimeout = "2"
+
+// withConnectTimeout returns u with connect_timeout=ReplicaConnectTimeout
+// when it is a URL without one; other text unchanged.
+func withConnectTimeout(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme == "" || p.Query().Has("connect_timeout") {
+		return u
+	}
+	q := p.Query()
+	q.Set("connect_timeout", ReplicaConnectTimeout)
+	p.RawQuery = q.Encode()
+	return p.String()
 }
