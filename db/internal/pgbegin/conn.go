@@ -151,6 +151,16 @@ func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 	if c.pgx.IsClosed() {
 		return nil, driver.ErrBadConn
 	}
+	if c.txCtx != nil {
+		// The last transaction has not ended: database/sql marks a
+		// transaction whose context was cancelled done before its
+		// ROLLBACK reaches the driver, and a pinned sql.Conn may begin the
+		// next one meanwhile. Its statements would join the open one, and
+		// its COMMIT commit both: close the connection instead (the server
+		// rolls the open transaction back), and let database/sql drop it.
+		c.abandon()
+		return nil, driver.ErrBadConn
+	}
 	begin, err := beginStatement(opts)
 	if err != nil {
 		return nil, err
