@@ -178,6 +178,87 @@ func BenchmarkJobs(b *testing.B) {
 // insertBatch is how many jobs one InsertMany inserts.
 const insertBatch = 1000
 
+// jobsRound is how many jobs one side of BenchmarkJobsPaired works per
+// turn.
+const jobsRound = 500
+
+// BenchmarkJobsPaired runs BenchmarkJobs' two sides in turns of jobsRound
+// jobs, the order alternating, both clients started, each on its own new
+// database: both sides see the machine at the same moments, so their
+// ratio does not move with its drift between runs, as BenchmarkJobs' does
+// (-count runs one side's rounds, then the other's). b.N counts the jobs
+// of each side, rounded up to whole turns. It reports each side's jobs/s
+// and ft/river, the ratio of FastTrack's throughput to plain River's.
+func BenchmarkJobsPaired(b *testing.B) {
+	fx, rx := jobsDB(b), jobsDB(b)
+	ft, plain := fastTrackJobs(b, fx), plainRiverJobs(b, rx)
+	ftEvents, ftCancel := completions(ft)
+	defer ftCancel()
+	rEvents, rCancel := completions(plain)
+	defer rCancel()
+	var tft, triver time.Duration
+	jobs := 0
+	b.ResetTimer()
+	for round := 0; jobs < b.N; round++ {
+		if round%2 == 0 {
+			tft += workRound(b, ft, ftEvents, jobs)
+			triver += workRound(b, plain, rEvents, jobs)
+		} else {
+			triver += workRound(b, plain, rEvents, jobs)
+			tft += workRound(b, ft, ftEvents, jobs)
+		}
+		jobs += jobsRound
+	}
+	b.StopTimer()
+	ftRate, riverRate := float64(jobs)/tft.Seconds(), float64(jobs)/triver.Seconds()
+	b.ReportMetric(ftRate, "fasttrack-jobs/s")
+	b.ReportMetric(riverRate, "river-jobs/s")
+	b.ReportMetric(ftRate/riverRate, "ft/river")
+	for _, x := range []*sqlx.DB{fx, rx} {
+		var n int
+		if err := x.Get(&n, "SELECT COUNT(*) FROM job_effects"); err != nil {
+			b.Fatal(err)
+		}
+		if n != jobs {
+			b.Fatalf("%d effects of %d jobs", n, jobs)
+		}
+	}
+}
+
+// completions subscribes to c's completed and failed jobs.
+func completions(c *river.Client[*sql.Tx]) (<-chan *river.Event, func()) {
+	return c.SubscribeConfig(&river.SubscribeConfig{
+		ChanSize: 2 * jobsRound,
+		Kinds:    []river.EventKind{river.EventKindJobCompleted, river.EventKindJobFailed},
+	})
+}
+
+// workRound inserts jobsRound jobs on c, numbered from first, waits until
+// they have all completed, and returns how long that took.
+func workRound(b *testing.B, c *river.Client[*sql.Tx], events <-chan *river.Event, first int) time.Duration {
+	params := make([]river.InsertManyParams, 0, jobsRound)
+	for j := first; j < first+jobsRound; j++ {
+		params = append(params, river.InsertManyParams{Args: effectArgs{N: int64(j)}})
+	}
+	start := time.Now()
+	if _, err := c.InsertMany(context.Background(), params); err != nil {
+		b.Fatal(err)
+	}
+	timeout := time.After(5 * time.Minute)
+	for done := 0; done < jobsRound; {
+		select {
+		case ev := <-events:
+			if ev.Kind != river.EventKindJobCompleted {
+				b.Fatalf("job %d: %s: %v", ev.Job.ID, ev.Kind, ev.Job.Errors)
+			}
+			done++
+		case <-timeout:
+			b.Fatalf("%d of %d jobs completed in 5 minutes", done, jobsRound)
+		}
+	}
+	return time.Since(start)
+}
+
 func benchJobs(b *testing.B, x *sqlx.DB, c *river.Client[*sql.Tx]) {
 	ctx := context.Background()
 	events, cancel := c.SubscribeConfig(&river.SubscribeConfig{
