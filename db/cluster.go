@@ -266,8 +266,9 @@ type ReplicaStatus struct {
 	Lag time.Duration
 	// Replayed is the position the replica had replayed at the last probe.
 	Replayed Position
-	// Stats is the replica pool's.
-	InUse, Open int
+	// InUse and Open are the replica pool's connections in use and open;
+	// MaxOpen is its limit (0 for none).
+	InUse, Open, MaxOpen int
 }
 
 // Replicas returns the state of each replica, in the order of
@@ -277,7 +278,7 @@ func (c *Cluster) Replicas() []ReplicaStatus {
 	for i, n := range c.nodes {
 		st := n.DB.Stats()
 		out[i] = ReplicaStatus{Name: n.Name, Up: n.up.Load(), Lag: time.Duration(n.lag.Load()),
-			Replayed: Position(n.replayed.Load()), InUse: st.InUse, Open: st.OpenConnections}
+			Replayed: Position(n.replayed.Load()), InUse: st.InUse, Open: st.OpenConnections, MaxOpen: st.MaxOpenConnections}
 	}
 	return out
 }

@@ -65,21 +65,22 @@ func (c *Cluster) Probe(ctx context.Context) {
 	wg.Wait()
 }
 
-// currentPosition returns the primary's current WAL position.
+// currentPosition returns the primary's current WAL write position.
 func (c *Cluster) currentPosition(ctx context.Context) (Position, error) {
-	var s string
-	if err := c.primary.QueryRowContext(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&s); err != nil {
-		return 0, fmt.Errorf("db: the primary's WAL position: %w", c.dialect.Classify(err))
-	}
-	return ParsePosition(s)
+	return c.walPosition(ctx, "SELECT pg_current_wal_lsn()::text")
 }
 
 // commitPosition returns a position at or after every commit record the
 // primary has written: its WAL insert position, which, unlike the write
 // position, a COMMIT under synchronous_commit=off has passed too.
 func (c *Cluster) commitPosition(ctx context.Context) (Position, error) {
+	return c.walPosition(ctx, "SELECT pg_current_wal_insert_lsn()::text")
+}
+
+// walPosition returns the position query reads on the primary.
+func (c *Cluster) walPosition(ctx context.Context, query string) (Position, error) {
 	var s string
-	if err := c.primary.QueryRowContext(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&s); err != nil {
+	if err := c.primary.QueryRowContext(ctx, query).Scan(&s); err != nil {
 		return 0, fmt.Errorf("db: the primary's WAL position: %w", c.dialect.Classify(err))
 	}
 	return ParsePosition(s)

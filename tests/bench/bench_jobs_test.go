@@ -192,20 +192,20 @@ const jobsRound = 500
 func BenchmarkJobsPaired(b *testing.B) {
 	fx, rx := jobsDB(b), jobsDB(b)
 	ft, plain := fastTrackJobs(b, fx), plainRiverJobs(b, rx)
-	ftEvents, ftCancel := completions(ft)
+	ftEvents, ftCancel := completions(ft, jobsRound)
 	defer ftCancel()
-	rEvents, rCancel := completions(plain)
+	rEvents, rCancel := completions(plain, jobsRound)
 	defer rCancel()
 	var tft, triver time.Duration
 	jobs := 0
 	b.ResetTimer()
 	for round := 0; jobs < b.N; round++ {
 		if round%2 == 0 {
-			tft += workRound(b, ft, ftEvents, jobs)
-			triver += workRound(b, plain, rEvents, jobs)
+			tft += workJobs(b, ft, ftEvents, jobs, jobsRound)
+			triver += workJobs(b, plain, rEvents, jobs, jobsRound)
 		} else {
-			triver += workRound(b, plain, rEvents, jobs)
-			tft += workRound(b, ft, ftEvents, jobs)
+			triver += workJobs(b, plain, rEvents, jobs, jobsRound)
+			tft += workJobs(b, ft, ftEvents, jobs, jobsRound)
 		}
 		jobs += jobsRound
 	}
@@ -225,27 +225,32 @@ func BenchmarkJobsPaired(b *testing.B) {
 	}
 }
 
-// completions subscribes to c's completed and failed jobs.
-func completions(c *river.Client[*sql.Tx]) (<-chan *river.Event, func()) {
+// completions subscribes to c's completed and failed jobs, with room for
+// size events.
+func completions(c *river.Client[*sql.Tx], size int) (<-chan *river.Event, func()) {
 	return c.SubscribeConfig(&river.SubscribeConfig{
-		ChanSize: 2 * jobsRound,
+		ChanSize: size,
 		Kinds:    []river.EventKind{river.EventKindJobCompleted, river.EventKindJobFailed},
 	})
 }
 
-// workRound inserts jobsRound jobs on c, numbered from first, waits until
-// they have all completed, and returns how long that took.
-func workRound(b *testing.B, c *river.Client[*sql.Tx], events <-chan *river.Event, first int) time.Duration {
-	params := make([]river.InsertManyParams, 0, jobsRound)
-	for j := first; j < first+jobsRound; j++ {
-		params = append(params, river.InsertManyParams{Args: effectArgs{N: int64(j)}})
-	}
+// workJobs inserts n jobs on c, numbered from first, insertBatch to an
+// InsertMany, waits until events reports them all completed, and returns
+// how long that took.
+func workJobs(b *testing.B, c *river.Client[*sql.Tx], events <-chan *river.Event, first, n int) time.Duration {
+	params := make([]river.InsertManyParams, 0, min(n, insertBatch))
 	start := time.Now()
-	if _, err := c.InsertMany(context.Background(), params); err != nil {
-		b.Fatal(err)
+	for i := first; i < first+n; i += insertBatch {
+		params = params[:0]
+		for j := i; j < min(i+insertBatch, first+n); j++ {
+			params = append(params, river.InsertManyParams{Args: effectArgs{N: int64(j)}})
+		}
+		if _, err := c.InsertMany(context.Background(), params); err != nil {
+			b.Fatal(err)
+		}
 	}
 	timeout := time.After(5 * time.Minute)
-	for done := 0; done < jobsRound; {
+	for done := 0; done < n; {
 		select {
 		case ev := <-events:
 			if ev.Kind != river.EventKindJobCompleted {
@@ -253,45 +258,18 @@ func workRound(b *testing.B, c *river.Client[*sql.Tx], events <-chan *river.Even
 			}
 			done++
 		case <-timeout:
-			b.Fatalf("%d of %d jobs completed in 5 minutes", done, jobsRound)
+			b.Fatalf("%d of %d jobs completed in 5 minutes", done, n)
 		}
 	}
 	return time.Since(start)
 }
 
 func benchJobs(b *testing.B, x *sqlx.DB, c *river.Client[*sql.Tx]) {
-	ctx := context.Background()
-	events, cancel := c.SubscribeConfig(&river.SubscribeConfig{
-		ChanSize: b.N + 1,
-		Kinds:    []river.EventKind{river.EventKindJobCompleted, river.EventKindJobFailed},
-	})
+	events, cancel := completions(c, b.N+1)
 	defer cancel()
-	params := make([]river.InsertManyParams, 0, insertBatch)
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i += insertBatch {
-		params = params[:0]
-		for j := i; j < min(i+insertBatch, b.N); j++ {
-			params = append(params, river.InsertManyParams{Args: effectArgs{N: int64(j)}})
-		}
-		if _, err := c.InsertMany(ctx, params); err != nil {
-			b.Fatal(err)
-		}
-	}
-	timeout := time.After(5 * time.Minute)
-	for done := 0; done < b.N; {
-		select {
-		case ev := <-events:
-			if ev.Kind != river.EventKindJobCompleted {
-				b.Fatalf("job %d: %s: %v", ev.Job.ID, ev.Kind, ev.Job.Errors)
-			}
-			done++
-		case <-timeout:
-			b.Fatalf("%d of %d jobs completed in 5 minutes", done, b.N)
-		}
-	}
-	elapsed := time.Since(start)
+	elapsed := workJobs(b, c, events, 0, b.N)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "jobs/s")
 	var n int

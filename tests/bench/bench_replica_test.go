@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -102,7 +101,7 @@ func replicaEnv(b *testing.B) (x *sqlx.DB, c *db.Cluster, replicaDB *sqlx.DB, to
 			b.Error(err)
 		}
 	})
-	replicaDBURL, err := sameDatabase(replicaURL, dbURL)
+	replicaDBURL, err := load.SameDatabase(replicaURL, dbURL)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -148,20 +147,6 @@ func replicaEnv(b *testing.B) (x *sqlx.DB, c *db.Cluster, replicaDB *sqlx.DB, to
 		b.Fatalf("position %s signed as %q verifies as %s, %v", p, token, got, ok)
 	}
 	return x, c, replicas[0].DB, token
-}
-
-// sameDatabase returns serverURL with the database of databaseURL.
-func sameDatabase(serverURL, databaseURL string) (string, error) {
-	s, err := url.Parse(serverURL)
-	if err != nil {
-		return "", err
-	}
-	d, err := url.Parse(databaseURL)
-	if err != nil {
-		return "", err
-	}
-	s.Path = d.Path
-	return s.String(), nil
 }
 
 // withPosition returns req carrying token in its position cookie.

@@ -228,3 +228,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// Each replica has a pool of its own, of REPLICA_MAX_OPEN_CONNS
+// connections, whatever the primary's DB_MAX_OPEN_CONNS.
+func TestReplicaPoolHasItsOwnLimit(t *testing.T) {
+	a := start(t, func(c *config.Config) { c.ReplicaMaxOpenConns = 3; c.DBMaxOpenConns = 7 })
+	if got := a.cluster.Replicas()[0].MaxOpen; got != 3 {
+		t.Errorf("the replica pool's limit = %d, want 3 (REPLICA_MAX_OPEN_CONNS)", got)
+	}
+	if got := a.cluster.Primary().Stats().MaxOpenConnections; got != 7 {
+		t.Errorf("the primary pool's limit = %d, want 7 (DB_MAX_OPEN_CONNS)", got)
+	}
+}

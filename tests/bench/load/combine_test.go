@@ -51,3 +51,13 @@ func TestCombine(t *testing.T) {
 		t.Errorf("throughput %v, want 5 answered in 3s", got)
 	}
 }
+
+func TestSameDatabase(t *testing.T) {
+	got, err := load.SameDatabase("postgres://u:p@127.0.0.1:5434/test?sslmode=disable", "postgres://u:p@127.0.0.1:5433/ft_load_ab?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "postgres://u:p@127.0.0.1:5434/ft_load_ab?sslmode=disable"; got != want {
+		t.Fatalf("SameDatabase = %s, want %s", got, want)
+	}
+}

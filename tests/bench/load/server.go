@@ -298,6 +298,22 @@ func openPool(ctx context.Context, databaseURL string, conns int) (*sqlx.DB, err
 	return x, nil
 }
 
+// SameDatabase returns serverURL with the database (the path) of
+// databaseURL: the URL of a database on another server of the same
+// cluster, such as a replica's copy of a database made on its primary.
+func SameDatabase(serverURL, databaseURL string) (string, error) {
+	s, err := url.Parse(serverURL)
+	if err != nil {
+		return "", err
+	}
+	d, err := url.Parse(databaseURL)
+	if err != nil {
+		return "", err
+	}
+	s.Path = d.Path
+	return s.String(), nil
+}
+
 // CreateDatabase creates an empty database on the PostgreSQL or MySQL
 // server of serverURL and returns its URL and a function dropping it.
 func CreateDatabase(ctx context.Context, serverURL string) (string, func() error, error) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,20 +37,6 @@ func lockPair(dir string) (func(), error) {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
-}
-
-// sameDatabase returns serverURL with the database of databaseURL.
-func sameDatabase(serverURL, databaseURL string) (string, error) {
-	s, err := url.Parse(serverURL)
-	if err != nil {
-		return "", err
-	}
-	d, err := url.Parse(databaseURL)
-	if err != nil {
-		return "", err
-	}
-	s.Path = d.Path
-	return s.String(), nil
 }
 
 // waitReplayed waits, at most 30 seconds, until the replica's database

@@ -104,16 +104,6 @@ fasttrack_db_replica_up{replica="postgres://u@h:5435/d"} 0
 	}
 }
 
-func TestSameDatabase(t *testing.T) {
-	got, err := sameDatabase("postgres://u:p@127.0.0.1:5434/test?sslmode=disable", "postgres://u:p@127.0.0.1:5433/ft_load_ab?sslmode=disable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "postgres://u:p@127.0.0.1:5434/ft_load_ab?sslmode=disable"; got != want {
-		t.Fatalf("sameDatabase = %s, want %s", got, want)
-	}
-}
-
 func TestMedian(t *testing.T) {
 	for _, c := range []struct {
 		in   []float64

@@ -57,7 +57,7 @@ func benchRun(ctx context.Context, o options, s setup, round int) (row, error) {
 			progress("dropping the database: %v", err)
 		}
 	}()
-	replicaDB, err := sameDatabase(o.replicaURL, dbURL)
+	replicaDB, err := load.SameDatabase(o.replicaURL, dbURL)
 	if err != nil {
 		return r, err
 	}
