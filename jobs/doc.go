@@ -17,8 +17,9 @@
 // returns nil, the job is marked completed in that transaction, which then
 // commits: the job's writes and its completion commit together, or not at
 // all. On PostgreSQL one small UPDATE of River's river_job does it, what
-// river.JobCompleteTx does to a running job at a fraction of its cost; on
-// SQLite, river.JobCompleteTx. An attempt whose run of the job ended
+// river.JobCompleteTx does to a running job at a fraction of its cost,
+// sent with the COMMIT in one round trip (db.Tx.ExecAtCommit); on SQLite,
+// river.JobCompleteTx. An attempt whose run of the job ended
 // meanwhile (River's rescuer took the job back, or it was deleted) fails
 // with [ErrJobNotRunning] and rolls back. An error, a panic or the job's
 // timeout rolls the attempt's writes back, and River retries the job with

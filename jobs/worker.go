@@ -88,13 +88,14 @@ func (r *runner[A]) Work(ctx context.Context, job *river.Job[A]) (err error) {
 // attempt runs one attempt of job in a fresh scope: it gives the scope's
 // transaction the client's options and the attempt's number, resolves the dependencies, calls the
 // worker, and when the worker returns nil and its transaction began, marks
-// the job completed in that transaction before the scope commits it. In
+// the job completed in that transaction as the scope commits it (see
+// complete). In
 // N+1 error mode, an attempt the detector caught fails and rolls back.
 func (r *runner[A]) attempt(ctx context.Context, job *river.Job[A]) error {
 	if r.p == nil {
 		return fmt.Errorf("jobs: worker %s: not checked: start the client with Client.Start", r.name)
 	}
-	return r.c.reg.Run(ctx, func(s *scope.Scope) error {
+	err := r.c.reg.Run(ctx, func(s *scope.Scope) error {
 		var txv [1]any
 		if err := s.ResolvePlan(r.txp, txv[:]); err != nil {
 			return fmt.Errorf("jobs: worker %s: %w", r.name, err)
@@ -122,15 +123,16 @@ func (r *runner[A]) attempt(ctx context.Context, job *river.Job[A]) error {
 		if tx == nil || !tx.Begun() {
 			return nil // nothing written: River completes the job itself
 		}
-		stx, sctx, err := tx.SQLTxContext(ctx)
-		if err == nil {
-			err = complete(sctx, r.c, stx, job)
-		}
-		if err != nil {
+		if err := complete(ctx, r.c, tx, job); err != nil {
 			return fmt.Errorf("jobs: completing job %d: %w", job.ID, err)
 		}
 		return nil
 	})
+	if endedRun(err) {
+		// The completion rode with the COMMIT, which did not run.
+		return fmt.Errorf("jobs: completing job %d: %w: %w", job.ID, ErrJobNotRunning, err)
+	}
+	return err
 }
 
 // reportNPlusOnes logs the statements the N+1 detector found in the

@@ -17,7 +17,10 @@ import (
 const maxPipelined = 256
 
 // pgConnector opens pgx stdlib connections and wraps them (see pgConn).
-type pgConnector struct{ base driver.Connector }
+type pgConnector struct {
+	base driver.Connector
+	drv  Driver
+}
 
 // NewConnector returns the connector for a pgx DSN (a postgres:// URL or
 // a key/value DSN): pgx's stdlib connector, its connections wrapped.
@@ -34,7 +37,7 @@ func NewConnector(dsn string) (driver.Connector, error) {
 // stdlib.GetConnector of a pgx.ConnConfig. Other connections are returned
 // as they are.
 func Wrap(base driver.Connector) driver.Connector {
-	return pgConnector{base: base}
+	return pgConnector{base: base, drv: Driver{base.Driver()}}
 }
 
 // Connect opens a connection and wraps it.
@@ -56,8 +59,8 @@ func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	}, nil
 }
 
-// Driver returns pgx's driver.
-func (c pgConnector) Driver() driver.Driver { return c.base.Driver() }
+// Driver returns pgx's driver, as a Driver.
+func (c pgConnector) Driver() driver.Driver { return c.drv }
 
 // stdlibConn is pgx's stdlib connection, under a name that does not hide
 // its Conn method: embedded as *stdlib.Conn, the field would be called
@@ -97,7 +100,8 @@ type pgConn struct {
 	eqb   pgx.ExtendedQueryBuilder
 	args  []any // the arguments being encoded, kept for the next statement
 
-	sink *PositionSink // where the open transaction's COMMIT writes its position (PositionStatement), or nil
+	sink  *PositionSink // where the open transaction's COMMIT writes its position (PositionStatement), or nil
+	lasts []lastStmt    // the statements the open transaction's COMMIT runs first (LastStatement)
 }
 
 // pgKnown is a statement prepared on the connection, with its last use,
@@ -218,9 +222,10 @@ func (t pgTx) Rollback() error { return t.c.end("rollback") }
 // end sends COMMIT or ROLLBACK for the open transaction, if it began. A
 // read-only transaction's COMMIT may go without waiting (see quickCommit).
 func (c *pgConn) end(stmt string) error {
-	ctx, beginErr, unsent, quick, sink := c.txCtx, c.beginErr, c.begin != "", c.quick && !c.askLevel, c.sink
+	ctx, beginErr, begin, quick, sink, lasts := c.txCtx, c.beginErr, c.begin, c.quick && !c.askLevel, c.sink, c.lasts
 	c.txCtx, c.beginErr, c.begin = nil, nil, ""
-	c.quick, c.askLevel, c.sink = false, false, nil
+	c.quick, c.askLevel, c.sink, c.lasts = false, false, nil, nil
+	unsent := begin != ""
 	switch {
 	case ctx == nil:
 		// No transaction is open on the connection (it ended already).
@@ -228,7 +233,7 @@ func (c *pgConn) end(stmt string) error {
 			return errNoTx
 		}
 		return nil
-	case unsent:
+	case unsent && (stmt != "commit" || len(lasts) == 0):
 		return nil
 	case beginErr != nil:
 		if stmt == "commit" {
@@ -243,7 +248,9 @@ func (c *pgConn) end(stmt string) error {
 	}
 	var tag pgconn.CommandTag
 	var err error
-	if stmt == "commit" && sink != nil {
+	if stmt == "commit" && len(lasts) > 0 {
+		err = c.commitAfter(ctx, begin, lasts, sink)
+	} else if stmt == "commit" && sink != nil {
 		err = c.commitWithPosition(ctx, sink)
 	} else {
 		tag, err = c.pgx.Exec(ctx, stmt)
@@ -319,8 +326,11 @@ func (c *pgConn) pending() bool { return c.begin != "" || c.beginErr != nil }
 // its BEGIN. Without arguments pgx runs a statement by the simple protocol
 // (it may hold several): such a statement cannot be prepared.
 func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if query == PositionStatement {
+	switch query {
+	case PositionStatement:
 		return c.askPosition(args)
+	case LastStatement:
+		return c.askLast(ctx, args)
 	}
 	c.screen(query)
 	k, err := c.beforeRun(ctx, query, len(args) > 0 && !pgxOption(args), false)
