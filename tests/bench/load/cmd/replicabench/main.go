@@ -47,6 +47,8 @@ type options struct {
 	clients                         int
 	duration, warmup                time.Duration
 	rounds, seedUsers               int
+	writes                          int     // percent of the requests that are POST /users
+	serverCPUs                      float64 // CPUs each PostgreSQL server may use; 0 for no limit
 	tmp, bin, key                   string
 	primaryPID, replicaPID          int
 }
@@ -69,6 +71,8 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each run")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds; each runs both setups, the odd rounds primary only first")
 	flag.IntVar(&o.seedUsers, "seed-users", 500, "users created through the API before each run, the ids GET picks from")
+	flag.IntVar(&o.writes, "writes", 0, "percent of the requests that are POST /users (writes, on the primary); the others are GET /users/:id")
+	flag.Float64Var(&o.serverCPUs, "server-cpus", 0, "CPUs each PostgreSQL server of the pair may use (a CPU cgroup quota, as on a machine of its own; needs root); 0 for no limit")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "replicabench:", err)
@@ -82,6 +86,9 @@ func run(o options) error {
 	}
 	if o.clients < 1 || o.rounds < 1 || o.seedUsers < 1 || o.duration <= 0 || o.warmup < 0 {
 		return errors.New("-clients, -rounds and -seed-users must be ≥ 1, -duration positive")
+	}
+	if o.writes < 0 || o.writes >= 100 || o.serverCPUs < 0 {
+		return errors.New("-writes must be in [0, 100), -server-cpus ≥ 0")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -113,10 +120,29 @@ func run(o options) error {
 		return err
 	}
 	defer unlock()
+	if o.serverCPUs > 0 {
+		for _, srv := range []struct {
+			name string
+			pid  int
+		}{{"fasttrack-replicabench-primary", o.primaryPID}, {"fasttrack-replicabench-replica", o.replicaPID}} {
+			g, err := confine(srv.name, srv.pid, o.serverCPUs)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if err := g.release(); err != nil {
+					progress("releasing the CPU cgroup %s: %v", srv.name, err)
+				}
+			}()
+		}
+	}
 
 	load0 := loadAverages()
-	fmt.Printf("## replicabench: GET /users/:id of cmd/app, %d clients, %s per run after %s of warm-up, %d seeded users, %d rounds\n\n",
-		o.clients, o.duration, o.warmup, o.seedUsers, o.rounds)
+	fmt.Printf("## replicabench: %s of cmd/app, %d clients, %s per run after %s of warm-up, %d seeded users, %d rounds\n\n",
+		workload(o.writes), o.clients, o.duration, o.warmup, o.seedUsers, o.rounds)
+	if o.serverCPUs > 0 {
+		fmt.Printf("Each PostgreSQL server may use %g CPUs (a CPU cgroup quota), as on a machine of its own.\n\n", o.serverCPUs)
+	}
 	fmt.Printf("%s/%s, %d CPUs, %s; the load generator, the app, the primary and the replica share the machine. Load average (1, 5, 15 min) at the start: %s\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), load0)
 
@@ -148,6 +174,14 @@ func run(o options) error {
 		return errors.New("some runs had unexpected answers, transport errors, or reads off the replica (see the table)")
 	}
 	return nil
+}
+
+// workload describes the requests of a run with writes percent of POST.
+func workload(writes int) string {
+	if writes == 0 {
+		return "GET /users/:id"
+	}
+	return fmt.Sprintf("%d%% GET /users/:id, %d%% POST /users", 100-writes, writes)
 }
 
 func progress(format string, args ...any) {

@@ -70,10 +70,13 @@ func treeCPU(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("the postmaster %d: %w", pid, err)
 	}
 	total := root.cpu + root.children
-	paths, err := filepath.Glob("/proc/[0-9]*/stat")
-	if err != nil {
-		return 0, err
-	}
+	eachChild(pid, func(_ int, st procStat) { total += st.cpu + st.children })
+	return total, nil
+}
+
+// eachChild calls fn with the pid and the stat of each live child of pid.
+func eachChild(pid int, fn func(child int, st procStat)) {
+	paths, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -83,9 +86,10 @@ func treeCPU(pid int) (time.Duration, error) {
 		if err != nil || st.ppid != pid {
 			continue
 		}
-		total += st.cpu + st.children
+		if n, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil {
+			fn(n, st)
+		}
 	}
-	return total, nil
 }
 
 // postmasterPID returns the pid of the postmaster whose data directory is

@@ -35,17 +35,29 @@ func (r row) perK(d time.Duration) float64 {
 	return float64(d) / float64(time.Millisecond) / float64(n) * 1000
 }
 
-// replicaShare returns the share of the answered requests whose read ran
-// on the replica, or -1 without replicas.
+// reads returns how many reads (GET /users/:id) were answered.
+func (r row) reads() int { return len(r.res.Ops[load.OpGet].Latencies) }
+
+// readThroughput returns the reads answered per second.
+func (r row) readThroughput() float64 {
+	if r.res.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.reads()) / r.res.Elapsed.Seconds()
+}
+
+// replicaShare returns the share of the answered reads that ran on the
+// replica, or -1 without replicas.
 func (r row) replicaShare() float64 {
-	if r.onReplica < 0 || len(r.res.Latencies) == 0 {
+	if r.onReplica < 0 || r.reads() == 0 {
 		return -1
 	}
-	return r.onReplica / float64(len(r.res.Latencies))
+	return r.onReplica / float64(r.reads())
 }
 
 // benchRun makes a fresh database on the primary, starts the app on it in
-// setup s, seeds it, warms it up and measures o.duration of GET load.
+// setup s, seeds it, warms it up and measures o.duration of load: GET,
+// and o.writes percent of POST.
 func benchRun(ctx context.Context, o options, s setup, round int) (row, error) {
 	r := row{setup: s.name, round: round, onReplica: -1, onPrimary: -1}
 	dbURL, drop, err := load.CreateDatabase(ctx, o.primaryURL)
@@ -92,7 +104,7 @@ func benchRun(ctx context.Context, o options, s setup, round int) (row, error) {
 			return r, fmt.Errorf("the app's replica: %w", err)
 		}
 	}
-	opts := load.Options{BaseURL: srv.URL, Clients: o.clients, Mix: load.Mix{load.OpGet: 1}, IDs: ids, Client: hc}
+	opts := load.Options{BaseURL: srv.URL, Clients: o.clients, Mix: load.Mix{load.OpCreate: o.writes, load.OpGet: 100 - o.writes}, IDs: ids, Client: hc}
 	if o.warmup > 0 {
 		opts.Duration = o.warmup
 		if _, err := load.Run(ctx, opts); err != nil {
@@ -171,8 +183,8 @@ func printRows(w io.Writer, rows []row) {
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "| setup | round | requests | req/s | p50 (ms) | p99 (ms) | primary CPU ms / 1k req | replica CPU ms / 1k req | app CPU ms / 1k req | reads on the replica | load avg | problems |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| setup | round | requests | req/s | reads/s | p50 (ms) | p99 (ms) | primary CPU ms / 1k req | replica CPU ms / 1k req | app CPU ms / 1k req | reads on the replica | load avg | problems |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range rows {
 		share := "–"
 		if s := r.replicaShare(); s >= 0 {
@@ -182,22 +194,23 @@ func printRows(w io.Writer, rows []row) {
 		if problem == "" {
 			problem = "none"
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %s | %s | %.0f | %.0f | %.0f | %s | %.1f | %s |\n",
-			r.setup, r.round, r.res.Requests, r.res.Throughput(), ms(r.res.P(50)), ms(r.res.P(99)),
+		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %.0f | %s | %s | %.0f | %.0f | %.0f | %s | %.1f | %s |\n",
+			r.setup, r.round, r.res.Requests, r.res.Throughput(), r.readThroughput(), ms(r.res.P(50)), ms(r.res.P(99)),
 			r.perK(r.primaryCPU), r.perK(r.replicaCPU), r.perK(r.appCPU), share, r.load1, problem)
 	}
 	fmt.Fprintln(w)
 
-	type summary struct{ rps, p50, p99, primary, replica, app, total float64 }
+	type summary struct{ rps, reads, p50, p99, primary, replica, app, total float64 }
 	med := map[string]summary{}
 	n := 0
 	for _, s := range setups {
-		var rps, p50, p99, pc, rc, ac, tc []float64
+		var rps, reads, p50, p99, pc, rc, ac, tc []float64
 		for _, r := range rows {
 			if r.setup != s.name {
 				continue
 			}
 			rps = append(rps, r.res.Throughput())
+			reads = append(reads, r.readThroughput())
 			p50 = append(p50, float64(r.res.P(50))/float64(time.Millisecond))
 			p99 = append(p99, float64(r.res.P(99))/float64(time.Millisecond))
 			pc = append(pc, r.perK(r.primaryCPU))
@@ -206,13 +219,13 @@ func printRows(w io.Writer, rows []row) {
 			tc = append(tc, r.perK(r.primaryCPU+r.replicaCPU))
 		}
 		n = max(n, len(rps))
-		med[s.name] = summary{median(rps), median(p50), median(p99), median(pc), median(rc), median(ac), median(tc)}
+		med[s.name] = summary{median(rps), median(reads), median(p50), median(p99), median(pc), median(rc), median(ac), median(tc)}
 	}
-	fmt.Fprintf(w, "| median of %d runs | req/s | p50 (ms) | p99 (ms) | primary CPU ms / 1k req | replica CPU ms / 1k req | primary + replica CPU ms / 1k req | app CPU ms / 1k req |\n", n)
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "| median of %d runs | req/s | reads/s | p50 (ms) | p99 (ms) | primary CPU ms / 1k req | replica CPU ms / 1k req | primary + replica CPU ms / 1k req | app CPU ms / 1k req |\n", n)
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range setups {
 		m := med[s.name]
-		fmt.Fprintf(w, "| %s | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f | %.0f |\n", s.name, m.rps, m.p50, m.p99, m.primary, m.replica, m.total, m.app)
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f | %.0f |\n", s.name, m.rps, m.reads, m.p50, m.p99, m.primary, m.replica, m.total, m.app)
 	}
 	a, b := med[setups[0].name], med[setups[1].name]
 	ratio := func(x, y float64) string {
@@ -221,8 +234,8 @@ func printRows(w io.Writer, rows []row) {
 		}
 		return fmt.Sprintf("%.2f×", x/y)
 	}
-	fmt.Fprintf(w, "| **with replica ÷ primary only** | **%s** | **%s** | **%s** | **%s** | – | **%s** | **%s** |\n\n",
-		ratio(b.rps, a.rps), ratio(b.p50, a.p50), ratio(b.p99, a.p99), ratio(b.primary, a.primary), ratio(b.total, a.total), ratio(b.app, a.app))
+	fmt.Fprintf(w, "| **with replica ÷ primary only** | **%s** | **%s** | **%s** | **%s** | **%s** | – | **%s** | **%s** |\n\n",
+		ratio(b.rps, a.rps), ratio(b.reads, a.reads), ratio(b.p50, a.p50), ratio(b.p99, a.p99), ratio(b.primary, a.primary), ratio(b.total, a.total), ratio(b.app, a.app))
 	fmt.Fprintln(w, "CPU times are utime + stime from /proc/PID/stat, to 10 ms per process: for a PostgreSQL server, its postmaster, "+
 		"every live child (backends, WAL sender or receiver, the standby's startup process replaying WAL, auxiliary processes) "+
 		"and the children it reaped during the run (cutime + cstime). Load avg is the 1-minute load average at the end of each run.")
