@@ -19,7 +19,7 @@ const maxPipelined = 256
 // pgConnector opens pgx stdlib connections and wraps them (see pgConn).
 type pgConnector struct {
 	base driver.Connector
-	drv  Driver
+	drv  driver.Driver // a Driver, converted once
 }
 
 // NewConnector returns the connector for a pgx DSN (a postgres:// URL or

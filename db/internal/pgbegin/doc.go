@@ -97,6 +97,19 @@
 // next use. Nothing outside the connection's own session sees the
 // difference: its temporary tables go with it.
 //
+// # Statements that ride with COMMIT
+//
+// Two statement texts are not sent as they are. PositionStatement asks
+// the COMMIT to bring back the primary's WAL position ("COMMIT; SELECT
+// pg_current_wal_insert_lsn()"), for read-your-writes on replicas.
+// LastStatement, given a statement and its arguments, asks the COMMIT to
+// run that statement first, in the same write ("stmt; COMMIT", one Sync):
+// if it fails, the server skips the COMMIT, the connection rolls the
+// transaction back, and Commit returns the statement's error. db.Tx's
+// ExecAtCommit uses it to complete a job with the job's transaction
+// without a round trip of its own. The pool's driver (sql.DB.Driver) is a
+// Driver, which tells the db package that both are understood.
+//
 // # sql.Conn.Raw
 //
 // In sql.Conn.Raw the driver connection is not a *stdlib.Conn but has its
