@@ -12,8 +12,9 @@ import (
 // PostgreSQL pool opened by Open it is sent with the COMMIT, in the same
 // round trip, and returns nil: if it fails, the COMMIT does not run, the
 // transaction rolls back, and Finish returns the statement's error,
-// classified. On other pools it runs now, and its error is returned. A
-// rollback drops it.
+// classified. On other pools, and inside a Savepoint (whose rollback must
+// undo it), it runs now, and its error is returned. A rollback drops it.
+// Its arguments are read when it is called.
 //
 // Its result is never read: a condition it checks must make it fail (a
 // text cast to an integer fails), not merely leave it affecting no row.
@@ -25,7 +26,7 @@ func (t *Tx) ExecAtCommit(ctx context.Context, query string, args ...any) error 
 	t.mu.Lock()
 	tx, err := t.beginLocked()
 	sctx := t.stmtContext(ctx)
-	rides := err == nil && t.on == nil && ridesCommit(t.x)
+	rides := err == nil && t.on == nil && t.inSavepoint == 0 && ridesCommit(t.x)
 	t.mu.Unlock()
 	if err != nil {
 		return err

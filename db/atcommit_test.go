@@ -72,6 +72,24 @@ func TestExecAtCommit(t *testing.T) {
 		if n := count(); n != 2 {
 			t.Errorf("%d rows after the failed commit and the rollback, want 2", n)
 		}
+		// Inside a savepoint it runs at once: the savepoint's rollback
+		// undoes it.
+		tx = db.NewTx(ctx, x, d, db.TxOptions{})
+		undone := errors.New("undone")
+		if err := tx.Savepoint(ctx, func(ctx context.Context) error {
+			if err := tx.ExecAtCommit(ctx, ins, 6, "f@example.com"); err != nil {
+				return err
+			}
+			return undone
+		}); !errors.Is(err, undone) {
+			t.Fatalf("savepoint: %v", err)
+		}
+		if err := tx.Finish(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 2 {
+			t.Errorf("%d rows after a savepoint rolled back its statement at the commit, want 2", n)
+		}
 		if in := x.Stats().InUse; in != 0 {
 			t.Errorf("%d connections in use", in)
 		}

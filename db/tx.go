@@ -107,6 +107,7 @@ type Tx struct {
 	counting     atomic.Bool              // the N+1 detector is on: opts.NPlusOne.Mode, read without mu
 	afterCommit  *[]func(context.Context) // made by the first AfterCommit: most transactions have none
 	savepoints   int32
+	inSavepoint  int32         // savepoints open now (Savepoint's fn running); under mu
 	deadline     time.Time     // the timeout's end, set by the BEGIN that bounded bctx
 	stmts        *Statements   // the pool's prepared statements, if any
 	prepared     []txStmt      // the cached statements this transaction has used
@@ -503,8 +504,14 @@ func (t *Tx) Savepoint(ctx context.Context, fn func(ctx context.Context) error) 
 	if _, err := tx.ExecContext(sctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("db: savepoint: %w", t.classify(err))
 	}
+	t.mu.Lock()
+	t.inSavepoint++
+	t.mu.Unlock()
 	done := false
 	defer func() {
+		t.mu.Lock()
+		t.inSavepoint--
+		t.mu.Unlock()
 		if done {
 			return
 		}

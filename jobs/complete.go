@@ -84,8 +84,15 @@ func complete[A river.JobArgs](ctx context.Context, c *Client, tx *db.Tx, job *r
 }
 
 // endedRun reports whether err is completeSQL's failure on a job whose
-// attempt's run has ended.
+// attempt's run has ended: the cast of its message to an integer, from pgx
+// or, by its text, from another PostgreSQL driver.
 func endedRun(err error) bool {
+	if err == nil {
+		return false
+	}
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && strings.Contains(pe.Message, notRunning)
+	if errors.As(err, &pe) {
+		return pe.Code == "22P02" && strings.Contains(pe.Message, notRunning)
+	}
+	return strings.Contains(err.Error(), notRunning)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -19,7 +20,8 @@ import (
 // a condition it checks must fail it, not merely leave it affecting no
 // row. A transaction that sent nothing else sends BEGIN with them.
 //
-// A connection that does not send its statements in pipelines (another
+// Its arguments are encoded when it is asked, and an argument that cannot
+// be encoded fails then. A connection that does not send its statements in pipelines (another
 // query mode than pgx's default) runs the statement at once instead, and
 // returns its result.
 const LastStatement = "-- fasttrack: run before the COMMIT"
@@ -28,17 +30,23 @@ const LastStatement = "-- fasttrack: run before the COMMIT"
 // pool whose driver is one runs LastStatement and PositionStatement.
 type Driver struct{ driver.Driver }
 
-// lastStmt is a statement LastStatement asked the COMMIT to run first.
+// lastStmt is a statement LastStatement asked the COMMIT to run first,
+// its arguments encoded when it was asked.
 type lastStmt struct {
-	query string
-	args  []any
+	query   string
+	params  [][]byte
+	formats []int16 // of the parameters
+	results []int16 // of the result columns
 }
 
 // errLastOutsideTx is LastStatement's error outside a transaction.
 var errLastOutsideTx = errors.New("db: a statement for the COMMIT asked outside a transaction")
 
 // askLast runs LastStatement: it records the statement for the COMMIT, or
-// runs it at once on a connection without pipelines.
+// runs it at once on a connection without pipelines. The statement is
+// prepared on the connection (a round trip, its first time there) and its
+// arguments encoded now: what a pointer or a buffer holds later does not
+// change what runs, and an argument that cannot be encoded fails here.
 func (c *pgConn) askLast(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	if len(args) == 0 {
 		return nil, errors.New("db: a statement for the COMMIT takes its text, then its arguments")
@@ -60,12 +68,39 @@ func (c *pgConn) askLast(ctx context.Context, args []driver.NamedValue) (driver.
 	if c.beginErr != nil {
 		return nil, c.beginErr
 	}
-	values := make([]any, len(args)-1)
-	for i, a := range args[1:] {
-		values[i] = a.Value
+	if err := c.settle(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.learn(ctx, query); err != nil {
+		return nil, err
+	}
+	k := c.lookup(query)
+	if len(k.sd.ParamOIDs) != len(args)-1 {
+		return nil, fmt.Errorf("db: %q: expected %d arguments, got %d", query, len(k.sd.ParamOIDs), len(args)-1)
+	}
+	values := c.args[:0]
+	for _, a := range args[1:] {
+		values = append(values, a.Value)
+	}
+	err := c.eqb.Build(c.pgx.TypeMap(), k.sd, values)
+	clear(values)
+	c.args = values[:0]
+	if err != nil {
+		return nil, err
+	}
+	l := lastStmt{
+		query:   query,
+		params:  make([][]byte, len(c.eqb.ParamValues)),
+		formats: slices.Clone(c.eqb.ParamFormats),
+		results: slices.Clone(c.eqb.ResultFormats),
+	}
+	for i, v := range c.eqb.ParamValues {
+		if v != nil {
+			l.params[i] = slices.Clone(v)
+		}
 	}
 	c.quick = false // what it writes is known only at COMMIT
-	c.lasts = append(c.lasts, lastStmt{query: query, args: values})
+	c.lasts = append(c.lasts, l)
 	return driver.RowsAffected(0), nil
 }
 
@@ -73,10 +108,14 @@ func (c *pgConn) askLast(ctx context.Context, args []driver.NamedValue) (driver.
 // (and the question of the position, with a sink), in one round trip;
 // begin, when not "", is the transaction's unsent BEGIN, which goes first.
 // A statement that fails leaves the transaction failed, COMMIT unrun: it
-// is rolled back, and its error returned.
+// is rolled back, and its error returned. A transaction that had failed
+// before is rolled back, as its COMMIT would be.
 func (c *pgConn) commitAfter(ctx context.Context, begin string, lasts []lastStmt, sink *PositionSink) error {
 	if err := c.settle(ctx); err != nil {
 		return err
+	}
+	if c.pgx.PgConn().TxStatus() == 'E' {
+		return c.rollBackAfter(ctx, pgx.ErrTxCommitRollback)
 	}
 	var pb pgconn.Batch
 	if begin != "" {
@@ -85,25 +124,30 @@ func (c *pgConn) commitAfter(ctx context.Context, begin string, lasts []lastStmt
 	for _, l := range lasts {
 		k := c.lookup(l.query)
 		if k == nil {
+			// Forgotten since it was asked (another statement took its
+			// place among those kept): prepared again, it takes the same
+			// parameters.
 			if err := c.learn(ctx, l.query); err != nil {
 				return c.rollBackAfter(ctx, err)
 			}
 			k = c.lookup(l.query)
 		}
-		if len(k.sd.ParamOIDs) != len(l.args) {
-			return c.rollBackAfter(ctx, fmt.Errorf("db: %q: expected %d arguments, got %d", l.query, len(k.sd.ParamOIDs), len(l.args)))
-		}
-		if err := c.eqb.Build(c.pgx.TypeMap(), k.sd, l.args); err != nil {
-			return c.rollBackAfter(ctx, err)
-		}
-		pb.ExecStatement(k.sd, c.eqb.ParamValues, c.eqb.ParamFormats, c.eqb.ResultFormats)
+		pb.ExecStatement(k.sd, l.params, l.formats, l.results)
 	}
 	pb.ExecParams("commit", nil, nil, nil, nil)
 	if sink != nil {
 		pb.ExecParams("select pg_current_wal_insert_lsn()::text", nil, nil, nil, nil)
 	}
+	first := 0
+	if begin != "" {
+		first = 1
+	}
+	i := first + len(lasts) // COMMIT's
 	results, err := c.pgx.PgConn().ExecBatch(ctx, &pb).ReadAll()
 	if err != nil {
+		if len(results) > i && results[i].Err == nil && results[i].CommandTag.String() == "COMMIT" {
+			return nil // committed; only the position failed, and the sink stays empty
+		}
 		for _, l := range lasts {
 			c.noteError(l.query, err)
 		}
@@ -113,11 +157,6 @@ func (c *pgConn) commitAfter(ctx context.Context, begin string, lasts []lastStmt
 		}
 		return err
 	}
-	first := 0
-	if begin != "" {
-		first = 1
-	}
-	i := first + len(lasts) // COMMIT's
 	if len(results) <= i {
 		return fmt.Errorf("db: no reply to COMMIT")
 	}

@@ -168,3 +168,54 @@ func sqlxOpen(t *testing.T, cfg *pgx.ConnConfig) *sql.DB {
 	t.Cleanup(func() { pool.Close() })
 	return pool
 }
+
+// The statement's arguments are read when it is asked: a pointer changed
+// afterwards changes nothing, and an argument that cannot be encoded fails
+// at once.
+func TestLastStatementReadsItsArgumentsWhenAsked(t *testing.T) {
+	x, _ := openPG(t, true)
+	ctx := context.Background()
+	tx := x.MustBeginTx(ctx, nil)
+	id, name := 10, []byte("ten")
+	if _, err := tx.ExecContext(ctx, pgbegin.LastStatement, "INSERT INTO items (id, name) VALUES ($1, $2)", &id, name); err != nil {
+		t.Fatal(err)
+	}
+	id, name[0] = 11, 'T'
+	if _, err := tx.ExecContext(ctx, pgbegin.LastStatement, "INSERT INTO items (id, name) VALUES ($1, $2)", make(chan int), "x"); err == nil {
+		t.Error("an argument that cannot be encoded: no error when asked")
+	}
+	finish(t, tx, true)
+	var got []struct {
+		ID   int
+		Name string
+	}
+	if err := x.Select(&got, "SELECT id, name FROM items ORDER BY id"); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != 10 || got[0].Name != "ten" {
+		t.Errorf("items %+v, want one: 10, ten", got)
+	}
+}
+
+// A transaction that failed after a statement was asked for its COMMIT
+// commits nothing, and Commit says it rolled back.
+func TestLastStatementInAFailedTransaction(t *testing.T) {
+	x, _ := openPG(t, true)
+	ctx := context.Background()
+	tx := x.MustBeginTx(ctx, nil)
+	if _, err := tx.ExecContext(ctx, "INSERT INTO items (id, name) VALUES ($1, $2)", 1, "one"); err != nil {
+		t.Fatal(err)
+	}
+	if err := insertLast(ctx, tx, 2, "two"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO items (id, name) VALUES ($1, $2)", 3, "one"); err == nil {
+		t.Fatal("a duplicate name: no error")
+	}
+	if err := tx.Commit(); !errors.Is(err, pgx.ErrTxCommitRollback) {
+		t.Errorf("commit of a failed transaction: %v, want pgx.ErrTxCommitRollback", err)
+	}
+	if got := itemIDs(t, x); len(got) != 0 {
+		t.Errorf("items %v, want none", got)
+	}
+}

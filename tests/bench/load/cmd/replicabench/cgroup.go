@@ -5,9 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
+
+// minServerCPUs is the least -server-cpus: the kernel takes no quota under
+// 1 ms a period.
+const minServerCPUs = 0.1
 
 // cgroupPeriod is the CFS period of a server's CPU quota, in µs: short, so
 // that a server that used its share waits milliseconds, not a tenth of a
@@ -45,17 +51,49 @@ func confine(name string, pid int, cpus float64) (*cpuCgroup, error) {
 		_ = os.Remove(g.dir)
 		return nil, fmt.Errorf("-server-cpus: %w", err)
 	}
-	for _, p := range append([]int{pid}, children(pid)...) {
-		if err := write(g.dir, "cgroup.procs", strconv.Itoa(p)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			_ = g.release()
-			return nil, fmt.Errorf("-server-cpus: moving process %d: %w", p, err)
+	if err := g.add(pid); err != nil {
+		_ = g.release()
+		return nil, fmt.Errorf("-server-cpus: moving the postmaster %d: %w", pid, err)
+	}
+	// The postmaster's children forked before it moved: until a pass
+	// finds none left outside (those it forks now are born inside).
+	for moved := true; moved; {
+		moved = false
+		for _, p := range children(pid) {
+			if in, err := g.holds(p); err != nil || in {
+				continue
+			}
+			if err := g.add(p); err != nil {
+				_ = g.release()
+				return nil, fmt.Errorf("-server-cpus: moving process %d: %w", p, err)
+			}
+			moved = true
 		}
 	}
 	return g, nil
 }
 
-// release moves the cgroup's processes back to the hierarchy's root and
-// removes the cgroup.
+// add moves process p into the cgroup; one that has ended is not an
+// error.
+func (g *cpuCgroup) add(p int) error {
+	err := write(g.dir, "cgroup.procs", strconv.Itoa(p))
+	if errors.Is(err, syscall.ESRCH) || errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// holds reports whether process p is in the cgroup.
+func (g *cpuCgroup) holds(p int) (bool, error) {
+	data, err := os.ReadFile(filepath.Join(g.dir, "cgroup.procs"))
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(strings.Fields(string(data)), strconv.Itoa(p)), nil
+}
+
+// release moves the cgroup's processes to the hierarchy's root (where
+// the pair's servers start) and removes the cgroup.
 func (g *cpuCgroup) release() error {
 	data, err := os.ReadFile(filepath.Join(g.dir, "cgroup.procs"))
 	if err != nil {
@@ -73,11 +111,12 @@ func cpuHierarchy() (root string, v2 bool, err error) {
 	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"); err == nil {
 		return "/sys/fs/cgroup/cpu", false, nil
 	}
-	data, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
-	if err == nil && strings.Contains(" "+string(data)+" ", " cpu ") {
+	// cgroup v2: the root must hand the cpu controller to its children.
+	data, err := os.ReadFile("/sys/fs/cgroup/cgroup.subtree_control")
+	if err == nil && slices.Contains(strings.Fields(string(data)), "cpu") {
 		return "/sys/fs/cgroup", true, nil
 	}
-	return "", false, errors.New("-server-cpus needs the cpu controller of cgroup v1 (/sys/fs/cgroup/cpu) or v2 (/sys/fs/cgroup)")
+	return "", false, errors.New("-server-cpus needs the cpu controller: cgroup v1's /sys/fs/cgroup/cpu, or cgroup v2 with cpu in /sys/fs/cgroup/cgroup.subtree_control")
 }
 
 // children returns the pids of pid's live children.

@@ -38,6 +38,12 @@ func TestConfine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			_ = g.release()
+		}
+	})
 	procs := func() []int {
 		data, err := os.ReadFile(filepath.Join(g.dir, "cgroup.procs"))
 		if err != nil {
@@ -64,6 +70,7 @@ func TestConfine(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(g.dir, quota)); err != nil || strings.TrimSpace(string(data)) != want {
 		t.Errorf("%s = %q (%v), want %q", quota, data, err, want)
 	}
+	released = true
 	if err := g.release(); err != nil {
 		t.Fatal(err)
 	}

@@ -87,8 +87,8 @@ func run(o options) error {
 	if o.clients < 1 || o.rounds < 1 || o.seedUsers < 1 || o.duration <= 0 || o.warmup < 0 {
 		return errors.New("-clients, -rounds and -seed-users must be ≥ 1, -duration positive")
 	}
-	if o.writes < 0 || o.writes >= 100 || o.serverCPUs < 0 {
-		return errors.New("-writes must be in [0, 100), -server-cpus ≥ 0")
+	if o.writes < 0 || o.writes >= 100 || o.serverCPUs < 0 || (o.serverCPUs > 0 && o.serverCPUs < minServerCPUs) {
+		return fmt.Errorf("-writes must be in [0, 100), -server-cpus 0 or at least %g", minServerCPUs)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
