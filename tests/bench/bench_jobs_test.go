@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -187,7 +188,7 @@ const jobsRound = 500
 // database: both sides see the machine at the same moments, so their
 // ratio does not move with its drift between runs, as BenchmarkJobs' does
 // (-count runs one side's rounds, then the other's). Every vacuumEvery
-// turns, both river_job tables are vacuumed, outside the timing (see
+// turns (4 unless -vacuum-every says otherwise), both river_job tables are vacuumed, outside the timing (see
 // vacuumJobs). b.N counts the jobs of each side, rounded up to whole
 // turns. It reports each side's jobs/s
 // and ft/river, the ratio of FastTrack's throughput to plain River's.
@@ -210,7 +211,7 @@ func BenchmarkJobsPaired(b *testing.B) {
 			tft += workJobs(b, ft, ftEvents, jobs, jobsRound)
 		}
 		jobs += jobsRound
-		if round%vacuumEvery == vacuumEvery-1 {
+		if *vacuumEvery > 0 && round%*vacuumEvery == *vacuumEvery-1 {
 			b.StopTimer()
 			vacuumJobs(b, fx, rx)
 			b.StartTimer()
@@ -233,8 +234,8 @@ func BenchmarkJobsPaired(b *testing.B) {
 }
 
 // vacuumEvery is how many turns BenchmarkJobsPaired runs between two
-// VACUUMs of river_job.
-const vacuumEvery = 4
+// VACUUMs of river_job; 0 never vacuums (go test … -args -vacuum-every=0).
+var vacuumEvery = flag.Int("vacuum-every", 4, "BenchmarkJobsPaired: turns between two VACUUMs of river_job; 0 for none")
 
 // vacuumJobs vacuums river_job on each of xs, outside the timed turns, as
 // autovacuum does on a server that runs it: the test server may not (the
