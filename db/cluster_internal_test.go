@@ -134,6 +134,29 @@ func BenchmarkRoute(b *testing.B) {
 	}
 }
 
+// BenchmarkRouteNewToken is BenchmarkRoute for tokens the Cluster has not
+// verified lately: 16 times more of them, in turn, than it remembers.
+func BenchmarkRouteNewToken(b *testing.B) {
+	c := testClusterB(b)
+	for _, n := range c.nodes {
+		n.up.Store(true)
+		n.replayed.Store(1 << 40)
+	}
+	toks := make([]string, 16*verifiedSlots)
+	for i := range toks {
+		toks[i] = c.SignPosition(Position(1<<38 + i))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		p, ok := c.VerifyPosition(toks[i%len(toks)])
+		if !ok || c.pick(p) == nil {
+			b.Fatal("no replica picked")
+		}
+		i++
+	}
+}
+
 // BenchmarkPick is the pick alone, for a unit of work without a position.
 func BenchmarkPick(b *testing.B) {
 	c := testClusterB(b)

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Position is a point in the primary's write-ahead log: a PostgreSQL LSN
@@ -45,9 +47,24 @@ const positionMACSize = 16
 
 // positionSigner signs positions with one key: HMAC-SHA256, truncated to
 // positionMACSize bytes. Its hashes are pooled, so that verifying the
-// position of each request allocates next to nothing.
+// position of each request allocates next to nothing, and it remembers
+// the tokens it verified last (see verified).
 type positionSigner struct {
-	macs sync.Pool // of *positionMAC
+	macs     sync.Pool // of *positionMAC
+	seed     maphash.Seed
+	verified [verifiedSlots]atomic.Pointer[verifiedToken]
+}
+
+// verifiedSlots is how many verified tokens a signer remembers: a client
+// carries the same token on each request until its next write, and a
+// token found among them is not verified again. A slot holds the last
+// token whose hash fell in it.
+const verifiedSlots = 256
+
+// verifiedToken is a token that passed verification, and its position.
+type verifiedToken struct {
+	token string
+	pos   Position
 }
 
 // positionMAC is an HMAC-SHA256 under the signer's key, with buffers for
@@ -61,7 +78,10 @@ type positionMAC struct {
 // newPositionSigner returns the signer of key.
 func newPositionSigner(key []byte) *positionSigner {
 	key = bytes.Clone(key)
-	return &positionSigner{macs: sync.Pool{New: func() any { return &positionMAC{h: hmac.New(sha256.New, key)} }}}
+	return &positionSigner{
+		macs: sync.Pool{New: func() any { return &positionMAC{h: hmac.New(sha256.New, key)} }},
+		seed: maphash.MakeSeed(),
+	}
 }
 
 // mac writes the MAC of text, at most 16 bytes, into out.
@@ -84,7 +104,26 @@ func (s *positionSigner) sign(p Position) string {
 
 // verify returns the position of a token sign made with the same key;
 // false for any other text.
+//
+// A token verified before is found by its whole text among the last ones
+// verified, and not verified again: only a token that passed verification
+// is kept, so a token equal to a kept one is that token.
 func (s *positionSigner) verify(token string) (Position, bool) {
+	slot := &s.verified[maphash.String(s.seed, token)%verifiedSlots]
+	if v := slot.Load(); v != nil && v.token == token {
+		return v.pos, true
+	}
+	p, ok := s.check(token)
+	if ok {
+		// A copy: token may be part of a longer string (a Cookie line)
+		// that the slot would otherwise keep alive.
+		slot.Store(&verifiedToken{token: strings.Clone(token), pos: p})
+	}
+	return p, ok
+}
+
+// check verifies token's MAC and returns its position.
+func (s *positionSigner) check(token string) (Position, bool) {
 	text, mac, ok := strings.Cut(token, ".")
 	if !ok || len(text) == 0 || len(text) > 16 || base64.RawURLEncoding.DecodedLen(len(mac)) != positionMACSize {
 		return 0, false

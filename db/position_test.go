@@ -2,7 +2,9 @@ package db
 
 import (
 	"errors"
+	"hash/maphash"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -50,4 +52,43 @@ func TestSignedPosition(t *testing.T) {
 			t.Errorf("verify(%q) = %v, true; want rejected", bad, p)
 		}
 	}
+}
+
+// A verified token is remembered and found again by its whole text; a
+// rejected one never is, and tokens verified from many goroutines at once
+// keep their own positions.
+func TestVerifiedTokensRemembered(t *testing.T) {
+	s := newPositionSigner([]byte("key one of enough bytes"))
+	tok := s.sign(42)
+	if _, ok := s.verify(tok); !ok {
+		t.Fatal("a signed token rejected")
+	}
+	slot := &s.verified[maphash.String(s.seed, tok)%verifiedSlots]
+	if v := slot.Load(); v == nil || v.token != tok || v.pos != 42 {
+		t.Fatalf("the token's slot holds %+v", v)
+	}
+	text, mac, _ := strings.Cut(tok, ".")
+	first := "A"
+	if mac[0] == 'A' {
+		first = "B"
+	}
+	forged := text + "." + first + mac[1:]
+	for range 2 {
+		if _, ok := s.verify(forged); ok {
+			t.Fatal("a forged token accepted")
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 2000 {
+				p := Position(g*10000 + i%700 + 1)
+				if got, ok := s.verify(s.sign(p)); !ok || got != p {
+					t.Errorf("verify(sign(%v)) = %v, %v", p, got, ok)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
