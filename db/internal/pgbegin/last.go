@@ -21,9 +21,9 @@ import (
 // row. A transaction that sent nothing else sends BEGIN with them.
 //
 // Its arguments are encoded when it is asked, and an argument that cannot
-// be encoded fails then. A connection that does not send its statements in pipelines (another
-// query mode than pgx's default) runs the statement at once instead, and
-// returns its result.
+// be encoded fails then. A connection that does not send its statements
+// in pipelines (another query mode than pgx's default) runs the statement
+// at once instead, and returns its result.
 const LastStatement = "-- fasttrack: run before the COMMIT"
 
 // Driver is the driver of this package's connector (sql.DB.Driver): a
