@@ -5,10 +5,8 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"testing"
 	"time"
@@ -419,15 +417,7 @@ func enqueueEngine(b *testing.B, x *sqlx.DB) (with, without *gin.Engine) {
 func benchPairedMetrics(b *testing.B, a, o *gin.Engine, req func(i int) *http.Request, status int, aName, oName string) {
 	var ta, to time.Duration
 	serve := func(e *gin.Engine, i int) time.Duration {
-		r := req(i)
-		w := httptest.NewRecorder()
-		start := time.Now()
-		e.ServeHTTP(w, r)
-		d := time.Since(start)
-		if w.Code != status {
-			body, _ := io.ReadAll(w.Body)
-			b.Fatalf("status %d, want %d: %s", w.Code, status, body)
-		}
+		_, d := serveTimed(b, e, req(i), status)
 		return d
 	}
 	b.ReportAllocs()

@@ -121,15 +121,7 @@ func pairedOn(b *testing.B, x, hx *sqlx.DB) {
 func benchPaired(b *testing.B, ft, hw *gin.Engine, req func(i int) *http.Request, status int) {
 	var tft, thw time.Duration
 	serve := func(e *gin.Engine, i int) time.Duration {
-		r := req(i)
-		w := httptest.NewRecorder()
-		start := time.Now()
-		e.ServeHTTP(w, r)
-		d := time.Since(start)
-		if w.Code != status {
-			body, _ := io.ReadAll(w.Body)
-			b.Fatalf("status %d, want %d: %s", w.Code, status, body)
-		}
+		_, d := serveTimed(b, e, req(i), status)
 		return d
 	}
 	b.ReportAllocs()
@@ -149,4 +141,18 @@ func benchPaired(b *testing.B, ft, hw *gin.Engine, req func(i int) *http.Request
 	if thw > 0 {
 		b.ReportMetric(float64(tft)/float64(thw), "ft/hw")
 	}
+}
+
+// serveTimed serves r on e and returns the answer and how long serving it
+// took; an answer of another status than status fails b.
+func serveTimed(b *testing.B, e *gin.Engine, r *http.Request, status int) (*httptest.ResponseRecorder, time.Duration) {
+	w := httptest.NewRecorder()
+	start := time.Now()
+	e.ServeHTTP(w, r)
+	d := time.Since(start)
+	if w.Code != status {
+		body, _ := io.ReadAll(w.Body)
+		b.Fatalf("status %d, want %d: %s", w.Code, status, body)
+	}
+	return w, d
 }

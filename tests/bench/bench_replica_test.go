@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -215,16 +214,7 @@ func clusterEngine(b *testing.B, c *db.Cluster, stmtCache int) *gin.Engine {
 // unless every request of B in the loop ran on the replica.
 func benchPairedReplica(b *testing.B, a, bEng *gin.Engine, c *db.Cluster, req func(i int) *http.Request, status int, read bool) {
 	serve := func(e *gin.Engine, i int) (*httptest.ResponseRecorder, time.Duration) {
-		r := req(i)
-		w := httptest.NewRecorder()
-		start := time.Now()
-		e.ServeHTTP(w, r)
-		d := time.Since(start)
-		if w.Code != status {
-			body, _ := io.ReadAll(w.Body)
-			b.Fatalf("status %d, want %d: %s", w.Code, status, body)
-		}
-		return w, d
+		return serveTimed(b, e, req(i), status)
 	}
 	onReplica0, onPrimary0 := c.Routed()
 	wa, _ := serve(a, 0)

@@ -531,14 +531,7 @@ func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.Sta
 	if len(sd.ParamOIDs) != len(args) {
 		return nil, nil, fmt.Errorf("expected %d arguments, got %d", len(sd.ParamOIDs), len(args))
 	}
-	values := c.args[:0]
-	for _, a := range args {
-		values = append(values, a.Value)
-	}
-	err := c.eqb.Build(c.pgx.TypeMap(), sd, values)
-	clear(values)
-	c.args = values[:0]
-	if err != nil {
+	if err := c.encode(sd, args); err != nil {
 		return nil, nil, err
 	}
 	if formats == nil {
@@ -547,6 +540,7 @@ func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.Sta
 	begin, ask := c.begin, c.askLevel
 	c.begin = ""
 	var b batch
+	var err error
 	if c.reply != nil {
 		b, err = c.rideCommit(ctx, func(p *pgconn.Pipeline) {
 			p.SendQueryParams(begin, nil, nil, nil, nil)
@@ -596,6 +590,18 @@ func (c *pgConn) sendWithBegin(ctx context.Context, query string, sd *pgconn.Sta
 		return nil, nil, err
 	}
 	return b, rr, nil
+}
+
+// encode encodes args for the prepared statement sd into c.eqb.
+func (c *pgConn) encode(sd *pgconn.StatementDescription, args []driver.NamedValue) error {
+	values := c.args[:0]
+	for _, a := range args {
+		values = append(values, a.Value)
+	}
+	err := c.eqb.Build(c.pgx.TypeMap(), sd, values)
+	clear(values)
+	c.args = values[:0]
+	return err
 }
 
 // readIsolation reads the answer to showIsolation sent with BEGIN.

@@ -78,14 +78,7 @@ func (c *pgConn) askLast(ctx context.Context, args []driver.NamedValue) (driver.
 	if len(k.sd.ParamOIDs) != len(args)-1 {
 		return nil, fmt.Errorf("db: %q: expected %d arguments, got %d", query, len(k.sd.ParamOIDs), len(args)-1)
 	}
-	values := c.args[:0]
-	for _, a := range args[1:] {
-		values = append(values, a.Value)
-	}
-	err := c.eqb.Build(c.pgx.TypeMap(), k.sd, values)
-	clear(values)
-	c.args = values[:0]
-	if err != nil {
+	if err := c.encode(k.sd, args[1:]); err != nil {
 		return nil, err
 	}
 	l := lastStmt{
