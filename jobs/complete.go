@@ -38,13 +38,21 @@ var ErrJobNotRunning = errors.New("jobs: the attempt's run of the job has ended 
 // the COMMIT (db.Tx.ExecAtCommit): the COMMIT then does not run. Metadata
 // the worker recorded (river.RecordOutput) is merged by River's completer
 // right after the attempt, as for a job River completes itself.
+//
+// The job is found by its id alone: its state is compared as text, which
+// no index holds. With state = 'running' in an index condition, the
+// generic plan of the prepared statement reads
+// river_job_prioritized_fetching_index's 'running' entries instead of the
+// primary key, with or without statistics, and those entries include
+// every job that ran since river_job's last VACUUM: each completion read
+// more of them, and the queue slowed as it worked.
 func completeSQL(schema string) string {
 	table := "river_job"
 	if schema != "" {
 		table = `"` + strings.ReplaceAll(schema, `"`, `""`) + `".river_job`
 	}
 	return "WITH done AS (UPDATE " + table + " SET state = 'completed', finalized_at = $2" +
-		" WHERE id = $1 AND state = 'running' AND attempt = $3 RETURNING 1)" +
+		" WHERE id = $1 AND state::text = 'running' AND attempt = $3 RETURNING 1)" +
 		" SELECT CASE count(*) WHEN 1 THEN 1 ELSE ('" + notRunning + ": ' || count(*))::int END FROM done"
 }
 
