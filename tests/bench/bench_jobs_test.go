@@ -55,6 +55,29 @@ func (w *plainWorker) Work(ctx context.Context, job *river.Job[effectArgs]) erro
 	return err
 }
 
+// txWorker is a River worker with FastTrack's guarantee written by hand,
+// as River documents it: it inserts in a transaction of the pool and
+// completes the job in it with river.JobCompleteTx before committing.
+type txWorker struct {
+	river.WorkerDefaults[effectArgs]
+	x *sqlx.DB
+}
+
+func (w *txWorker) Work(ctx context.Context, job *river.Job[effectArgs]) error {
+	tx, err := w.x.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, effectSQL, job.Args.N); err != nil {
+		return err
+	}
+	if _, err := river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx, job); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // jobsWorkers is how many jobs each client runs at once.
 const jobsWorkers = 10
 
@@ -130,9 +153,19 @@ func fastTrackJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
 
 // plainRiverJobs starts a River client on x with the plain worker.
 func plainRiverJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
+	return riverJobs(b, x, &plainWorker{x: x})
+}
+
+// txRiverJobs starts a River client on x with txWorker.
+func txRiverJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
+	return riverJobs(b, x, &txWorker{x: x})
+}
+
+// riverJobs starts a River client on x with w as its only worker.
+func riverJobs(b *testing.B, x *sqlx.DB, w river.Worker[effectArgs]) *river.Client[*sql.Tx] {
 	b.Helper()
 	ws := river.NewWorkers()
-	river.AddWorker(ws, &plainWorker{x: x})
+	river.AddWorker(ws, w)
 	rc := &river.Config{Workers: ws}
 	riverTuning(rc)
 	c, err := river.NewClient(riverdatabasesql.New(x.DB), rc)
@@ -156,17 +189,18 @@ func stopRiver(b *testing.B, stop func(context.Context) error) {
 
 // BenchmarkJobs runs the same job — one INSERT — through FastTrack's scoped
 // worker (jobs.Work1 with a scoped repository, completing the job in its
-// transaction) and through a plain River worker (inserting with the pool;
-// River completes the job), each on its own new database of the PostgreSQL
-// server at TEST_POSTGRES_URL (skipped when unset), with 10 workers. Each
-// run inserts b.N jobs with InsertMany and waits until River reports them
-// all completed; it reports jobs/s and checks that each job inserted one
-// row.
+// transaction), through a plain River worker (inserting with the pool;
+// River completes the job), and through txWorker (river-tx: the guarantee
+// of FastTrack's worker, written with River's JobCompleteTx), each on its
+// own new database of the PostgreSQL server at TEST_POSTGRES_URL (skipped
+// when unset), with 10 workers. Each run inserts b.N jobs with InsertMany
+// and waits until River reports them all completed; it reports jobs/s and
+// checks that each job inserted one row.
 func BenchmarkJobs(b *testing.B) {
 	for _, side := range []struct {
 		name  string
 		start func(*testing.B, *sqlx.DB) *river.Client[*sql.Tx]
-	}{{"fasttrack", fastTrackJobs}, {"river", plainRiverJobs}} {
+	}{{"fasttrack", fastTrackJobs}, {"river", plainRiverJobs}, {"river-tx", txRiverJobs}} {
 		b.Run(side.name, func(b *testing.B) {
 			x := jobsDB(b)
 			benchJobs(b, x, side.start(b, x))
