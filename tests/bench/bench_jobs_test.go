@@ -220,9 +220,9 @@ const jobsRound = 500
 // database: both sides see the machine at the same moments, so their
 // ratio does not move with its drift between runs, as BenchmarkJobs' does
 // (-count runs one side's rounds, then the other's). Every vacuumEvery
-// turns (4 unless -vacuum-every says otherwise), both river_job tables are vacuumed, outside the timing (see
-// vacuumJobs). b.N counts the jobs of each side, rounded up to whole
-// turns. It reports each side's jobs/s
+// turns (4 unless -vacuum-every says otherwise), both river_job tables
+// are vacuumed, outside the timing (see vacuumJobs). b.N counts the jobs
+// of each side, rounded up to whole turns. It reports each side's jobs/s
 // and ft/river, the ratio of FastTrack's throughput to plain River's.
 func BenchmarkJobsPaired(b *testing.B) {
 	fx, rx := jobsDB(b), jobsDB(b)
@@ -271,8 +271,9 @@ var vacuumEvery = flag.Int("vacuum-every", 4, "BenchmarkJobsPaired: turns betwee
 
 // vacuumJobs vacuums river_job on each of xs, outside the timed turns, as
 // autovacuum does on a server that runs it: the test server may not (the
-// one CI uses runs with autovacuum off), and a queue table that is never
-// vacuumed slows each update of a job as its dead rows pile up.
+// one CI uses runs with autovacuum off), and River's fetch of a queue
+// table that is never vacuumed reads past the index entries of every job
+// it fetched before.
 func vacuumJobs(b *testing.B, xs ...*sqlx.DB) {
 	for _, x := range xs {
 		if _, err := x.Exec("VACUUM river_job"); err != nil {

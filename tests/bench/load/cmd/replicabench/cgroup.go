@@ -59,8 +59,13 @@ func confine(name string, pid int, cpus float64) (*cpuCgroup, error) {
 	// finds none left outside (those it forks now are born inside).
 	for moved := true; moved; {
 		moved = false
+		members, err := g.members()
+		if err != nil {
+			_ = g.release()
+			return nil, fmt.Errorf("-server-cpus: %w", err)
+		}
 		for _, p := range children(pid) {
-			if in, err := g.holds(p); err != nil || in {
+			if slices.Contains(members, strconv.Itoa(p)) {
 				continue
 			}
 			if err := g.add(p); err != nil {
@@ -83,23 +88,23 @@ func (g *cpuCgroup) add(p int) error {
 	return err
 }
 
-// holds reports whether process p is in the cgroup.
-func (g *cpuCgroup) holds(p int) (bool, error) {
+// members returns the pids of the cgroup's processes, as text.
+func (g *cpuCgroup) members() ([]string, error) {
 	data, err := os.ReadFile(filepath.Join(g.dir, "cgroup.procs"))
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return slices.Contains(strings.Fields(string(data)), strconv.Itoa(p)), nil
+	return strings.Fields(string(data)), nil
 }
 
 // release moves the cgroup's processes to the hierarchy's root (where
 // the pair's servers start) and removes the cgroup.
 func (g *cpuCgroup) release() error {
-	data, err := os.ReadFile(filepath.Join(g.dir, "cgroup.procs"))
+	members, err := g.members()
 	if err != nil {
 		return err
 	}
-	for _, p := range strings.Fields(string(data)) {
+	for _, p := range members {
 		_ = write(g.root, "cgroup.procs", p) // a process that ended is gone already
 	}
 	return os.Remove(g.dir)
