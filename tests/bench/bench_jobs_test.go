@@ -78,17 +78,20 @@ func (w *txWorker) Work(ctx context.Context, job *river.Job[effectArgs]) error {
 	return tx.Commit()
 }
 
-// jobsWorkers is how many jobs each client runs at once.
+// jobsWorkers is how many jobs each client runs at once, unless a
+// benchmark says otherwise.
 const jobsWorkers = 10
 
-// riverTuning is the River configuration both sides share: the default
-// queue with jobsWorkers workers, and fetches close together, since the
-// database/sql driver has no LISTEN and River polls.
-func riverTuning(c *river.Config) {
-	c.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: jobsWorkers}}
-	c.FetchCooldown = 5 * time.Millisecond
-	c.FetchPollInterval = 10 * time.Millisecond
-	c.Logger = slog.New(slog.DiscardHandler)
+// riverTuning returns the River configuration both sides share: the
+// default queue with the given number of workers, and fetches close
+// together, since the database/sql driver has no LISTEN and River polls.
+func riverTuning(workers int) func(c *river.Config) {
+	return func(c *river.Config) {
+		c.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}}
+		c.FetchCooldown = 5 * time.Millisecond
+		c.FetchPollInterval = 10 * time.Millisecond
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 }
 
 // jobsDB returns a pool on a new PostgreSQL database with River's schema
@@ -113,8 +116,8 @@ func jobsDB(b *testing.B) *sqlx.DB {
 
 // fastTrackJobs starts a FastTrack jobs.Client on x whose worker (jobs.Work1)
 // resolves an *EffectRepo from a fresh scope per job and completes the job
-// in that scope's transaction.
-func fastTrackJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
+// in that scope's transaction, with the given number of workers.
+func fastTrackJobs(b *testing.B, x *sqlx.DB, workers int) *river.Client[*sql.Tx] {
 	b.Helper()
 	reg := scope.NewRegistry()
 	for _, p := range api.TxProviders(db.PrimaryOnly(x, db.Postgres), nil, nil) {
@@ -136,10 +139,10 @@ func fastTrackJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
 		return r.Insert(ctx, job.Args.N)
 	})
 	c, err := jobs.New(x, db.Postgres, reg, jobs.Options{
-		Queues:  []config.Queue{{Name: river.QueueDefault, MaxWorkers: jobsWorkers}},
+		Queues:  []config.Queue{{Name: river.QueueDefault, MaxWorkers: workers}},
 		Workers: []jobs.Worker{work},
 		Logger:  slog.New(slog.DiscardHandler),
-		River:   riverTuning,
+		River:   riverTuning(workers),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -152,22 +155,23 @@ func fastTrackJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
 }
 
 // plainRiverJobs starts a River client on x with the plain worker.
-func plainRiverJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
-	return riverJobs(b, x, &plainWorker{x: x})
+func plainRiverJobs(b *testing.B, x *sqlx.DB, workers int) *river.Client[*sql.Tx] {
+	return riverJobs(b, x, &plainWorker{x: x}, workers)
 }
 
 // txRiverJobs starts a River client on x with txWorker.
-func txRiverJobs(b *testing.B, x *sqlx.DB) *river.Client[*sql.Tx] {
-	return riverJobs(b, x, &txWorker{x: x})
+func txRiverJobs(b *testing.B, x *sqlx.DB, workers int) *river.Client[*sql.Tx] {
+	return riverJobs(b, x, &txWorker{x: x}, workers)
 }
 
-// riverJobs starts a River client on x with w as its only worker.
-func riverJobs(b *testing.B, x *sqlx.DB, w river.Worker[effectArgs]) *river.Client[*sql.Tx] {
+// riverJobs starts a River client on x with w as its only worker, run by
+// the given number of workers.
+func riverJobs(b *testing.B, x *sqlx.DB, w river.Worker[effectArgs], workers int) *river.Client[*sql.Tx] {
 	b.Helper()
 	ws := river.NewWorkers()
 	river.AddWorker(ws, w)
 	rc := &river.Config{Workers: ws}
-	riverTuning(rc)
+	riverTuning(workers)(rc)
 	c, err := river.NewClient(riverdatabasesql.New(x.DB), rc)
 	if err != nil {
 		b.Fatal(err)
@@ -197,13 +201,38 @@ func stopRiver(b *testing.B, stop func(context.Context) error) {
 // and waits until River reports them all completed; it reports jobs/s and
 // checks that each job inserted one row.
 func BenchmarkJobs(b *testing.B) {
-	for _, side := range []struct {
-		name  string
-		start func(*testing.B, *sqlx.DB) *river.Client[*sql.Tx]
-	}{{"fasttrack", fastTrackJobs}, {"river", plainRiverJobs}, {"river-tx", txRiverJobs}} {
+	benchJobSides(b, jobsWorkers, jobSides())
+}
+
+// BenchmarkJobsFiveWorkers is BenchmarkJobs' fasttrack and river sides
+// with 5 workers each: few enough jobs at once that the jobs of one fetch
+// are done before River's next (every 5 ms) on a machine of two CPUs, so
+// that the CPU each job costs does not bound the throughput, as it does
+// with 10.
+func BenchmarkJobsFiveWorkers(b *testing.B) {
+	benchJobSides(b, 5, jobSides()[:2])
+}
+
+// jobSide is one way to work the benchmark's jobs: its name and how to
+// start its client on a database with a number of workers.
+type jobSide struct {
+	name  string
+	start func(b *testing.B, x *sqlx.DB, workers int) *river.Client[*sql.Tx]
+}
+
+// jobSides returns BenchmarkJobs' sides: FastTrack's scoped worker, the
+// plain River worker, and River's worker with JobCompleteTx.
+func jobSides() []jobSide {
+	return []jobSide{{"fasttrack", fastTrackJobs}, {"river", plainRiverJobs}, {"river-tx", txRiverJobs}}
+}
+
+// benchJobSides runs each of sides on a new database with the given
+// number of workers.
+func benchJobSides(b *testing.B, workers int, sides []jobSide) {
+	for _, side := range sides {
 		b.Run(side.name, func(b *testing.B) {
 			x := jobsDB(b)
-			benchJobs(b, x, side.start(b, x))
+			benchJobs(b, x, side.start(b, x, workers))
 		})
 	}
 }
@@ -226,7 +255,7 @@ const jobsRound = 500
 // and ft/river, the ratio of FastTrack's throughput to plain River's.
 func BenchmarkJobsPaired(b *testing.B) {
 	fx, rx := jobsDB(b), jobsDB(b)
-	ft, plain := fastTrackJobs(b, fx), plainRiverJobs(b, rx)
+	ft, plain := fastTrackJobs(b, fx, jobsWorkers), plainRiverJobs(b, rx, jobsWorkers)
 	ftEvents, ftCancel := completions(ft, jobsRound)
 	defer ftCancel()
 	rEvents, rCancel := completions(plain, jobsRound)
