@@ -7,38 +7,37 @@ import (
 	"log/slog"
 	"text/tabwriter"
 
-	"github.com/fasttrack-go/fasttrack/db"
 	"github.com/fasttrack-go/fasttrack/jobs"
-	"github.com/jmoiron/sqlx"
 	"go.uber.org/fx"
 )
 
-// findJobs sets *found when the application runs jobs (it has a
-// *jobs.Client, which fxmodules.Jobs provides).
-func findJobs(found *bool) fx.Option {
+// findJobs sets *found to the application's *jobs.Client, which
+// fxmodules.Jobs provides, or leaves it nil when the application runs no
+// jobs.
+func findJobs(found **jobs.Client) fx.Option {
 	type in struct {
 		fx.In
 		Client *jobs.Client `optional:"true"`
 	}
-	return fx.Invoke(func(i in) { *found = i.Client != nil })
+	return fx.Invoke(func(i in) { *found = i.Client })
 }
 
-// queueSchema is the job queue's schema, River's tables, which the migrate
-// command applies after the application's migrations.
+// queueSchema is the job queue's schema, River's tables (in the client's
+// schema, River's Config.Schema), which the migrate command applies after
+// the application's migrations.
 type queueSchema struct {
-	x   *sqlx.DB
-	d   db.Dialect
+	c   *jobs.Client
 	log *slog.Logger
 }
 
 // up applies River's pending migrations.
 func (q *queueSchema) up(ctx context.Context) ([]int, error) {
-	return jobs.Migrate(ctx, q.x, q.d, q.log)
+	return q.c.Migrate(ctx, q.log)
 }
 
 // printStatus lists River's migrations under their own heading.
 func (q *queueSchema) printStatus(ctx context.Context, w io.Writer) error {
-	ms, err := jobs.Migrations(ctx, q.x, q.d)
+	ms, err := q.c.Migrations(ctx)
 	if err != nil {
 		return err
 	}

@@ -142,8 +142,7 @@ func (a *App) jobByID(cmd *cobra.Command, verb, arg string, fn func(ctx context.
 func (a *App) withJobs(ctx context.Context, fn func(ctx context.Context, c *jobs.Client) error) (err error) {
 	type in struct {
 		fx.In
-		Client  *jobs.Client `optional:"true"`
-		Dialect db.Dialect
+		Client *jobs.Client `optional:"true"`
 	}
 	var got in
 	o, err := a.build(fx.Invoke(func(i in) { got = i }))
@@ -162,7 +161,7 @@ func (a *App) withJobs(ctx context.Context, fn func(ctx context.Context, c *jobs
 	if err := db.Ping(pingCtx, o.x, o.cfg.DatabaseURL); err != nil {
 		return err
 	}
-	ms, err := jobs.Migrations(ctx, o.x, got.Dialect)
+	ms, err := got.Client.Migrations(ctx)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/fasttrack-go/fasttrack/db"
+	"github.com/fasttrack-go/fasttrack/jobs"
 	"github.com/spf13/cobra"
 	"go.uber.org/fx"
 )
@@ -145,11 +146,11 @@ func printVersions(w io.Writer, verb string, versions []int64) {
 // the job queue's schema (nil otherwise).
 func (a *App) withMigrator(ctx context.Context, fn func(*db.Migrator, *queueSchema) error) (err error) {
 	var (
-		d    db.Dialect
-		log  *slog.Logger
-		jobs bool
+		d   db.Dialect
+		log *slog.Logger
+		jc  *jobs.Client
 	)
-	o, err := a.build(fx.Populate(&d, &log), findJobs(&jobs))
+	o, err := a.build(fx.Populate(&d, &log), findJobs(&jc))
 	if err != nil {
 		return err
 	}
@@ -164,8 +165,8 @@ func (a *App) withMigrator(ctx context.Context, fn func(*db.Migrator, *queueSche
 		return err
 	}
 	var q *queueSchema
-	if jobs {
-		q = &queueSchema{x: o.x, d: d, log: log}
+	if jc != nil {
+		q = &queueSchema{c: jc, log: log}
 	}
 	return fn(m, q)
 }

@@ -196,7 +196,7 @@ func newJobs(in jobsIn) (*jobs.Client, error) {
 // the workers and starts c.
 func startJobs(ctx context.Context, in jobsIn, c *jobs.Client) error {
 	if in.Config.MigrateOnStart {
-		applied, err := jobs.Migrate(ctx, in.DB, in.Dialect, in.Logger)
+		applied, err := c.Migrate(ctx, in.Logger)
 		if err != nil {
 			return err
 		}

@@ -14,9 +14,8 @@ import (
 	"github.com/fasttrack-go/fasttrack/jobs"
 	"github.com/fasttrack-go/fasttrack/scope"
 	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/rivermigrate"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 )
@@ -78,8 +77,9 @@ func TestJobsAttemptRunEnded(t *testing.T) {
 }
 
 // TestJobsRiverSchema: with River's tables in a schema of their own
-// (River's Config.Schema), a worker's attempt completes its job there, in
-// its transaction.
+// (River's Config.Schema), MIGRATE_ON_START migrates them there, a
+// worker's attempt completes its job there, in its transaction, the client
+// lists its migrations there, and the queue depth is counted there.
 func TestJobsRiverSchema(t *testing.T) {
 	const schema = "ft_river"
 	u := testdb.New(t, db.Postgres)
@@ -89,25 +89,21 @@ func TestJobsRiverSchema(t *testing.T) {
 	if _, err := y.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	m, err := rivermigrate.New(riverdatabasesql.New(y.DB), &rivermigrate.Config{Schema: schema, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		t.Fatal(err)
-	}
 	var (
 		x      *sqlx.DB
 		client *jobs.Client
 		reg    *scope.Registry
+		prom   *prometheus.Registry
 	)
+	cfg := testConfig(u)
+	cfg.MigrateOnStart = true
 	work := jobs.Work1(func(ctx context.Context, job *river.Job[takenArgs], q db.Querier) error {
 		_, err := q.ExecContext(ctx, "INSERT INTO effects (job_id, n, attempt) VALUES ($1, 0, $2)", job.ID, job.Attempt)
 		return err
 	})
 	app := fxtest.New(t,
 		fxmodules.Framework(jobsMigrations()),
-		fx.Replace(testConfig(u)),
+		fx.Replace(cfg),
 		fx.Decorate(func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
 		fxmodules.Jobs(work),
 		fxmodules.ConfigureJobs(func(o *jobs.Options) {
@@ -118,7 +114,7 @@ func TestJobsRiverSchema(t *testing.T) {
 				c.RetryPolicy = retryNow{}
 			}
 		}),
-		fx.Populate(&x, &client, &reg))
+		fx.Populate(&x, &client, &reg, &prom))
 	events, stop := client.River().Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 	defer stop()
 	app.RequireStart()
@@ -133,5 +129,21 @@ func TestJobsRiverSchema(t *testing.T) {
 	}
 	if n := count(t, x, "SELECT COUNT(*) FROM effects WHERE job_id = $1", id); n != 1 {
 		t.Fatalf("%d effects; want 1", n)
+	}
+	ms, err := client.Migrations(ctx)
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("client's migrations: %v, %v", ms, err)
+	}
+	for _, m := range ms {
+		if !m.Applied {
+			t.Errorf("migration %d (%s) pending in %s", m.Version, m.Name, schema)
+		}
+	}
+	if n := count(t, x, "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'river_job'"); n != 0 {
+		t.Errorf("river_job in the public schema too")
+	}
+	mfs := gather(t, prom)
+	if m := series(mfs["fasttrack_jobs_queue_depth"], "queue", river.QueueDefault); m == nil || m.GetGauge().GetValue() != 0 {
+		t.Errorf("fasttrack_jobs_queue_depth{queue=default} = %v; want 0, counted in %s.river_job", m, schema)
 	}
 }

@@ -77,6 +77,7 @@ type Client struct {
 	river       *river.Client[*sql.Tx]
 	x           *sqlx.DB
 	dialect     db.Dialect
+	schema      string // River's Config.Schema: "" for the search path's
 	reg         *scope.Registry
 	bindings    []binding
 	working     bool
@@ -135,6 +136,7 @@ func New(x *sqlx.DB, d db.Dialect, reg *scope.Registry, opts Options) (*Client, 
 	if opts.River != nil {
 		opts.River(rc)
 	}
+	c.schema = rc.Schema
 	if d == db.Postgres {
 		c.completeSQL = completeSQL(rc.Schema)
 	}
@@ -148,7 +150,7 @@ func New(x *sqlx.DB, d db.Dialect, reg *scope.Registry, opts Options) (*Client, 
 		for i, q := range opts.Queues {
 			queues[i] = q.Name
 		}
-		if c.obs.m, err = newMetrics(opts.Metrics, x.DB, queues, logger); err != nil {
+		if c.obs.m, err = newMetrics(opts.Metrics, x.DB, riverTable(rc.Schema), queues, logger); err != nil {
 			return nil, err
 		}
 	}

@@ -47,13 +47,18 @@ var ErrJobNotRunning = errors.New("jobs: the attempt's run of the job has ended 
 // every job that ran since river_job's last VACUUM: each completion read
 // more of them, and the queue slowed as it worked.
 func completeSQL(schema string) string {
-	table := "river_job"
-	if schema != "" {
-		table = `"` + strings.ReplaceAll(schema, `"`, `""`) + `".river_job`
-	}
-	return "WITH done AS (UPDATE " + table + " SET state = 'completed', finalized_at = $2" +
+	return "WITH done AS (UPDATE " + riverTable(schema) + " SET state = 'completed', finalized_at = $2" +
 		" WHERE id = $1 AND state::text = 'running' AND attempt = $3 RETURNING 1)" +
 		" SELECT CASE count(*) WHEN 1 THEN 1 ELSE ('" + notRunning + ": ' || count(*))::int END FROM done"
+}
+
+// riverTable is River's job table in schema ("" for the search path's),
+// quoted for a statement.
+func riverTable(schema string) string {
+	if schema == "" {
+		return "river_job"
+	}
+	return `"` + strings.ReplaceAll(schema, `"`, `""`) + `".river_job`
 }
 
 // notRunning is in the error of completeSQL when the attempt's run of the

@@ -24,8 +24,9 @@ type metrics struct {
 const depthTimeout = 5 * time.Second
 
 // newMetrics registers the job metrics on reg; the queue depth is counted
-// on pool, with the queues of queues reported even when empty.
-func newMetrics(reg prometheus.Registerer, pool *sql.DB, queues []string, log *slog.Logger) (*metrics, error) {
+// in table (River's job table) on pool, with the queues of queues reported
+// even when empty.
+func newMetrics(reg prometheus.Registerer, pool *sql.DB, table string, queues []string, log *slog.Logger) (*metrics, error) {
 	m := &metrics{
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fasttrack_jobs_total",
@@ -39,6 +40,7 @@ func newMetrics(reg prometheus.Registerer, pool *sql.DB, queues []string, log *s
 	}
 	depth := &depthCollector{
 		pool:   pool,
+		query:  "SELECT queue, COUNT(*) FROM " + table + " WHERE state = 'available' GROUP BY queue",
 		queues: queues,
 		log:    log,
 		desc: prometheus.NewDesc("fasttrack_jobs_queue_depth",
@@ -62,6 +64,7 @@ func (m *metrics) observe(kind, outcome string, d time.Duration) {
 // query (on River's index of state and queue) when scraped.
 type depthCollector struct {
 	pool   *sql.DB
+	query  string // counts the available jobs of River's table, by queue
 	queues []string
 	log    *slog.Logger
 	desc   *prometheus.Desc
@@ -92,7 +95,7 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 func (c *depthCollector) count() (map[string]int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), depthTimeout)
 	defer cancel()
-	rows, err := c.pool.QueryContext(ctx, "SELECT queue, COUNT(*) FROM river_job WHERE state = 'available' GROUP BY queue")
+	rows, err := c.pool.QueryContext(ctx, c.query)
 	if err != nil {
 		return nil, err
 	}

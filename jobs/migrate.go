@@ -22,8 +22,9 @@ type Migration struct {
 	Applied bool
 }
 
-// migrator returns River's migrator on x.
-func migrator(x *sqlx.DB, d db.Dialect, logger *slog.Logger) (*rivermigrate.Migrator[*sql.Tx], error) {
+// migrator returns River's migrator on x, for River's tables in schema
+// ("" for the search path's).
+func migrator(x *sqlx.DB, d db.Dialect, schema string, logger *slog.Logger) (*rivermigrate.Migrator[*sql.Tx], error) {
 	var driver riverdriver.Driver[*sql.Tx]
 	switch d {
 	case db.Postgres:
@@ -36,7 +37,7 @@ func migrator(x *sqlx.DB, d db.Dialect, logger *slog.Logger) (*rivermigrate.Migr
 	if logger == nil {
 		logger = slog.Default()
 	}
-	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger.With("component", "jobs.migrate")})
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Schema: schema, Logger: logger.With("component", "jobs.migrate")})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: migrations: %w", err)
 	}
@@ -52,9 +53,21 @@ const migrateLock = 0x66745f72697665 // "ft_rive"
 // on it, so that instances starting together apply each migration once,
 // and applies each migration in a transaction of its own on that same
 // connection: a pool of one connection suffices. It fails with ErrNoDriver
-// on MySQL.
+// on MySQL. River's tables go to the search path's schema; Client.Migrate
+// uses the client's (River's Config.Schema).
 func Migrate(ctx context.Context, x *sqlx.DB, d db.Dialect, logger *slog.Logger) (applied []int, err error) {
-	m, err := migrator(x, d, logger)
+	return migrate(ctx, x, d, "", logger)
+}
+
+// Migrate is the package's Migrate on the client's pool, for River's tables
+// in the client's schema (River's Config.Schema).
+func (c *Client) Migrate(ctx context.Context, logger *slog.Logger) (applied []int, err error) {
+	return migrate(ctx, c.x, c.dialect, c.schema, logger)
+}
+
+// migrate is Migrate for River's tables in schema.
+func migrate(ctx context.Context, x *sqlx.DB, d db.Dialect, schema string, logger *slog.Logger) (applied []int, err error) {
+	m, err := migrator(x, d, schema, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -122,9 +135,21 @@ func migrateStep(ctx context.Context, conn *sql.Conn, m *rivermigrate.Migrator[*
 }
 
 // Migrations lists River's migrations in version order, each applied or
-// pending.
+// pending, for River's tables in the search path's schema;
+// Client.Migrations lists them in the client's.
 func Migrations(ctx context.Context, x *sqlx.DB, d db.Dialect) ([]Migration, error) {
-	m, err := migrator(x, d, nil)
+	return migrations(ctx, x, d, "")
+}
+
+// Migrations is the package's Migrations for River's tables in the
+// client's schema (River's Config.Schema).
+func (c *Client) Migrations(ctx context.Context) ([]Migration, error) {
+	return migrations(ctx, c.x, c.dialect, c.schema)
+}
+
+// migrations is Migrations for River's tables in schema.
+func migrations(ctx context.Context, x *sqlx.DB, d db.Dialect, schema string) ([]Migration, error) {
+	m, err := migrator(x, d, schema, nil)
 	if err != nil {
 		return nil, err
 	}

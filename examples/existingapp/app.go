@@ -48,4 +48,3 @@ func existing() fx.Option {
 		fx.Provide(newLogger, newEngine),
 	)
 }
-

@@ -112,4 +112,3 @@ func addNotes(ctx context.Context, args cli.Args, notes *Notes, cmd *cobra.Comma
 	}
 	return nil
 }
-
