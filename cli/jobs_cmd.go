@@ -21,7 +21,7 @@ import (
 
 // errNoJobs is returned by the jobs commands of an application without
 // fxmodules.Jobs.
-var errNoJobs = errors.New("jobs are not configured: this application does not run background jobs (add fxmodules.Jobs to its options)")
+var errNoJobs = errors.New("jobs are not configured: this application does not run background jobs (add fxmodules.Jobs to its options, on SQLite or PostgreSQL: River has no MySQL driver)")
 
 func (a *App) jobsCmd() *cobra.Command {
 	cmd := &cobra.Command{
