@@ -281,21 +281,31 @@ func TestJobsRetryRollsBack(t *testing.T) {
 
 type unprovided struct{}
 
-// TestJobsMissingDependency: a worker whose dependency nothing provides
-// fails the start, naming the type.
-func TestJobsMissingDependency(t *testing.T) {
-	w := jobs.Work1(func(context.Context, *river.Job[effectArgs], *unprovided) error { return nil })
+// jobsStartError starts the framework on a new SQLite database with opts,
+// and returns the start's error (stopping the app if it started).
+func jobsStartError(t *testing.T, opts ...fx.Option) error {
+	t.Helper()
 	app := fx.New(
 		fxmodules.Framework(jobsMigrations()),
 		fx.Replace(testConfig(testdb.New(t, db.SQLite))),
 		fx.NopLogger,
-		fxmodules.Jobs(w),
+		fx.Options(opts...),
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := app.Start(ctx)
 	if err == nil {
 		_ = app.Stop(ctx)
+	}
+	return err
+}
+
+// TestJobsMissingDependency: a worker whose dependency nothing provides
+// fails the start, naming the type.
+func TestJobsMissingDependency(t *testing.T) {
+	w := jobs.Work1(func(context.Context, *river.Job[effectArgs], *unprovided) error { return nil })
+	err := jobsStartError(t, fxmodules.Jobs(w))
+	if err == nil {
 		t.Fatal("started with a worker whose dependency nothing provides")
 	}
 	if !strings.Contains(err.Error(), "*fxmodules_test.unprovided") {
@@ -343,18 +353,8 @@ func TestJobsQueuesFromConfig(t *testing.T) {
 // would, naming the captive dependency.
 func TestJobsCaptiveDependency(t *testing.T) {
 	w := jobs.Work1(func(context.Context, *river.Job[effectArgs], *captiveQuerierSvc) error { return nil })
-	app := fx.New(
-		fxmodules.Framework(jobsMigrations()),
-		fx.Replace(testConfig(testdb.New(t, db.SQLite))),
-		fx.NopLogger,
-		fx.Provide(newCaptiveQuerierSvc),
-		fxmodules.Jobs(w),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := app.Start(ctx)
+	err := jobsStartError(t, fx.Provide(newCaptiveQuerierSvc), fxmodules.Jobs(w))
 	if err == nil {
-		_ = app.Stop(ctx)
 		t.Fatal("started with a worker that takes a singleton built from db.Querier")
 	}
 	if !strings.Contains(err.Error(), "captive dependency") || !strings.Contains(err.Error(), "db.Querier") {
