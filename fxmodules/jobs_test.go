@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -419,6 +421,79 @@ func postJSON(t *testing.T, url string) (int, map[string]any) {
 type blockArgs struct{}
 
 func (blockArgs) Kind() string { return "block" }
+
+type finishArgs struct{}
+
+func (finishArgs) Kind() string { return "finish" }
+
+// TestJobsStopLetsARunningJobFinish: a job still running when the app stops
+// is not cancelled at once: it is released only after the HTTP server,
+// which stops before the jobs, has closed, and it finishes within the soft
+// stop, its writes and completion committed.
+func TestJobsStopLetsARunningJobFinish(t *testing.T) {
+	jobsDialects(t, func(t *testing.T, d db.Dialect, u string) {
+		var (
+			srv     *http.Server
+			client  *jobs.Client
+			reg     *scope.Registry
+			running = make(chan struct{})
+			release = make(chan struct{})
+			ended   = make(chan error, 1)
+		)
+		finish := jobs.Work1(func(ctx context.Context, job *river.Job[finishArgs], q db.Querier) error {
+			close(running)
+			select {
+			case <-release:
+			case <-ctx.Done():
+				ended <- ctx.Err()
+				return ctx.Err()
+			}
+			_, err := q.ExecContext(ctx, q.Rebind("INSERT INTO effects (job_id, n, attempt) VALUES (?, 0, ?)"), job.ID, job.Attempt)
+			ended <- err
+			return err
+		})
+		app := fxtest.New(t, jobsApp(t, u, nil, fxmodules.JobWorkers(finish), fx.Populate(&srv, &client, &reg)))
+		app.RequireStart()
+		id := enqueue(t, reg, finishArgs{}, nil)
+		select {
+		case <-running:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the job did not start within the deadline")
+		}
+		stopped := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+			defer cancel()
+			stopped <- app.Stop(ctx)
+		}()
+		// The app has begun to stop once its server refuses connections.
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			c, err := net.Dial("tcp", srv.Addr)
+			if err != nil {
+				break
+			}
+			_ = c.Close()
+			if time.Now().After(deadline) {
+				t.Fatal("the server still accepts connections")
+			}
+			runtime.Gosched()
+		}
+		close(release)
+		if err := <-ended; err != nil {
+			t.Fatalf("the running job ended with %v; want it to finish its work", err)
+		}
+		if err := <-stopped; err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+		y, _ := testdb.Open(t, u)
+		if n := count(t, y, "SELECT COUNT(*) FROM effects WHERE job_id = ?", id); n != 1 {
+			t.Fatalf("%d effects of the job that finished during the stop; want 1", n)
+		}
+		if n := count(t, y, "SELECT COUNT(*) FROM river_job WHERE id = ? AND state = 'completed'", id); n != 1 {
+			t.Fatal("the job that finished during the stop is not completed")
+		}
+	})
+}
 
 // TestJobsStopCancelsAfterSoftStop: stopping the app waits for a running
 // job, then cancels its context within the stop deadline; the cancelled
