@@ -127,9 +127,14 @@ func jobsDialects(t *testing.T, fn func(t *testing.T, d db.Dialect, u string)) {
 
 // jobsApp is a test app on u with the effect worker and fast polling.
 func jobsApp(t *testing.T, u string, states chan<- seen, extra ...fx.Option) fx.Option {
+	return jobsAppWith(testConfig(u), states, extra...)
+}
+
+// jobsAppWith is jobsApp with the configuration cfg.
+func jobsAppWith(cfg config.Config, states chan<- seen, extra ...fx.Option) fx.Option {
 	return fx.Options(
 		fxmodules.Framework(jobsMigrations()),
-		fx.Replace(testConfig(u)),
+		fx.Replace(cfg),
 		fx.Decorate(func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
 		fxmodules.Jobs(effectWorker(states)),
 		fastJobs(),
@@ -325,14 +330,7 @@ func TestJobsQueuesFromConfig(t *testing.T) {
 			client *jobs.Client
 			reg    *scope.Registry
 		)
-		app := fxtest.New(t,
-			fxmodules.Framework(jobsMigrations()),
-			fx.Replace(cfg),
-			fx.Decorate(func() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }),
-			fxmodules.Jobs(effectWorker(make(chan seen, 10))),
-			fastJobs(),
-			fx.Populate(&client, &reg),
-		)
+		app := fxtest.New(t, jobsAppWith(cfg, make(chan seen, 10), fx.Populate(&client, &reg)))
 		events, cancel := client.River().Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 		defer cancel()
 		app.RequireStart()
